@@ -1,0 +1,38 @@
+//! Protobuf code generation without a system `protoc`: protox parses the
+//! `.proto` files in pure Rust, tonic-prost-build generates the code, and the
+//! encoded descriptor set is kept for gRPC server reflection.
+
+use std::{env, fs, io, path::PathBuf};
+
+use prost::Message;
+
+const PROTO_ROOT: &str = "proto";
+
+fn main() -> io::Result<()> {
+    let mut protos = Vec::new();
+    collect_protos(&PathBuf::from(PROTO_ROOT), &mut protos)?;
+    protos.sort();
+    println!("cargo:rerun-if-changed={PROTO_ROOT}");
+
+    let fds = protox::compile(&protos, [PROTO_ROOT])
+        .map_err(|e| io::Error::other(format!("protobuf: {e}")))?;
+    let out_dir = PathBuf::from(env::var("OUT_DIR").map_err(io::Error::other)?);
+    fs::write(out_dir.join("descriptor.bin"), fds.encode_to_vec())?;
+
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(fds)
+}
+
+fn collect_protos(dir: &PathBuf, out: &mut Vec<PathBuf>) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_protos(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "proto") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

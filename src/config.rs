@@ -1,0 +1,697 @@
+//! Typed configuration: a TOML file plus `CURITY_DYNAMODB_...` environment
+//! overrides, validated once at start. Every problem names its key, and all
+//! problems are reported together.
+
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+
+/// Prefix of environment overrides; nesting uses `__`
+/// (`CURITY_DYNAMODB_AWS__REGION=eu-west-1` sets `aws.region`).
+pub const ENV_PREFIX: &str = "CURITY_DYNAMODB_";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Parse(String),
+    #[error("{}", .0.join("; "))]
+    Invalid(Vec<String>),
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub aws: AwsConfig,
+    pub dynamodb: DynamoDbConfig,
+    pub pool: PoolConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// gRPC listen address.
+    pub listen: SocketAddr,
+    /// Prometheus `/metrics` listen address; no metrics endpoint when absent.
+    pub metrics_listen: Option<SocketAddr>,
+    /// How long in-flight RPCs may take to finish after SIGTERM/SIGINT.
+    pub shutdown_grace_seconds: u64,
+    /// How often the readiness probe re-checks DynamoDB while not serving.
+    pub readiness_retry_seconds: u64,
+    /// Log format: `plain` or `json`.
+    pub log_format: LogFormat,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            metrics_listen: None,
+            shutdown_grace_seconds: 30,
+            readiness_retry_seconds: 2,
+            log_format: LogFormat::Plain,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Plain,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessMethod {
+    /// IRSA: `AWS_ROLE_ARN` + `AWS_WEB_IDENTITY_TOKEN_FILE` (or config).
+    #[default]
+    WebIdentity,
+    AccessKey,
+    Profile,
+    InstanceProfile,
+    DefaultChain,
+}
+
+impl AccessMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WebIdentity => "web_identity",
+            Self::AccessKey => "access_key",
+            Self::Profile => "profile",
+            Self::InstanceProfile => "instance_profile",
+            Self::DefaultChain => "default_chain",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AwsConfig {
+    /// Region; falls back to `AWS_REGION` / `AWS_DEFAULT_REGION`.
+    pub region: Option<String>,
+    /// DynamoDB endpoint override (the plugin's `endpoint-override`). STS
+    /// follows the SDK's standard `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL`.
+    pub endpoint_url: Option<String>,
+    pub access_method: AccessMethod,
+    /// Total time per API call, retries included (SDK default when unset).
+    pub api_call_timeout_seconds: Option<f64>,
+    /// Time per HTTP attempt (SDK default when unset).
+    pub api_call_attempt_timeout_seconds: Option<f64>,
+    pub web_identity: WebIdentityConfig,
+    pub access_key: AccessKeyConfig,
+    pub profile: ProfileConfig,
+    pub instance_profile: InstanceProfileConfig,
+    pub assume_role: AssumeRoleConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebIdentityConfig {
+    /// Falls back to `AWS_ROLE_ARN`.
+    pub role_arn: Option<String>,
+    /// Falls back to `AWS_WEB_IDENTITY_TOKEN_FILE`.
+    pub token_file: Option<PathBuf>,
+    /// Falls back to `AWS_ROLE_SESSION_NAME`, then `assume_role.session_name`.
+    pub session_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessKeyConfig {
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<Secret>,
+    /// When set, the key only authorises a refreshing `sts:AssumeRole`.
+    pub role_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProfileConfig {
+    /// Falls back to `AWS_PROFILE`, then `default`.
+    pub name: Option<String>,
+    pub role_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InstanceProfileConfig {
+    /// IMDS endpoint override (else `AWS_EC2_METADATA_SERVICE_ENDPOINT`, else
+    /// the link-local default).
+    pub endpoint: Option<String>,
+}
+
+/// Settings of every `sts:AssumeRole*` call the service makes.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AssumeRoleConfig {
+    pub session_name: String,
+    /// Lifetime of assumed-role credentials; they are refreshed before they
+    /// expire. AWS accepts 900 to the role's maximum (43200 at most).
+    pub duration_seconds: u32,
+}
+
+impl Default for AssumeRoleConfig {
+    fn default() -> Self {
+        Self {
+            session_name: "curity-dynamodb".into(),
+            duration_seconds: 3600,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DynamoDbConfig {
+    /// Prepended to every `curity-*` table name (`dev-` gives `dev-curity-accounts`).
+    pub table_name_prefix: String,
+    pub allow_table_scans: bool,
+    pub unique_phone_numbers: bool,
+    pub ttl: TtlConfig,
+    pub delegations: DelegationsConfig,
+}
+
+impl Default for DynamoDbConfig {
+    fn default() -> Self {
+        Self {
+            table_name_prefix: String::new(),
+            allow_table_scans: false,
+            unique_phone_numbers: true,
+            ttl: TtlConfig::default(),
+            delegations: DelegationsConfig::default(),
+        }
+    }
+}
+
+/// Extra seconds items stay in the table after they expire, before
+/// DynamoDB's TTL may delete them (`deletableAt`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TtlConfig {
+    pub sessions_retain_seconds: u64,
+    pub nonces_retain_seconds: u64,
+    pub delegations_retain_seconds: u64,
+    pub tokens_retain_seconds: u64,
+    pub devices_retain_seconds: u64,
+}
+
+impl Default for TtlConfig {
+    fn default() -> Self {
+        Self {
+            sessions_retain_seconds: 86_400,
+            nonces_retain_seconds: 86_400,
+            delegations_retain_seconds: 31_536_000,
+            tokens_retain_seconds: 172_800,
+            devices_retain_seconds: 2_592_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DelegationsConfig {
+    pub attributes_from_claims: Vec<String>,
+    pub attributes_from_custom_claim_values: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoolConfig {
+    /// Most DynamoDB calls in flight at once.
+    pub max_size: usize,
+    /// How long a request waits for a free client before `UNAVAILABLE`.
+    pub wait_timeout_ms: u64,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            max_size: 64,
+            wait_timeout_ms: 2_000,
+        }
+    }
+}
+
+/// A secret string: never shown by `Debug`, serialised as `<redacted>`.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("<redacted>")
+    }
+}
+
+/// Reads an environment variable; injectable so validation is testable.
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+impl Config {
+    /// Loads the file (when given), applies `CURITY_DYNAMODB_*` overrides and
+    /// validates the result against the process environment.
+    pub fn load(path: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        Self::parse(path)?.validate(&process_env)
+    }
+
+    /// Reads file and environment overrides without validating.
+    pub fn parse(path: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = path {
+            if !path.is_file() {
+                return Err(ConfigError::Parse(format!(
+                    "config file {}: not found or not a file",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
+        figment.extract().map_err(|e| {
+            ConfigError::Parse(
+                e.into_iter()
+                    .map(describe_figment_error)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })
+    }
+
+    /// Checks every key and resolves the values that may come from standard
+    /// AWS environment variables, so the effective config is complete.
+    pub fn validate(mut self, env: EnvLookup<'_>) -> Result<Self, ConfigError> {
+        let mut problems = Vec::new();
+        let aws = &mut self.aws;
+
+        if aws.region.is_none() {
+            aws.region = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION"));
+        }
+        match aws.region.as_deref() {
+            None => problems.push(
+                "aws.region: required (or set AWS_REGION), e.g. \"eu-west-1\"".to_string(),
+            ),
+            Some(r) if !is_region_name(r) => problems.push(format!(
+                "aws.region: {r:?} is not an AWS region name (expected e.g. \"eu-west-1\")"
+            )),
+            Some(_) => {}
+        }
+        if let Some(url) = &aws.endpoint_url {
+            check_http_url("aws.endpoint_url", url, &mut problems);
+        }
+        for (key, value) in [
+            ("aws.api_call_timeout_seconds", aws.api_call_timeout_seconds),
+            (
+                "aws.api_call_attempt_timeout_seconds",
+                aws.api_call_attempt_timeout_seconds,
+            ),
+        ] {
+            if let Some(v) = value
+                && !(v.is_finite() && v > 0.0)
+            {
+                problems.push(format!("{key}: must be a positive number of seconds"));
+            }
+        }
+        if aws.assume_role.session_name.len() < 2
+            || aws.assume_role.session_name.len() > 64
+            || !aws
+                .assume_role
+                .session_name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(c))
+        {
+            problems.push(
+                "aws.assume_role.session_name: 2-64 characters of [A-Za-z0-9=,.@_-]".into(),
+            );
+        }
+        if !(1..=43_200).contains(&aws.assume_role.duration_seconds) {
+            problems.push("aws.assume_role.duration_seconds: must be 1..=43200".into());
+        }
+
+        match aws.access_method {
+            AccessMethod::WebIdentity => {
+                let w = &mut aws.web_identity;
+                if w.role_arn.is_none() {
+                    w.role_arn = env("AWS_ROLE_ARN");
+                }
+                if w.token_file.is_none() {
+                    w.token_file = env("AWS_WEB_IDENTITY_TOKEN_FILE").map(PathBuf::from);
+                }
+                if w.session_name.is_none() {
+                    w.session_name = env("AWS_ROLE_SESSION_NAME");
+                }
+                match &w.role_arn {
+                    None => problems.push(
+                        "aws.web_identity.role_arn: required for access_method \"web_identity\" \
+                         (or set AWS_ROLE_ARN, which the EKS webhook injects)"
+                            .into(),
+                    ),
+                    Some(arn) => check_role_arn("aws.web_identity.role_arn", arn, &mut problems),
+                }
+                match &w.token_file {
+                    None => problems.push(
+                        "aws.web_identity.token_file: required for access_method \"web_identity\" \
+                         (or set AWS_WEB_IDENTITY_TOKEN_FILE, which the EKS webhook injects)"
+                            .into(),
+                    ),
+                    Some(path) => {
+                        if let Err(e) = std::fs::read(path) {
+                            problems.push(format!(
+                                "aws.web_identity.token_file: cannot read {}: {e}",
+                                path.display()
+                            ));
+                        }
+                    }
+                }
+            }
+            AccessMethod::AccessKey => {
+                let k = &aws.access_key;
+                if k.access_key_id.as_deref().is_none_or(str::is_empty) {
+                    problems.push(
+                        "aws.access_key.access_key_id: required for access_method \"access_key\""
+                            .into(),
+                    );
+                }
+                if k.secret_access_key
+                    .as_ref()
+                    .is_none_or(|s| s.expose().is_empty())
+                {
+                    problems.push(
+                        "aws.access_key.secret_access_key: required for access_method \"access_key\""
+                            .into(),
+                    );
+                }
+                if let Some(arn) = &k.role_arn {
+                    check_role_arn("aws.access_key.role_arn", arn, &mut problems);
+                }
+            }
+            AccessMethod::Profile => {
+                let p = &mut aws.profile;
+                if p.name.is_none() {
+                    p.name = Some(env("AWS_PROFILE").unwrap_or_else(|| "default".into()));
+                }
+                if let Some(arn) = &p.role_arn {
+                    check_role_arn("aws.profile.role_arn", arn, &mut problems);
+                }
+            }
+            AccessMethod::InstanceProfile => {
+                if let Some(url) = &aws.instance_profile.endpoint {
+                    check_http_url("aws.instance_profile.endpoint", url, &mut problems);
+                }
+            }
+            AccessMethod::DefaultChain => {}
+        }
+
+        let prefix = &self.dynamodb.table_name_prefix;
+        if prefix.len() > 200
+            || !prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        {
+            problems.push(
+                "dynamodb.table_name_prefix: at most 200 characters of [A-Za-z0-9_.-]".into(),
+            );
+        }
+        if self.pool.max_size == 0 {
+            problems.push("pool.max_size: must be at least 1".into());
+        }
+        if self.pool.wait_timeout_ms == 0 {
+            problems.push("pool.wait_timeout_ms: must be at least 1".into());
+        }
+        if self.server.readiness_retry_seconds == 0 {
+            problems.push("server.readiness_retry_seconds: must be at least 1".into());
+        }
+
+        if problems.is_empty() {
+            Ok(self)
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
+    }
+
+    /// The effective configuration as TOML, secrets redacted.
+    pub fn to_redacted_toml(&self) -> Result<String, ConfigError> {
+        toml::to_string_pretty(self).map_err(|e| ConfigError::Parse(e.to_string()))
+    }
+
+    pub fn region(&self) -> &str {
+        self.aws.region.as_deref().unwrap_or("us-east-1")
+    }
+}
+
+impl ServerConfig {
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_seconds)
+    }
+}
+
+fn describe_figment_error(e: figment::Error) -> String {
+    let key = e.path.join(".");
+    let source = e
+        .metadata
+        .as_ref()
+        .and_then(|m| m.source.as_ref())
+        .map(|s| format!(" (from {s})"))
+        .unwrap_or_default();
+    // Render only the kind: figment's own Display repeats key and source.
+    // TOML parse errors come with a multi-line source excerpt; keep the
+    // message lines so the error stays on one line.
+    let kind = e
+        .kind
+        .to_string()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.contains('|'))
+        .collect::<Vec<_>>()
+        .join(": ");
+    if key.is_empty() {
+        format!("{kind}{source}")
+    } else {
+        format!("{key}: {kind}{source}")
+    }
+}
+
+/// AWS region names: `eu-west-1`, `us-gov-east-1`, `ap-southeast-5`, ...
+pub fn is_region_name(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[0].chars().all(|c| c.is_ascii_lowercase())
+        && parts[1..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1]
+            .parse::<u8>()
+            .is_ok_and(|n| n > 0 && !parts[parts.len() - 1].starts_with('0'))
+}
+
+fn check_role_arn(key: &str, arn: &str, problems: &mut Vec<String>) {
+    // arn:<partition>:iam::<12-digit account>:role/<path/name>
+    let ok = arn
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split_once(":iam::"))
+        .and_then(|(partition, rest)| {
+            partition
+                .starts_with("aws")
+                .then_some(rest.split_once(":role/"))
+                .flatten()
+        })
+        .is_some_and(|(account, name)| {
+            account.len() == 12 && account.chars().all(|c| c.is_ascii_digit()) && !name.is_empty()
+        });
+    if !ok {
+        problems.push(format!(
+            "{key}: {arn:?} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
+        ));
+    }
+}
+
+fn check_http_url(key: &str, value: &str, problems: &mut Vec<String>) {
+    match url::Url::parse(value) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+        Ok(_) => problems.push(format!("{key}: {value:?} must be an http(s) URL with a host")),
+        Err(e) => problems.push(format!("{key}: {value:?} is not a URL: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_none(_: &str) -> Option<String> {
+        None
+    }
+
+    fn parse(toml: &str) -> Result<Config, ConfigError> {
+        let cfg: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(toml))
+            .extract()
+            .map_err(|e| ConfigError::Parse(describe_figment_error(e)))?;
+        cfg.validate(&env_none)
+    }
+
+    fn message(r: Result<Config, ConfigError>) -> String {
+        match r {
+            Ok(_) => panic!("expected a config error"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn defaults_match_the_plugin() {
+        let c = Config::default();
+        assert_eq!(c.aws.access_method, AccessMethod::WebIdentity);
+        assert!(!c.dynamodb.allow_table_scans);
+        assert!(c.dynamodb.unique_phone_numbers);
+        let t = c.dynamodb.ttl;
+        assert_eq!(
+            [
+                t.sessions_retain_seconds,
+                t.nonces_retain_seconds,
+                t.delegations_retain_seconds,
+                t.tokens_retain_seconds,
+                t.devices_retain_seconds
+            ],
+            [86_400, 86_400, 31_536_000, 172_800, 2_592_000]
+        );
+        assert_eq!(c.server.listen.to_string(), "127.0.0.1:50051");
+        assert_eq!(c.pool.max_size, 64);
+    }
+
+    #[test]
+    fn unknown_access_method_names_the_key() {
+        let m = message(parse(
+            "[aws]\nregion = \"eu-west-1\"\naccess_method = \"magic\"",
+        ));
+        assert!(m.contains("aws.access_method"), "{m}");
+        assert!(m.contains("magic"), "{m}");
+    }
+
+    #[test]
+    fn unknown_key_is_rejected_by_name() {
+        let m = message(parse("[aws]\nregoin = \"eu-west-1\""));
+        assert!(m.contains("regoin"), "{m}");
+    }
+
+    #[test]
+    fn web_identity_without_role_or_token_names_both_keys() {
+        let m = message(parse("[aws]\nregion = \"eu-west-1\""));
+        assert!(m.contains("aws.web_identity.role_arn"), "{m}");
+        assert!(m.contains("aws.web_identity.token_file"), "{m}");
+    }
+
+    #[test]
+    fn web_identity_takes_role_and_token_from_the_webhook_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("token");
+        std::fs::write(&token, "jwt").unwrap();
+        let token_str = token.display().to_string();
+        let env = move |k: &str| match k {
+            "AWS_ROLE_ARN" => Some("arn:aws:iam::123456789012:role/curity".to_string()),
+            "AWS_WEB_IDENTITY_TOKEN_FILE" => Some(token_str.clone()),
+            "AWS_REGION" => Some("eu-north-1".to_string()),
+            _ => None,
+        };
+        let c = Config::default().validate(&env).unwrap();
+        assert_eq!(c.aws.region.as_deref(), Some("eu-north-1"));
+        assert_eq!(
+            c.aws.web_identity.role_arn.as_deref(),
+            Some("arn:aws:iam::123456789012:role/curity")
+        );
+        assert_eq!(c.aws.web_identity.token_file.as_deref(), Some(&*token));
+    }
+
+    #[test]
+    fn unreadable_token_file_names_key_and_path() {
+        let m = message(parse(
+            "[aws]\nregion = \"eu-west-1\"\n[aws.web_identity]\nrole_arn = \"arn:aws:iam::123456789012:role/r\"\ntoken_file = \"/nonexistent/token\"",
+        ));
+        assert!(m.contains("aws.web_identity.token_file"), "{m}");
+        assert!(m.contains("/nonexistent/token"), "{m}");
+    }
+
+    #[test]
+    fn bad_region_is_rejected() {
+        for r in ["moon-1", "EU-WEST-1", "eu-west", "eu-west-01", ""] {
+            let m = message(parse(&format!(
+                "[aws]\nregion = \"{r}\"\naccess_method = \"default_chain\""
+            )));
+            assert!(m.contains("aws.region"), "{r}: {m}");
+        }
+        for r in ["eu-west-1", "us-gov-east-1", "ap-southeast-5", "il-central-1"] {
+            assert!(is_region_name(r), "{r}");
+        }
+    }
+
+    #[test]
+    fn access_key_requires_both_halves() {
+        let m = message(parse(
+            "[aws]\nregion = \"eu-west-1\"\naccess_method = \"access_key\"\n[aws.access_key]\naccess_key_id = \"AKIA\"",
+        ));
+        assert!(m.contains("aws.access_key.secret_access_key"), "{m}");
+        assert!(!m.contains("access_key_id:"), "{m}");
+    }
+
+    #[test]
+    fn bad_role_arn_and_endpoint_are_named() {
+        let m = message(parse(
+            "[aws]\nregion = \"eu-west-1\"\naccess_method = \"profile\"\nendpoint_url = \"localhost:8000\"\n[aws.profile]\nrole_arn = \"arn:aws:iam::12:user/x\"",
+        ));
+        assert!(m.contains("aws.profile.role_arn"), "{m}");
+        assert!(m.contains("aws.endpoint_url"), "{m}");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_and_print() {
+        let c = parse(
+            "[aws]\nregion = \"eu-west-1\"\naccess_method = \"access_key\"\n[aws.access_key]\naccess_key_id = \"AKIAEXAMPLE\"\nsecret_access_key = \"s3cr3t-value\"",
+        )
+        .unwrap();
+        assert!(!format!("{c:?}").contains("s3cr3t-value"));
+        let printed = c.to_redacted_toml().unwrap();
+        assert!(!printed.contains("s3cr3t-value"), "{printed}");
+        assert!(printed.contains("<redacted>"), "{printed}");
+        assert_eq!(
+            c.aws.access_key.secret_access_key.unwrap().expose(),
+            "s3cr3t-value"
+        );
+    }
+
+    #[test]
+    fn malformed_toml_is_a_parse_error() {
+        assert!(matches!(
+            parse("[aws\nregion = 1"),
+            Err(ConfigError::Parse(_))
+        ));
+    }
+
+    #[test]
+    fn table_prefix_characters_are_checked() {
+        let m = message(parse(
+            "[aws]\nregion = \"eu-west-1\"\naccess_method = \"default_chain\"\n[dynamodb]\ntable_name_prefix = \"a b\"",
+        ));
+        assert!(m.contains("dynamodb.table_name_prefix"), "{m}");
+    }
+}

@@ -1,0 +1,23 @@
+//! curity-dynamodb: a gRPC data source for the Curity Identity Server,
+//! storing identity data in DynamoDB in the layout of Curity's own
+//! DynamoDB plugin.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod aws;
+pub mod config;
+#[cfg(feature = "embedded")]
+pub mod embedded;
+pub mod server;
+pub mod store;
+pub mod telemetry;
+
+/// Generated protobuf types and gRPC stubs (`proto/curity/datasource/v1`).
+pub mod proto {
+    #![allow(clippy::all, clippy::pedantic)]
+    tonic::include_proto!("curity.datasource.v1");
+
+    /// Encoded descriptors of every message and service, for reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/descriptor.bin"));
+}

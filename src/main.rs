@@ -1,0 +1,306 @@
+//! The `curity-dynamodb` binary: parse the command line, load the config,
+//! call into the library. Exit codes: 0 success, 1 failure, 2 bad
+//! configuration or environment (a config key, file or endpoint to fix).
+
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use curity_dynamodb::{
+    aws::{Aws, DynamoPool},
+    config::Config,
+    server,
+    store::{
+        Store, StoreError,
+        tables::{Billing, TableAdmin},
+    },
+    telemetry,
+};
+
+#[derive(Parser)]
+#[command(name = "curity-dynamodb", version, about = "Curity data source on DynamoDB")]
+struct Cli {
+    /// TOML config file; `CURITY_DYNAMODB_*` variables override it.
+    #[arg(long, global = true, env = "CURITY_DYNAMODB_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the gRPC data source.
+    Serve {
+        /// Overrides `server.listen`.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+        /// Run against an embedded DynamoDB-compatible store (tables created
+        /// first), persisted in DIR, or in memory without DIR.
+        #[arg(long, value_name = "DIR", num_args = 0..=1)]
+        embedded: Option<Option<PathBuf>>,
+    },
+    /// Create or check the `curity-*` tables.
+    Tables {
+        #[command(subcommand)]
+        action: TablesCommand,
+    },
+    /// Show configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigCommand,
+    },
+    /// Show the AWS identity the configured credentials resolve to.
+    Whoami {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TablesCommand {
+    /// Create missing tables (idempotent), wait for ACTIVE, enable TTL.
+    Create {
+        #[arg(long, value_enum, default_value = "on-demand")]
+        billing: Billing,
+        /// Overrides `dynamodb.table_name_prefix`.
+        #[arg(long)]
+        prefix: Option<String>,
+    },
+    /// Compare live tables with the layout; exit 1 naming each difference.
+    Check {
+        /// Overrides `dynamodb.table_name_prefix`.
+        #[arg(long)]
+        prefix: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration, secrets redacted.
+    Print,
+}
+
+/// An error and the exit code it deserves.
+struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Self {
+            code: 1,
+            error: e.into(),
+        }
+    }
+}
+
+fn bad_input(e: impl Into<anyhow::Error>) -> Failure {
+    Failure {
+        code: 2,
+        error: e.into(),
+    }
+}
+
+/// Store errors that mean "fix the configuration or environment".
+fn store_failure(e: StoreError) -> Failure {
+    let code = match e {
+        StoreError::Credentials { .. } | StoreError::Unavailable { .. } => 2,
+        _ => 1,
+    };
+    Failure {
+        code,
+        error: e.into(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(f) => {
+            eprintln!("error: {:#}", f.error);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let path = cli.config.as_deref();
+    match cli.command {
+        Command::Serve { listen, embedded } => serve(path, listen, embedded).await,
+        Command::Tables { action } => {
+            let mut config = Config::load(path).map_err(bad_input)?;
+            telemetry::init_logging(config.server.log_format);
+            let (billing, prefix, create) = match action {
+                TablesCommand::Create { billing, prefix } => (billing, prefix, true),
+                TablesCommand::Check { prefix } => (Billing::OnDemand, prefix, false),
+            };
+            if let Some(p) = prefix {
+                config.dynamodb.table_name_prefix = p;
+                config = config.validate(&curity_dynamodb::config::process_env).map_err(bad_input)?;
+            }
+            let aws = Aws::connect(&config.aws).await.map_err(bad_input)?;
+            tables(&aws, &config, billing, create).await
+        }
+        Command::Config {
+            action: ConfigCommand::Print,
+        } => {
+            let config = Config::load(path).map_err(bad_input)?;
+            print!("{}", config.to_redacted_toml().map_err(bad_input)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Whoami { json } => {
+            let config = Config::load(path).map_err(bad_input)?;
+            telemetry::init_logging(config.server.log_format);
+            let aws = Aws::connect(&config.aws).await.map_err(bad_input)?;
+            let id = aws.caller_identity().await.map_err(store_failure)?;
+            if json {
+                println!("{}", serde_json::to_string(&id)?);
+            } else {
+                println!(
+                    "access method: {}\naccount: {}\narn: {}\nuser id: {}",
+                    aws.method().as_str(),
+                    id.account,
+                    id.arn,
+                    id.user_id
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn tables(
+    aws: &Aws,
+    config: &Config,
+    billing: Billing,
+    create: bool,
+) -> Result<ExitCode, Failure> {
+    let client = aws.dynamodb_client();
+    let admin = TableAdmin {
+        client: &client,
+        prefix: &config.dynamodb.table_name_prefix,
+        method: aws.method().as_str(),
+    };
+    if create {
+        let report = admin.create_all(billing).await.map_err(store_failure)?;
+        for line in &report.lines {
+            println!("{line}");
+        }
+        if report.changed_anything() {
+            println!(
+                "done: {} tables created, TTL enabled on {}",
+                report.created, report.ttl_enabled
+            );
+        } else {
+            println!("done: nothing to change, all tables already match");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let checks = admin.check_all().await.map_err(store_failure)?;
+    let mut failed = 0;
+    for c in &checks {
+        if c.differences.is_empty() {
+            println!("{}: ok", c.table);
+        } else {
+            failed += 1;
+        }
+        for d in &c.differences {
+            println!("{}: DIFFERS: {d}", c.table);
+        }
+        for w in &c.warnings {
+            println!("{}: warning: {w}", c.table);
+        }
+    }
+    if failed == 0 {
+        println!("check: {} tables match the layout", checks.len());
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("check: {failed} of {} tables differ from the layout", checks.len());
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+async fn serve(
+    path: Option<&std::path::Path>,
+    listen: Option<SocketAddr>,
+    embedded: Option<Option<PathBuf>>,
+) -> Result<ExitCode, Failure> {
+    let mut config = Config::parse(path).map_err(bad_input)?;
+    if let Some(addr) = listen {
+        config.server.listen = addr;
+    }
+    telemetry::init_logging(config.server.log_format);
+
+    #[cfg(feature = "embedded")]
+    let embedded_store = match embedded {
+        Some(dir) => {
+            let store = curity_dynamodb::embedded::Embedded::start(dir.as_deref())
+                .await
+                .map_err(bad_input)?;
+            store.configure(&mut config);
+            tracing::info!(
+                endpoint = store.endpoint(),
+                persisted_in = ?dir,
+                "embedded DynamoDB-compatible store started"
+            );
+            Some(store)
+        }
+        None => None,
+    };
+    #[cfg(not(feature = "embedded"))]
+    if embedded.is_some() {
+        return Err(bad_input(anyhow::anyhow!(
+            "--embedded: this build has no embedded store (cargo feature `embedded`)"
+        )));
+    }
+
+    let config = config
+        .validate(&curity_dynamodb::config::process_env)
+        .map_err(bad_input)?;
+    if let Some(addr) = config.server.metrics_listen {
+        telemetry::init_metrics(addr).map_err(bad_input)?;
+    }
+    let aws = Aws::connect(&config.aws).await.map_err(bad_input)?;
+
+    #[cfg(feature = "embedded")]
+    if embedded_store.is_some() {
+        tables(&aws, &config, Billing::OnDemand, true).await?;
+    }
+
+    let pool = DynamoPool::new(
+        aws.dynamodb_config().clone(),
+        config.pool.max_size,
+        Duration::from_millis(config.pool.wait_timeout_ms),
+    )
+    .map_err(bad_input)?;
+    let store = Store::new(pool, config.dynamodb.clone(), aws.method().as_str());
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("server.listen {}", config.server.listen))
+        .map_err(bad_input)?;
+    let local = listener
+        .local_addr()
+        .context("server.listen: no local address")?;
+    tracing::info!(listen = %local, access_method = aws.method().as_str(), "serving gRPC");
+    server::run(listener, store, &config.server, server::shutdown_signal()).await?;
+
+    #[cfg(feature = "embedded")]
+    if let Some(store) = embedded_store {
+        store.stop().await;
+    }
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}

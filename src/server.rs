@@ -1,0 +1,129 @@
+//! The gRPC server: data services, `grpc.health.v1`, reflection, readiness
+//! and graceful shutdown. The listener and the shutdown signal are passed
+//! in, so tests run it on `127.0.0.1:0` and stop it when they like.
+
+use std::{future::Future, time::Duration};
+
+use tokio::{net::TcpListener, sync::oneshot};
+use tonic::transport::{Server, server::TcpIncoming};
+use tonic_health::{ServingStatus, server::HealthReporter};
+
+use crate::{
+    api::sessions::SessionApi,
+    config::ServerConfig,
+    proto::{FILE_DESCRIPTOR_SET, session_service_server::SessionServiceServer},
+    store::Store,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("grpc reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("grpc server: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Services whose health is reported besides the overall "" entry.
+const SERVICES: [&str; 1] = ["curity.datasource.v1.SessionService"];
+
+async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
+    reporter.set_service_status("", status).await;
+    for s in SERVICES {
+        reporter.set_service_status(s, status).await;
+    }
+}
+
+/// Serves until `shutdown` resolves, then reports NOT_SERVING, stops
+/// accepting, and gives in-flight RPCs `settings.shutdown_grace` to finish.
+pub async fn run(
+    listener: TcpListener,
+    store: Store,
+    settings: &ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    set_health(&reporter, ServingStatus::NotServing).await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+
+    let readiness = tokio::spawn(become_ready(
+        store.clone(),
+        reporter.clone(),
+        Duration::from_secs(settings.readiness_retry_seconds),
+    ));
+
+    let (drain_tx, drain_rx) = oneshot::channel::<()>();
+    let signal_reporter = reporter.clone();
+    let signal = async move {
+        shutdown.await;
+        set_health(&signal_reporter, ServingStatus::NotServing).await;
+        tracing::info!("shutting down: not serving, draining in-flight rpcs");
+        let _ = drain_tx.send(());
+    };
+
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let serve = Server::builder()
+        .add_service(health)
+        .add_service(reflection)
+        .add_service(SessionServiceServer::new(SessionApi::new(store)))
+        .serve_with_incoming_shutdown(incoming, signal);
+    tokio::pin!(serve);
+
+    let grace = settings.shutdown_grace();
+    let result = tokio::select! {
+        r = &mut serve => r,
+        _ = drain_rx => match tokio::time::timeout(grace, &mut serve).await {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::warn!(grace_seconds = grace.as_secs(), "grace period over: dropping unfinished rpcs");
+                Ok(())
+            }
+        },
+    };
+    readiness.abort();
+    result.map_err(Into::into)
+}
+
+/// NOT_SERVING until DynamoDB answers a DescribeTable on the accounts table
+/// with the service's own credentials; SERVING from then on.
+async fn become_ready(store: Store, reporter: HealthReporter, retry: Duration) {
+    let mut attempts = 0u32;
+    loop {
+        match store.ping().await {
+            Ok(()) => {
+                set_health(&reporter, ServingStatus::Serving).await;
+                tracing::info!(table = %store.tables().accounts, "dynamodb reachable: serving");
+                return;
+            }
+            Err(e) => {
+                attempts += 1;
+                tracing::warn!(attempt = attempts, error = %e, "dynamodb not ready: not serving");
+            }
+        }
+        tokio::time::sleep(retry).await;
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

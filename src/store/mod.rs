@@ -1,0 +1,93 @@
+//! DynamoDB storage in the Curity plugin's layout: one module per table.
+//! Knows DynamoDB and the layout, nothing about gRPC.
+
+pub mod codec;
+pub mod error;
+pub mod schema;
+pub mod sessions;
+pub mod tables;
+
+use std::sync::Arc;
+
+use crate::{
+    aws::{DynamoPool, PooledClient, error::CallSite},
+    config::DynamoDbConfig,
+};
+pub use error::StoreError;
+
+/// Table names with the configured prefix applied, computed once.
+#[derive(Debug, Clone)]
+pub struct TableNames {
+    pub accounts: String,
+    pub sessions: String,
+}
+
+impl TableNames {
+    pub fn new(prefix: &str) -> Self {
+        Self {
+            accounts: schema::ACCOUNTS.name(prefix),
+            sessions: schema::SESSIONS.name(prefix),
+        }
+    }
+}
+
+/// Shared by every table module: the client pool, table names, settings.
+#[derive(Clone, Debug)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    pool: DynamoPool,
+    tables: TableNames,
+    settings: DynamoDbConfig,
+    method: &'static str,
+}
+
+impl Store {
+    pub fn new(pool: DynamoPool, settings: DynamoDbConfig, method: &'static str) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                tables: TableNames::new(&settings.table_name_prefix),
+                pool,
+                settings,
+                method,
+            }),
+        }
+    }
+
+    pub fn tables(&self) -> &TableNames {
+        &self.inner.tables
+    }
+
+    pub fn settings(&self) -> &DynamoDbConfig {
+        &self.inner.settings
+    }
+
+    pub(crate) async fn client(&self) -> Result<PooledClient, StoreError> {
+        self.inner.pool.get().await
+    }
+
+    pub(crate) fn at<'t>(&self, action: &'static str, table: &'t str) -> CallSite<'t> {
+        CallSite {
+            action,
+            table,
+            method: self.inner.method,
+        }
+    }
+
+    /// The readiness probe: DynamoDB answers a DescribeTable on the
+    /// accounts table with the service's own credentials.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let table = &self.inner.tables.accounts;
+        let client = self.client().await?;
+        client
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(|e| crate::aws::error::classify(&e, self.at("dynamodb:DescribeTable", table)))?;
+        Ok(())
+    }
+}

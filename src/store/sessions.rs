@@ -1,0 +1,180 @@
+//! `curity-sessions`: `id` (hash key), `sessionData` (opaque), `expiresAt`
+//! and `deletableAt` (epoch seconds). Global: sessions ignore tenants.
+
+use super::{
+    Store, StoreError,
+    codec::{self, Item, n, s},
+};
+use crate::aws::error::classify;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: String,
+    pub data: String,
+    pub expires_at: i64,
+}
+
+impl Session {
+    fn validate(&self) -> Result<(), StoreError> {
+        codec::check_key("session.id", &self.id)?;
+        if self.expires_at < 0 {
+            return Err(StoreError::invalid(
+                "session.expires_at",
+                "must be epoch seconds (not negative)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    fn session_item(&self, session: &Session) -> Item {
+        let retain = self.settings().ttl.sessions_retain_seconds;
+        Item::from([
+            ("id".to_string(), s(&session.id)),
+            ("sessionData".to_string(), s(&session.data)),
+            ("expiresAt".to_string(), n(session.expires_at)),
+            (
+                "deletableAt".to_string(),
+                n(deletable_at(session.expires_at, retain)),
+            ),
+        ])
+    }
+
+    /// Consistent read; no expiry check (the caller judges expiry).
+    pub async fn get_session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        codec::check_key("id", id)?;
+        let table = &self.tables().sessions;
+        let client = self.client().await?;
+        let out = client
+            .get_item()
+            .table_name(table)
+            .key("id", s(id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify(&e, self.at("dynamodb:GetItem", table)))?;
+        let Some(mut item) = out.item else {
+            return Ok(None);
+        };
+        Ok(Some(Session {
+            expires_at: codec::get_n(&item, table, "expiresAt")?,
+            data: codec::get_s(&mut item, table, "sessionData")?,
+            id: codec::get_s(&mut item, table, "id")?,
+        }))
+    }
+
+    pub async fn insert_session(&self, session: &Session) -> Result<(), StoreError> {
+        session.validate()?;
+        let table = &self.tables().sessions;
+        let client = self.client().await?;
+        let result = client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(self.session_item(session)))
+            .condition_expression("attribute_not_exists(#id)")
+            .expression_attribute_names("#id", "id")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::AlreadyExists {
+                    what: "session",
+                    field: "session.id",
+                })
+            }
+            Err(e) => Err(classify(&e, self.at("dynamodb:PutItem", table))),
+        }
+    }
+
+    /// Full replace; creates the session when missing (as the plugin does).
+    pub async fn update_session(&self, session: &Session) -> Result<(), StoreError> {
+        session.validate()?;
+        let table = &self.tables().sessions;
+        let client = self.client().await?;
+        client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(self.session_item(session)))
+            .send()
+            .await
+            .map_err(|e| classify(&e, self.at("dynamodb:PutItem", table)))?;
+        Ok(())
+    }
+
+    /// Returns false (and writes nothing) when no session has that id.
+    pub async fn update_session_expiration(
+        &self,
+        id: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        codec::check_key("id", id)?;
+        if expires_at < 0 {
+            return Err(StoreError::invalid(
+                "expires_at",
+                "must be epoch seconds (not negative)",
+            ));
+        }
+        let table = &self.tables().sessions;
+        let retain = self.settings().ttl.sessions_retain_seconds;
+        let client = self.client().await?;
+        let result = client
+            .update_item()
+            .table_name(table)
+            .key("id", s(id))
+            .update_expression("SET #expiresAt = :expiresAt, #deletableAt = :deletableAt")
+            .condition_expression("attribute_exists(#id)")
+            .expression_attribute_names("#id", "id")
+            .expression_attribute_names("#expiresAt", "expiresAt")
+            .expression_attribute_names("#deletableAt", "deletableAt")
+            .expression_attribute_values(":expiresAt", n(expires_at))
+            .expression_attribute_values(":deletableAt", n(deletable_at(expires_at, retain)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(classify(&e, self.at("dynamodb:UpdateItem", table))),
+        }
+    }
+
+    pub async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
+        codec::check_key("id", id)?;
+        let table = &self.tables().sessions;
+        let client = self.client().await?;
+        client
+            .delete_item()
+            .table_name(table)
+            .key("id", s(id))
+            .send()
+            .await
+            .map_err(|e| classify(&e, self.at("dynamodb:DeleteItem", table)))?;
+        Ok(())
+    }
+}
+
+/// `expiresAt + retain`, saturating: a retain of years never overflows.
+fn deletable_at(expires_at: i64, retain_seconds: u64) -> i64 {
+    expires_at.saturating_add(i64::try_from(retain_seconds).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deletable_at_adds_the_retain_duration_and_saturates() {
+        assert_eq!(deletable_at(1_000, 86_400), 87_400);
+        assert_eq!(deletable_at(i64::MAX - 1, 10), i64::MAX);
+        assert_eq!(deletable_at(5, u64::MAX), i64::MAX);
+    }
+}

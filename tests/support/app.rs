@@ -1,0 +1,130 @@
+//! The service in-process against its own embedded Dynoxide on
+//! `127.0.0.1:0`, tables created: for data-behaviour tests.
+
+use std::{net::SocketAddr, time::Duration};
+
+use curity_dynamodb::{
+    aws::{Aws, DynamoPool},
+    config::{Config, ServerConfig},
+    embedded::Embedded,
+    server,
+    store::{
+        Store,
+        tables::{Billing, TableAdmin},
+    },
+};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tonic::transport::Channel;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub channel: Channel,
+    /// A raw SDK client on the same store, for checking items as stored.
+    pub raw: aws_sdk_dynamodb::Client,
+    pub config: Config,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    embedded: Option<Embedded>,
+}
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+impl TestApp {
+    pub async fn start() -> TestApp {
+        Self::start_with(|_| {}).await
+    }
+
+    /// `adjust` may change the config before it is validated.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        Self::start_opts(adjust, true).await
+    }
+
+    /// Without tables: the server must stay NOT_SERVING until they exist.
+    pub async fn start_without_tables() -> TestApp {
+        Self::start_opts(|_| {}, false).await
+    }
+
+    /// Creates the `curity-*` tables under the app's prefix.
+    pub async fn create_tables(&self) {
+        create_tables(&self.raw, &self.config).await;
+    }
+
+    async fn start_opts(adjust: impl FnOnce(&mut Config), create_tables: bool) -> TestApp {
+        let embedded = Embedded::start(None).await.expect("embedded store");
+        let mut config = Config::default();
+        embedded.configure(&mut config);
+        config.server = ServerConfig {
+            readiness_retry_seconds: 1,
+            shutdown_grace_seconds: 5,
+            ..ServerConfig::default()
+        };
+        adjust(&mut config);
+        let config = config.validate(&no_env).expect("valid test config");
+        let aws = Aws::connect(&config.aws).await.expect("aws setup");
+        let raw = aws.dynamodb_client();
+        if create_tables {
+            self::create_tables(&raw, &config).await;
+        }
+        let pool = DynamoPool::new(
+            aws.dynamodb_config().clone(),
+            config.pool.max_size,
+            Duration::from_millis(config.pool.wait_timeout_ms),
+        )
+        .expect("pool");
+        let store = Store::new(pool, config.dynamodb.clone(), "access_key");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let settings = config.server.clone();
+        let task = tokio::spawn(async move {
+            server::run(listener, store, &settings, async move {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server run");
+        });
+        let channel = super::channel(addr).await;
+        TestApp {
+            addr,
+            channel,
+            raw,
+            config,
+            shutdown: Some(tx),
+            task: Some(task),
+            embedded: Some(embedded),
+        }
+    }
+
+    /// Signals shutdown and waits for the server to finish draining.
+    pub async fn shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task");
+        }
+        if let Some(e) = self.embedded.take() {
+            e.stop().await;
+        }
+    }
+
+    /// Triggers shutdown without waiting.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+async fn create_tables(raw: &aws_sdk_dynamodb::Client, config: &Config) {
+    TableAdmin {
+        client: raw,
+        prefix: &config.dynamodb.table_name_prefix,
+        method: "access_key",
+    }
+    .create_all(Billing::OnDemand)
+    .await
+    .expect("create tables");
+}

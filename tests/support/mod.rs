@@ -1,0 +1,50 @@
+//! Shared harness for the integration tests: the real binary with a clean
+//! environment, an embedded Dynoxide per test, MiniStack with real IAM, a
+//! fake IMDSv2 endpoint, and in-process servers.
+#![allow(dead_code)]
+
+pub mod app;
+pub mod imds;
+pub mod ministack;
+pub mod service;
+
+use std::time::Duration;
+
+use tonic::transport::Channel;
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+
+pub const REGION: &str = "us-east-1";
+
+/// Connects a gRPC channel to `addr`, retrying while the server starts.
+pub async fn channel(addr: std::net::SocketAddr) -> Channel {
+    let url = format!("http://{addr}");
+    for _ in 0..100 {
+        if let Ok(ch) = Channel::from_shared(url.clone()).expect("valid uri").connect().await {
+            return ch;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no gRPC server at {url}");
+}
+
+/// The overall health status ("" service), or None when the call fails.
+pub async fn health(ch: &Channel) -> Option<ServingStatus> {
+    let mut client = HealthClient::new(ch.clone());
+    let resp = client
+        .check(HealthCheckRequest { service: String::new() })
+        .await
+        .ok()?;
+    Some(resp.into_inner().status())
+}
+
+/// Waits until health is SERVING; false after `timeout`.
+pub async fn wait_serving(ch: &Channel, timeout: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while tokio::time::Instant::now() < deadline {
+        if health(ch).await == Some(ServingStatus::Serving) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
