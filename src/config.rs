@@ -310,9 +310,8 @@ impl Config {
             aws.region = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION"));
         }
         match aws.region.as_deref() {
-            None => problems.push(
-                "aws.region: required (or set AWS_REGION), e.g. \"eu-west-1\"".to_string(),
-            ),
+            None => problems
+                .push("aws.region: required (or set AWS_REGION), e.g. \"eu-west-1\"".to_string()),
             Some(r) if !is_region_name(r) => problems.push(format!(
                 "aws.region: {r:?} is not an AWS region name (expected e.g. \"eu-west-1\")"
             )),
@@ -342,9 +341,8 @@ impl Config {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(c))
         {
-            problems.push(
-                "aws.assume_role.session_name: 2-64 characters of [A-Za-z0-9=,.@_-]".into(),
-            );
+            problems
+                .push("aws.assume_role.session_name: 2-64 characters of [A-Za-z0-9=,.@_-]".into());
         }
         if !(1..=43_200).contains(&aws.assume_role.duration_seconds) {
             problems.push("aws.assume_role.duration_seconds: must be 1..=43200".into());
@@ -531,7 +529,9 @@ fn check_role_arn(key: &str, arn: &str, problems: &mut Vec<String>) {
 fn check_http_url(key: &str, value: &str, problems: &mut Vec<String>) {
     match url::Url::parse(value) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
-        Ok(_) => problems.push(format!("{key}: {value:?} must be an http(s) URL with a host")),
+        Ok(_) => problems.push(format!(
+            "{key}: {value:?} must be an http(s) URL with a host"
+        )),
         Err(e) => problems.push(format!("{key}: {value:?} is not a URL: {e}")),
     }
 }
@@ -640,7 +640,12 @@ mod tests {
             )));
             assert!(m.contains("aws.region"), "{r}: {m}");
         }
-        for r in ["eu-west-1", "us-gov-east-1", "ap-southeast-5", "il-central-1"] {
+        for r in [
+            "eu-west-1",
+            "us-gov-east-1",
+            "ap-southeast-5",
+            "il-central-1",
+        ] {
             assert!(is_region_name(r), "{r}");
         }
     }

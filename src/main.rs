@@ -18,10 +18,19 @@ use curity_dynamodb::{
 };
 
 #[derive(Parser)]
-#[command(name = "curity-dynamodb", version, about = "Curity data source on DynamoDB")]
+#[command(
+    name = "curity-dynamodb",
+    version,
+    about = "Curity data source on DynamoDB"
+)]
 struct Cli {
     /// TOML config file; `CURITY_DYNAMODB_*` variables override it.
-    #[arg(long, global = true, env = "CURITY_DYNAMODB_CONFIG", value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        env = "CURITY_DYNAMODB_CONFIG",
+        value_name = "PATH"
+    )]
     config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
@@ -149,7 +158,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             };
             if let Some(p) = prefix {
                 config.dynamodb.table_name_prefix = p;
-                config = config.validate(&curity_dynamodb::config::process_env).map_err(bad_input)?;
+                config = config
+                    .validate(&curity_dynamodb::config::process_env)
+                    .map_err(bad_input)?;
             }
             let aws = Aws::connect(&config.aws).await.map_err(bad_input)?;
             tables(&aws, &config, billing, create).await
@@ -228,7 +239,10 @@ async fn tables(
         println!("check: {} tables match the layout", checks.len());
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("check: {failed} of {} tables differ from the layout", checks.len());
+        println!(
+            "check: {failed} of {} tables differ from the layout",
+            checks.len()
+        );
         Ok(ExitCode::FAILURE)
     }
 }

@@ -88,7 +88,116 @@ async fn reflection_lists_the_data_services() {
         panic!("unexpected reflection response");
     };
     let names: Vec<_> = list.service.iter().map(|s| s.name.as_str()).collect();
-    assert!(names.contains(&"curity.datasource.v1.SessionService"), "{names:?}");
+    assert!(
+        names.contains(&"curity.datasource.v1.SessionService"),
+        "{names:?}"
+    );
     assert!(names.contains(&"grpc.health.v1.Health"), "{names:?}");
+    app.shutdown().await;
+}
+
+async fn insert_in_flight(
+    app: &TestApp,
+    id: &str,
+) -> tokio::task::JoinHandle<Result<(), tonic::Status>> {
+    use curity_dynamodb::proto::{
+        InsertSessionRequest, Session, session_service_client::SessionServiceClient,
+    };
+    let mut client = SessionServiceClient::new(app.channel.clone());
+    let id = id.to_string();
+    tokio::spawn(async move {
+        client
+            .insert_session(InsertSessionRequest {
+                session: Some(Session {
+                    id,
+                    data: "d".into(),
+                    expires_at: 1,
+                }),
+            })
+            .await
+            .map(|_| ())
+    })
+}
+
+#[tokio::test]
+async fn shutdown_lets_an_in_flight_rpc_finish_within_the_grace_period() {
+    let mut proxy = None;
+    let mut app = TestApp::start_with(|c| {
+        let p = support::proxy::DelayProxy::start(c.aws.endpoint_url.as_deref().expect("endpoint"));
+        c.aws.endpoint_url = Some(p.endpoint.clone());
+        c.server.shutdown_grace_seconds = 20;
+        proxy = Some(p);
+    })
+    .await;
+    let proxy = proxy.expect("proxy");
+    assert!(support::wait_serving(&app.channel, Duration::from_secs(10)).await);
+    proxy.set_delay(Duration::from_millis(1500));
+    let rpc = insert_in_flight(&app, "drained").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    app.shutdown().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    rpc.await
+        .expect("rpc task")
+        .expect("the in-flight rpc completed");
+}
+
+#[tokio::test]
+async fn shutdown_gives_up_on_rpcs_still_running_after_the_grace_period() {
+    let mut proxy = None;
+    let mut app = TestApp::start_with(|c| {
+        let p = support::proxy::DelayProxy::start(c.aws.endpoint_url.as_deref().expect("endpoint"));
+        c.aws.endpoint_url = Some(p.endpoint.clone());
+        c.server.shutdown_grace_seconds = 1;
+        proxy = Some(p);
+    })
+    .await;
+    let proxy = proxy.expect("proxy");
+    assert!(support::wait_serving(&app.channel, Duration::from_secs(10)).await);
+    proxy.set_delay(Duration::from_secs(8));
+    let rpc = insert_in_flight(&app, "cut").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    app.begin_shutdown();
+    app.shutdown().await;
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+    drop(rpc);
+}
+
+#[tokio::test]
+async fn a_request_waiting_past_the_pool_timeout_gets_retryable_unavailable() {
+    let mut proxy = None;
+    let mut app = TestApp::start_with(|c| {
+        let p = support::proxy::DelayProxy::start(c.aws.endpoint_url.as_deref().expect("endpoint"));
+        c.aws.endpoint_url = Some(p.endpoint.clone());
+        c.pool.max_size = 1;
+        c.pool.wait_timeout_ms = 200;
+        proxy = Some(p);
+    })
+    .await;
+    let proxy = proxy.expect("proxy");
+    assert!(support::wait_serving(&app.channel, Duration::from_secs(10)).await);
+    proxy.set_delay(Duration::from_millis(1500));
+    let slow = insert_in_flight(&app, "holds-the-only-client").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let waiting = insert_in_flight(&app, "waits").await;
+    let err = waiting
+        .await
+        .expect("task")
+        .expect_err("no client free within 200 ms");
+    assert_eq!(err.code(), tonic::Code::Unavailable, "{err:?}");
+    let d = curity_dynamodb::api::status::detail(&err).expect("detail");
+    assert!(d.retryable);
+    slow.await
+        .expect("task")
+        .expect("the first request still succeeds");
     app.shutdown().await;
 }

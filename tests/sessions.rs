@@ -23,7 +23,10 @@ fn session(id: &str, data: &str, expires_at: i64) -> Session {
     }
 }
 
-async fn raw_item(app: &TestApp, id: &str) -> Option<std::collections::HashMap<String, AttributeValue>> {
+async fn raw_item(
+    app: &TestApp,
+    id: &str,
+) -> Option<std::collections::HashMap<String, AttributeValue>> {
     app.raw
         .get_item()
         .table_name("curity-sessions")
@@ -56,7 +59,10 @@ async fn insert_then_get_returns_the_session_and_stores_the_plugin_layout() {
     let item = raw_item(&app, "s1").await.expect("stored");
     assert_eq!(item.len(), 4, "{item:?}");
     assert_eq!(item["id"], AttributeValue::S("s1".into()));
-    assert_eq!(item["sessionData"], AttributeValue::S("opaque-state".into()));
+    assert_eq!(
+        item["sessionData"],
+        AttributeValue::S("opaque-state".into())
+    );
     assert_eq!(item["expiresAt"], AttributeValue::N("1900000000".into()));
     // Default sessions retain duration: one day past expiry.
     assert_eq!(item["deletableAt"], AttributeValue::N("1900086400".into()));

@@ -57,7 +57,9 @@ impl SessionService for SessionApi {
     ) -> Result<Response<proto::InsertSessionResponse>, Status> {
         let req = request.into_inner();
         rpc("InsertSession", self.table(), None, async {
-            self.store.insert_session(&session_from(req.session)?).await?;
+            self.store
+                .insert_session(&session_from(req.session)?)
+                .await?;
             Ok(proto::InsertSessionResponse {})
         })
         .await
@@ -69,7 +71,9 @@ impl SessionService for SessionApi {
     ) -> Result<Response<proto::UpdateSessionResponse>, Status> {
         let req = request.into_inner();
         rpc("UpdateSession", self.table(), None, async {
-            self.store.update_session(&session_from(req.session)?).await?;
+            self.store
+                .update_session(&session_from(req.session)?)
+                .await?;
             Ok(proto::UpdateSessionResponse {})
         })
         .await

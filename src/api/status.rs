@@ -34,15 +34,11 @@ pub fn to_status(err: &StoreError) -> Status {
             (Code::Unavailable, Reason::Unavailable, "", table.as_str())
         }
         StoreError::PoolExhausted { .. } => (Code::Unavailable, Reason::Unavailable, "", ""),
-        StoreError::Credentials { .. } => {
-            (Code::Unauthenticated, Reason::Credentials, "", "")
-        }
+        StoreError::Credentials { .. } => (Code::Unauthenticated, Reason::Credentials, "", ""),
         StoreError::MalformedItem { table, .. } => {
             (Code::DataLoss, Reason::MalformedItem, "", table.as_str())
         }
-        StoreError::Aws { table, .. } => {
-            (Code::Internal, Reason::Unspecified, "", table.as_str())
-        }
+        StoreError::Aws { table, .. } => (Code::Internal, Reason::Unspecified, "", table.as_str()),
     };
     let detail = ErrorDetail {
         reason: reason as i32,

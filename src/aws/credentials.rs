@@ -105,14 +105,10 @@ pub async fn provider(
     base: &SdkConfig,
     stats: Arc<CredentialStats>,
 ) -> Result<SharedCredentialsProvider, CredentialSetupError> {
-    let region = Region::new(
-        aws.region
-            .clone()
-            .ok_or(CredentialSetupError::Invalid {
-                key: "aws.region",
-                reason: "required".into(),
-            })?,
-    );
+    let region = Region::new(aws.region.clone().ok_or(CredentialSetupError::Invalid {
+        key: "aws.region",
+        reason: "required".into(),
+    })?);
     let provider_config = ProviderConfig::without_region().with_region(Some(region.clone()));
     let method = aws.access_method;
     let session_name = aws.assume_role.session_name.clone();

@@ -141,7 +141,11 @@ mod tests {
 
     #[test]
     fn access_denied_names_action_and_table() {
-        let e = classify_code("AccessDeniedException", "User: x is not authorized".into(), AT);
+        let e = classify_code(
+            "AccessDeniedException",
+            "User: x is not authorized".into(),
+            AT,
+        );
         let msg = e.to_string();
         assert!(matches!(e, StoreError::AccessDenied { .. }));
         assert!(msg.contains("dynamodb:PutItem"), "{msg}");
@@ -157,6 +161,12 @@ mod tests {
     #[test]
     fn expired_token_is_a_credentials_error() {
         let e = classify_code("ExpiredTokenException", "expired".into(), AT);
-        assert!(matches!(e, StoreError::Credentials { method: "web_identity", .. }));
+        assert!(matches!(
+            e,
+            StoreError::Credentials {
+                method: "web_identity",
+                ..
+            }
+        ));
     }
 }

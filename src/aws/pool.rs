@@ -69,7 +69,9 @@ impl DynamoPool {
                 Err(StoreError::PoolExhausted { waited: self.wait })
             }
             Err(PoolError::Backend(never)) => match never {},
-            Err(PoolError::PostCreateHook(_)) => Err(StoreError::PoolExhausted { waited: self.wait }),
+            Err(PoolError::PostCreateHook(_)) => {
+                Err(StoreError::PoolExhausted { waited: self.wait })
+            }
         }
     }
 
@@ -80,7 +82,8 @@ impl DynamoPool {
     fn record_gauges(&self) {
         let s = self.pool.status();
         metrics::gauge!("curity_dynamodb_pool_size").set(s.size as f64);
-        metrics::gauge!("curity_dynamodb_pool_in_use").set(s.size.saturating_sub(s.available) as f64);
+        metrics::gauge!("curity_dynamodb_pool_in_use")
+            .set(s.size.saturating_sub(s.available) as f64);
         metrics::gauge!("curity_dynamodb_pool_waiting").set(s.waiting as f64);
     }
 

@@ -39,7 +39,11 @@ pub fn get_n(item: &Item, table: &str, name: &str) -> Result<i64, StoreError> {
 fn malformed(table: &str, name: &str, want: &str, got: Option<&AttributeValue>) -> StoreError {
     let got = match got {
         None => "absent".to_string(),
-        Some(v) => format!("{v:?}").split('(').next().unwrap_or("?").to_string(),
+        Some(v) => format!("{v:?}")
+            .split('(')
+            .next()
+            .unwrap_or("?")
+            .to_string(),
     };
     StoreError::MalformedItem {
         table: table.to_string(),

@@ -87,7 +87,9 @@ impl Store {
             .table_name(table)
             .send()
             .await
-            .map_err(|e| crate::aws::error::classify(&e, self.at("dynamodb:DescribeTable", table)))?;
+            .map_err(|e| {
+                crate::aws::error::classify(&e, self.at("dynamodb:DescribeTable", table))
+            })?;
         Ok(())
     }
 }

@@ -252,7 +252,14 @@ macro_rules! profile_table {
                     concat!($name, "-created-index"),
                     s($name_key),
                     Some(n("created")),
-                    Projection::Include(&[$id, $name, $status, "tags", "lastModified", "attributes"]),
+                    Projection::Include(&[
+                        $id,
+                        $name,
+                        $status,
+                        "tags",
+                        "lastModified",
+                        "attributes",
+                    ]),
                 ),
                 gsi(
                     concat!($name, "-lastModified-index"),
@@ -264,13 +271,27 @@ macro_rules! profile_table {
                     concat!($name, "-", $name, "-index"),
                     s($name_key),
                     Some(s($name)),
-                    Projection::Include(&[$id, $status, "tags", "created", "lastModified", "attributes"]),
+                    Projection::Include(&[
+                        $id,
+                        $status,
+                        "tags",
+                        "created",
+                        "lastModified",
+                        "attributes",
+                    ]),
                 ),
                 gsi(
                     "tag-created-index",
                     s("tag_key"),
                     Some(n("created")),
-                    Projection::Include(&[$id, $name, $status, "tags", "lastModified", "attributes"]),
+                    Projection::Include(&[
+                        $id,
+                        $name,
+                        $status,
+                        "tags",
+                        "lastModified",
+                        "attributes",
+                    ]),
                 ),
                 gsi(
                     "tag-lastModified-index",
@@ -282,7 +303,14 @@ macro_rules! profile_table {
                     concat!("tag-", $name, "-index"),
                     s("tag_key"),
                     Some(s($name)),
-                    Projection::Include(&[$id, $status, "tags", "created", "lastModified", "attributes"]),
+                    Projection::Include(&[
+                        $id,
+                        $status,
+                        "tags",
+                        "created",
+                        "lastModified",
+                        "attributes",
+                    ]),
                 ),
             ],
             local_indexes: &[
@@ -290,7 +318,14 @@ macro_rules! profile_table {
                     "lsi-created-index",
                     s("profile_id"),
                     Some(n("created")),
-                    Projection::Include(&[$id, $name, $status, "tags", "lastModified", "attributes"]),
+                    Projection::Include(&[
+                        $id,
+                        $name,
+                        $status,
+                        "tags",
+                        "lastModified",
+                        "attributes",
+                    ]),
                 ),
                 gsi(
                     "lsi-lastModified-index",
@@ -302,7 +337,15 @@ macro_rules! profile_table {
                     concat!("lsi-", $name, "-index"),
                     s("profile_id"),
                     Some(s($name_key)),
-                    Projection::Include(&[$id, $status, "tags", "created", "lastModified", "attributes", $name]),
+                    Projection::Include(&[
+                        $id,
+                        $status,
+                        "tags",
+                        "created",
+                        "lastModified",
+                        "attributes",
+                        $name,
+                    ]),
                 ),
             ],
             ttl: false,
@@ -390,7 +433,11 @@ mod tests {
                 "tag_key"
             ]
         );
-        assert!(attrs.iter().any(|a| a.name == "created" && a.ty == AttrType::N));
+        assert!(
+            attrs
+                .iter()
+                .any(|a| a.name == "created" && a.ty == AttrType::N)
+        );
         assert_eq!(
             DATABASE_SERVICE_PROVIDERS.global_indexes[2].name,
             "service_provider_name-service_provider_name-index"

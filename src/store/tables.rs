@@ -417,7 +417,10 @@ fn compare_indexes(kind: &str, want: &[IndexDef], live: &[LiveIndex], check: &mu
             ));
         }
     }
-    for extra in live.iter().filter(|l| !want.iter().any(|w| w.name == l.name)) {
+    for extra in live
+        .iter()
+        .filter(|l| !want.iter().any(|w| w.name == l.name))
+    {
         check.warnings.push(format!(
             "{kind} {} is not part of the layout (harmless, but unused)",
             extra.name

@@ -57,16 +57,25 @@ impl FakeImds {
                         }
                     }
                     let header = |name: &str| {
-                        headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+                        headers
+                            .iter()
+                            .find(|(k, _)| k == name)
+                            .map(|(_, v)| v.clone())
                     };
                     let mut parts = request_line.split_whitespace();
                     let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
                     let base = "/latest/meta-data/iam/security-credentials/";
                     let (status, body, extra) = match (method, path) {
-                        ("PUT", "/latest/api/token") => match header("x-aws-ec2-metadata-token-ttl-seconds") {
-                            Some(ttl) => (200, TOKEN.to_string(), Some(("X-aws-ec2-metadata-token-ttl-seconds", ttl))),
-                            None => (400, String::new(), None),
-                        },
+                        ("PUT", "/latest/api/token") => {
+                            match header("x-aws-ec2-metadata-token-ttl-seconds") {
+                                Some(ttl) => (
+                                    200,
+                                    TOKEN.to_string(),
+                                    Some(("X-aws-ec2-metadata-token-ttl-seconds", ttl)),
+                                ),
+                                None => (400, String::new(), None),
+                            }
+                        }
                         _ if header("x-aws-ec2-metadata-token").as_deref() != Some(TOKEN) => {
                             (401, String::new(), None)
                         }

@@ -21,7 +21,10 @@ fn ministack_bin() -> PathBuf {
     if let Ok(p) = std::env::var("MINISTACK_BIN") {
         return PathBuf::from(p);
     }
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-test/bin/ministack"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/.venv-test/bin/ministack"
+    ))
 }
 
 pub struct MiniStack {
@@ -91,9 +94,15 @@ impl MiniStack {
         SdkConfig::builder()
             .region(Region::new(REGION))
             .endpoint_url(&self.endpoint)
-            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
-                Credentials::new("test", "test", None, None, "ministack-root"),
-            ))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+                    "test",
+                    "test",
+                    None,
+                    None,
+                    "ministack-root",
+                )),
+            )
             .behavior_version(aws_config::BehaviorVersion::latest())
             .build()
     }
@@ -200,10 +209,16 @@ impl MiniStack {
 
         let jwt_good = out.join("jwt-good");
         let jwt_bad = out.join("jwt-bad");
-        std::fs::write(&jwt_good, unsigned_jwt(issuer, "system:serviceaccount:curity:dynamo-sa"))
-            .expect("write jwt");
-        std::fs::write(&jwt_bad, unsigned_jwt(issuer, "system:serviceaccount:other:intruder"))
-            .expect("write jwt");
+        std::fs::write(
+            &jwt_good,
+            unsigned_jwt(issuer, "system:serviceaccount:curity:dynamo-sa"),
+        )
+        .expect("write jwt");
+        std::fs::write(
+            &jwt_bad,
+            unsigned_jwt(issuer, "system:serviceaccount:other:intruder"),
+        )
+        .expect("write jwt");
         Iam {
             account,
             user_arn: user.arn().to_string(),
@@ -218,14 +233,17 @@ impl MiniStack {
     /// Assumes the scoped role with the app user's key, as an EC2 instance
     /// profile would hand out (for the fake IMDS).
     pub async fn assume_scoped_role(&self, iam: &Iam, session: &str) -> Credentials {
-        let conf = SdkConfig::builder()
-            .region(Region::new(REGION))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
-                Credentials::new(&iam.app_key_id, &iam.app_secret, None, None, "app"),
-            ))
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .build();
+        let conf =
+            SdkConfig::builder()
+                .region(Region::new(REGION))
+                .endpoint_url(&self.endpoint)
+                .credentials_provider(
+                    aws_credential_types::provider::SharedCredentialsProvider::new(
+                        Credentials::new(&iam.app_key_id, &iam.app_secret, None, None, "app"),
+                    ),
+                )
+                .behavior_version(aws_config::BehaviorVersion::latest())
+                .build();
         let out = aws_sdk_sts::Client::new(&conf)
             .assume_role()
             .role_arn(&iam.role_arn)

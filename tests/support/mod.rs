@@ -6,12 +6,15 @@
 pub mod app;
 pub mod imds;
 pub mod ministack;
+pub mod proxy;
 pub mod service;
 
 use std::time::Duration;
 
 use tonic::transport::Channel;
-use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
 
 pub const REGION: &str = "us-east-1";
 
@@ -19,7 +22,11 @@ pub const REGION: &str = "us-east-1";
 pub async fn channel(addr: std::net::SocketAddr) -> Channel {
     let url = format!("http://{addr}");
     for _ in 0..100 {
-        if let Ok(ch) = Channel::from_shared(url.clone()).expect("valid uri").connect().await {
+        if let Ok(ch) = Channel::from_shared(url.clone())
+            .expect("valid uri")
+            .connect()
+            .await
+        {
             return ch;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -31,7 +38,9 @@ pub async fn channel(addr: std::net::SocketAddr) -> Channel {
 pub async fn health(ch: &Channel) -> Option<ServingStatus> {
     let mut client = HealthClient::new(ch.clone());
     let resp = client
-        .check(HealthCheckRequest { service: String::new() })
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
         .await
         .ok()?;
     Some(resp.into_inner().status())

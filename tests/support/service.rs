@@ -33,10 +33,16 @@ impl Env {
     pub fn new() -> Self {
         let home = tempfile::tempdir().expect("temp home");
         let h = home.path().to_path_buf();
-        let mut env = Self { home, vars: Vec::new() };
+        let mut env = Self {
+            home,
+            vars: Vec::new(),
+        };
         env.set("PATH", std::env::var("PATH").unwrap_or_default());
         env.set("HOME", h.display().to_string());
-        env.set("AWS_CONFIG_FILE", h.join("aws-config").display().to_string());
+        env.set(
+            "AWS_CONFIG_FILE",
+            h.join("aws-config").display().to_string(),
+        );
         env.set(
             "AWS_SHARED_CREDENTIALS_FILE",
             h.join("aws-credentials").display().to_string(),
@@ -170,13 +176,19 @@ impl Service {
             .collect()
     }
 
-    /// Sends SIGTERM and waits for the exit status.
-    pub fn terminate(&mut self) -> std::process::ExitStatus {
+    /// Sends SIGTERM and waits for the exit status, keeping the test's
+    /// runtime free meanwhile (its gRPC connections must see the GOAWAY).
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())
             .status();
-        self.child.wait().expect("wait for serve")
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for serve") {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }
 
