@@ -9,9 +9,19 @@ use tonic::transport::{Server, server::TcpIncoming};
 use tonic_health::{ServingStatus, server::HealthReporter};
 
 use crate::{
-    api::sessions::SessionApi,
+    api::{
+        accounts::AccountApi,
+        credentials::CredentialApi,
+        links::{AttributeApi, LinkApi},
+        sessions::SessionApi,
+    },
     config::ServerConfig,
-    proto::{FILE_DESCRIPTOR_SET, session_service_server::SessionServiceServer},
+    proto::{
+        FILE_DESCRIPTOR_SET, account_service_server::AccountServiceServer,
+        attribute_service_server::AttributeServiceServer,
+        credential_service_server::CredentialServiceServer, link_service_server::LinkServiceServer,
+        session_service_server::SessionServiceServer,
+    },
     store::Store,
 };
 
@@ -24,7 +34,13 @@ pub enum ServeError {
 }
 
 /// Services whose health is reported besides the overall "" entry.
-const SERVICES: [&str; 1] = ["curity.datasource.v1.SessionService"];
+const SERVICES: [&str; 5] = [
+    "curity.datasource.v1.AccountService",
+    "curity.datasource.v1.CredentialService",
+    "curity.datasource.v1.LinkService",
+    "curity.datasource.v1.AttributeService",
+    "curity.datasource.v1.SessionService",
+];
 
 async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
     reporter.set_service_status("", status).await;
@@ -67,6 +83,14 @@ pub async fn run(
     let serve = Server::builder()
         .add_service(health)
         .add_service(reflection)
+        .add_service(AccountServiceServer::new(AccountApi::new(store.clone())))
+        .add_service(CredentialServiceServer::new(CredentialApi::new(
+            store.clone(),
+        )))
+        .add_service(LinkServiceServer::new(LinkApi::new(store.clone())))
+        .add_service(AttributeServiceServer::new(AttributeApi::new(
+            store.clone(),
+        )))
         .add_service(SessionServiceServer::new(SessionApi::new(store)))
         .serve_with_incoming_shutdown(incoming, signal);
     tokio::pin!(serve);

@@ -1,6 +1,10 @@
 //! One tonic service per data type: decode, validate, call the store,
 //! encode. Knows protobuf, nothing about DynamoDB.
 
+pub mod accounts;
+pub mod convert;
+pub mod credentials;
+pub mod links;
 pub mod sessions;
 pub mod status;
 
@@ -63,6 +67,9 @@ fn outcome_of(e: &StoreError) -> &'static str {
     match e {
         StoreError::InvalidArgument { .. } => "invalid_argument",
         StoreError::AlreadyExists { .. } => "already_exists",
+        StoreError::NotFound { .. } => "not_found",
+        StoreError::VersionConflict { .. } => "version_conflict",
+        StoreError::ScanNotAllowed(_) => "scan_not_allowed",
         StoreError::AccessDenied { .. } => "access_denied",
         StoreError::TableMissing { .. } => "table_missing",
         StoreError::Throttled { .. } => "throttled",
@@ -77,6 +84,10 @@ fn outcome_of(e: &StoreError) -> &'static str {
 fn is_server_side(e: &StoreError) -> bool {
     !matches!(
         e,
-        StoreError::InvalidArgument { .. } | StoreError::AlreadyExists { .. }
+        StoreError::InvalidArgument { .. }
+            | StoreError::AlreadyExists { .. }
+            | StoreError::NotFound { .. }
+            | StoreError::VersionConflict { .. }
+            | StoreError::ScanNotAllowed(_)
     )
 }

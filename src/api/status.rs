@@ -18,6 +18,14 @@ pub fn to_status(err: &StoreError) -> Status {
         StoreError::AlreadyExists { field, .. } => {
             (Code::AlreadyExists, Reason::AlreadyExists, *field, "")
         }
+        StoreError::NotFound { .. } => (Code::NotFound, Reason::NotFound, "", ""),
+        StoreError::VersionConflict { .. } => (Code::Aborted, Reason::VersionConflict, "", ""),
+        StoreError::ScanNotAllowed(_) => (
+            Code::FailedPrecondition,
+            Reason::NotSupportedByLayout,
+            "filter",
+            "",
+        ),
         StoreError::AccessDenied { action, table, .. } => (
             Code::PermissionDenied,
             Reason::AccessDenied,

@@ -61,3 +61,14 @@ pub fn check_key(field: &'static str, value: &str) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+/// A request builder refused its input (a required field missing): a bug
+/// in how we build requests, reported rather than panicking.
+pub fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Aws {
+        action: "build request".into(),
+        table: String::new(),
+        code: "BuildError".into(),
+        message: e.to_string(),
+    }
+}

@@ -14,6 +14,16 @@ pub enum StoreError {
         field: &'static str,
     },
 
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+
+    #[error("{what} was changed concurrently; gave up after {attempts} attempts")]
+    VersionConflict { what: &'static str, attempts: usize },
+
+    /// The request needs a table scan and `dynamodb.allow_table_scans` is off.
+    #[error("{0}")]
+    ScanNotAllowed(String),
+
     #[error(
         "access denied: the AWS identity may not call {action} on table/{table}; \
          grant it in the IAM policy ({message})"

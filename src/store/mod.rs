@@ -1,8 +1,16 @@
 //! DynamoDB storage in the Curity plugin's layout: one module per table.
 //! Knows DynamoDB and the layout, nothing about gRPC.
 
+pub mod accounts;
+pub mod accounts_list;
 pub mod codec;
+pub mod credentials;
+pub mod cursor;
 pub mod error;
+pub mod filter;
+pub mod keys;
+pub mod links;
+pub mod query;
 pub mod schema;
 pub mod sessions;
 pub mod tables;
@@ -19,6 +27,7 @@ pub use error::StoreError;
 #[derive(Debug, Clone)]
 pub struct TableNames {
     pub accounts: String,
+    pub links: String,
     pub sessions: String,
 }
 
@@ -26,6 +35,7 @@ impl TableNames {
     pub fn new(prefix: &str) -> Self {
         Self {
             accounts: schema::ACCOUNTS.name(prefix),
+            links: schema::LINKS.name(prefix),
             sessions: schema::SESSIONS.name(prefix),
         }
     }

@@ -14,6 +14,7 @@ use aws_sdk_dynamodb::{
 
 use super::{
     StoreError,
+    codec::build_error,
     schema::{self, IndexDef, KeyAttr, Projection, TTL_ATTRIBUTE, TableDef},
 };
 use crate::aws::error::{CallSite, classify};
@@ -252,15 +253,6 @@ impl TableAdmin<'_> {
             out.push(check);
         }
         Ok(out)
-    }
-}
-
-fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
-    StoreError::Aws {
-        action: "build request".into(),
-        table: String::new(),
-        code: "BuildError".into(),
-        message: e.to_string(),
     }
 }
 

@@ -1,0 +1,232 @@
+//! `AccountService` over `store::accounts` and `store::accounts_list`.
+
+use tonic::{Request, Response, Status};
+
+use super::{
+    convert::{json_to_struct, struct_to_json, tenant},
+    rpc,
+};
+use crate::{
+    proto::{self, account_service_server::AccountService},
+    store::{
+        Store, StoreError,
+        accounts::{Account, AccountPatch, NewAccount},
+    },
+};
+
+pub struct AccountApi {
+    store: Store,
+}
+
+impl AccountApi {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    fn table(&self) -> &str {
+        &self.store.tables().accounts
+    }
+}
+
+pub fn account_to_proto(a: Account) -> proto::Account {
+    proto::Account {
+        id: a.id,
+        user_name: a.user_name,
+        active: a.active,
+        attributes: Some(json_to_struct(a.attributes)),
+        created: a.created,
+        updated: a.updated,
+        version: a.version,
+    }
+}
+
+fn new_account(a: Option<proto::NewAccount>) -> Result<NewAccount, StoreError> {
+    let a = a.ok_or_else(|| StoreError::invalid("account", "required"))?;
+    Ok(NewAccount {
+        user_name: a.user_name,
+        active: a.active,
+        attributes: struct_to_json(a.attributes),
+    })
+}
+
+fn found(a: Option<Account>) -> proto::AccountResponse {
+    proto::AccountResponse {
+        account: a.map(account_to_proto),
+    }
+}
+
+fn must_exist(a: Option<Account>) -> Result<proto::AccountResponse, StoreError> {
+    match a {
+        Some(a) => Ok(found(Some(a))),
+        None => Err(StoreError::NotFound { what: "account" }),
+    }
+}
+
+#[tonic::async_trait]
+impl AccountService for AccountApi {
+    async fn get_by_id(
+        &self,
+        request: Request<proto::GetAccountByIdRequest>,
+    ) -> Result<Response<proto::AccountResponse>, Status> {
+        let req = request.into_inner();
+        let t = req.tenant.as_ref().map(|t| t.id.as_str());
+        rpc("Accounts.GetById", self.table(), t, async {
+            let tenant = tenant(&req.tenant)?;
+            Ok(found(self.store.get_account_by_id(tenant, &req.id).await?))
+        })
+        .await
+    }
+
+    async fn get_by_user_name(
+        &self,
+        request: Request<proto::GetAccountByUserNameRequest>,
+    ) -> Result<Response<proto::AccountResponse>, Status> {
+        let req = request.into_inner();
+        let t = req.tenant.as_ref().map(|t| t.id.as_str());
+        rpc("Accounts.GetByUserName", self.table(), t, async {
+            let tenant = tenant(&req.tenant)?;
+            Ok(found(
+                self.store
+                    .get_account_by_user_name(tenant, &req.user_name)
+                    .await?,
+            ))
+        })
+        .await
+    }
+
+    async fn get_by_email(
+        &self,
+        request: Request<proto::GetAccountByEmailRequest>,
+    ) -> Result<Response<proto::AccountResponse>, Status> {
+        let req = request.into_inner();
+        let t = req.tenant.as_ref().map(|t| t.id.as_str());
+        rpc("Accounts.GetByEmail", self.table(), t, async {
+            let tenant = tenant(&req.tenant)?;
+            Ok(found(
+                self.store.get_account_by_email(tenant, &req.email).await?,
+            ))
+        })
+        .await
+    }
+
+    async fn get_by_phone(
+        &self,
+        request: Request<proto::GetAccountByPhoneRequest>,
+    ) -> Result<Response<proto::AccountResponse>, Status> {
+        let req = request.into_inner();
+        let t = req.tenant.as_ref().map(|t| t.id.as_str());
+        rpc("Accounts.GetByPhone", self.table(), t, async {
+            let tenant = tenant(&req.tenant)?;
+            Ok(found(
+                self.store.get_account_by_phone(tenant, &req.phone).await?,
+            ))
+        })
+        .await
+    }
+
+    async fn create(
+        &self,
+        request: Request<proto::CreateAccountRequest>,
+    ) -> Result<Response<proto::CreateAccountResponse>, Status> {
+        let req = request.into_inner();
+        let t = req.tenant.as_ref().map(|t| t.id.as_str());
+        rpc("Accounts.Create", self.table(), t, async {
+            let tenant = tenant(&req.tenant)?;
+            let account = self
+                .store
+                .create_account(tenant, new_account(req.account)?, req.password_hash)
+                .await?;
+            Ok(proto::CreateAccountResponse {
+                account: Some(account_to_proto(account)),
+            })
+        })
+        .await
+    }
+
+    async fn update(
+        &self,
+        request: Request<proto::UpdateAccountRequest>,
+    ) -> Result<Response<proto::AccountResponse>, Status> {
+        let req = request.into_inner();
+        let t = req.tenant.as_ref().map(|t| t.id.as_str());
+        rpc("Accounts.Update", self.table(), t, async {
+            let tenant = tenant(&req.tenant)?;
+            let new = new_account(req.account)?;
+            must_exist(self.store.update_account(tenant, &req.id, new).await?)
+        })
+        .await
+    }
+
+    async fn patch(
+        &self,
+        request: Request<proto::PatchAccountRequest>,
+    ) -> Result<Response<proto::AccountResponse>, Status> {
+        let req = request.into_inner();
+        let t = req.tenant.as_ref().map(|t| t.id.as_str());
+        rpc("Accounts.Patch", self.table(), t, async {
+            let tenant = tenant(&req.tenant)?;
+            let patch = AccountPatch {
+                user_name: req.user_name,
+                active: req.active,
+                set: struct_to_json(req.set_attributes),
+                remove: req.remove_attributes,
+            };
+            must_exist(self.store.patch_account(tenant, &req.id, &patch).await?)
+        })
+        .await
+    }
+
+    async fn delete(
+        &self,
+        request: Request<proto::DeleteAccountRequest>,
+    ) -> Result<Response<proto::DeleteAccountResponse>, Status> {
+        let req = request.into_inner();
+        let t = req.tenant.as_ref().map(|t| t.id.as_str());
+        rpc("Accounts.Delete", self.table(), t, async {
+            let tenant = tenant(&req.tenant)?;
+            let deleted = self.store.delete_account(tenant, &req.id).await?;
+            Ok(proto::DeleteAccountResponse { deleted })
+        })
+        .await
+    }
+
+    async fn list(
+        &self,
+        request: Request<proto::ListAccountsRequest>,
+    ) -> Result<Response<proto::ListAccountsResponse>, Status> {
+        let req = request.into_inner();
+        let t = req.tenant.as_ref().map(|t| t.id.as_str());
+        rpc("Accounts.List", self.table(), t, async {
+            let tenant = tenant(&req.tenant)?;
+            let (count, cursor) = match &req.page {
+                Some(p) => (p.count.map(|c| c as usize), p.cursor.as_str()),
+                None => (None, ""),
+            };
+            let page = self
+                .store
+                .list_accounts(tenant, &req.filter, count, cursor)
+                .await?;
+            Ok(proto::ListAccountsResponse {
+                accounts: page.accounts.into_iter().map(account_to_proto).collect(),
+                page: Some(proto::PaginationResponse {
+                    cursor: page.next.unwrap_or_default(),
+                }),
+            })
+        })
+        .await
+    }
+
+    async fn count(
+        &self,
+        request: Request<proto::CountAccountsRequest>,
+    ) -> Result<Response<proto::CountAccountsResponse>, Status> {
+        let req = request.into_inner();
+        let t = req.tenant.as_ref().map(|t| t.id.as_str());
+        rpc("Accounts.Count", self.table(), t, async {
+            let tenant = tenant(&req.tenant)?;
+            let count = self.store.count_accounts(tenant, &req.filter).await?;
+            Ok(proto::CountAccountsResponse { count })
+        })
+        .await
+    }
+}

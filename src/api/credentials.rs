@@ -1,0 +1,108 @@
+//! `CredentialService` over `store::credentials`: the only way password
+//! hashes leave the service.
+
+use tonic::{Request, Response, Status};
+
+use super::{
+    convert::{json_to_struct, struct_to_json, tenant},
+    rpc,
+};
+use crate::{
+    proto::{self, credential_service_server::CredentialService},
+    store::{Store, StoreError},
+};
+
+pub struct CredentialApi {
+    store: Store,
+}
+
+impl CredentialApi {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    fn table(&self) -> &str {
+        &self.store.tables().accounts
+    }
+}
+
+#[tonic::async_trait]
+impl CredentialService for CredentialApi {
+    async fn get(
+        &self,
+        request: Request<proto::GetCredentialRequest>,
+    ) -> Result<Response<proto::GetCredentialResponse>, Status> {
+        let req = request.into_inner();
+        let t = req.tenant.as_ref().map(|t| t.id.as_str());
+        rpc("Credentials.Get", self.table(), t, async {
+            let tenant = tenant(&req.tenant)?;
+            let c = self.store.get_credential(tenant, &req.subject).await?;
+            Ok(proto::GetCredentialResponse {
+                credential: c.map(|c| proto::Credential {
+                    account_id: c.account_id,
+                    user_name: c.user_name,
+                    password_hash: c.password_hash,
+                    credential_attributes: Some(json_to_struct(c.attributes)),
+                }),
+            })
+        })
+        .await
+    }
+
+    async fn store(
+        &self,
+        request: Request<proto::StoreCredentialRequest>,
+    ) -> Result<Response<proto::StoreCredentialResponse>, Status> {
+        let req = request.into_inner();
+        let t = req.tenant.as_ref().map(|t| t.id.as_str());
+        rpc("Credentials.Store", self.table(), t, async {
+            let tenant = tenant(&req.tenant)?;
+            let attrs = req.credential_attributes.map(|s| struct_to_json(Some(s)));
+            let stored = self
+                .store
+                .store_credential(
+                    tenant,
+                    &req.subject,
+                    req.password_hash.as_deref(),
+                    attrs.as_ref(),
+                )
+                .await?;
+            if !stored {
+                return Err(StoreError::NotFound { what: "account" });
+            }
+            Ok(proto::StoreCredentialResponse {})
+        })
+        .await
+    }
+
+    async fn delete(
+        &self,
+        request: Request<proto::DeleteCredentialRequest>,
+    ) -> Result<Response<proto::DeleteCredentialResponse>, Status> {
+        let req = request.into_inner();
+        let t = req.tenant.as_ref().map(|t| t.id.as_str());
+        rpc("Credentials.Delete", self.table(), t, async {
+            let tenant = tenant(&req.tenant)?;
+            let deleted = self.store.delete_credential(tenant, &req.subject).await?;
+            Ok(proto::DeleteCredentialResponse { deleted })
+        })
+        .await
+    }
+
+    async fn update_subject(
+        &self,
+        request: Request<proto::UpdateSubjectRequest>,
+    ) -> Result<Response<proto::UpdateSubjectResponse>, Status> {
+        let req = request.into_inner();
+        let t = req.tenant.as_ref().map(|t| t.id.as_str());
+        rpc("Credentials.UpdateSubject", self.table(), t, async {
+            let tenant = tenant(&req.tenant)?;
+            let updated = self
+                .store
+                .update_subject(tenant, &req.subject, &req.new_subject)
+                .await?;
+            Ok(proto::UpdateSubjectResponse { updated })
+        })
+        .await
+    }
+}

@@ -1,0 +1,331 @@
+//! Listing and counting accounts with SCIM filters, planned as the plugin
+//! plans them (§13.3 of the layout), with cursor pagination.
+
+use std::collections::HashMap;
+
+use super::{
+    Store, StoreError,
+    accounts::Account,
+    codec::{Item, s},
+    cursor::{self, Cursor},
+    keys::{self, Tenant},
+    query::{self, AttrKind, AttrSpec, HashStyle, IndexSpec, Plan, QuerySpec},
+    schema,
+};
+use crate::aws::error::classify;
+
+pub const DEFAULT_PAGE: usize = 50;
+pub const MAX_PAGE: usize = 100;
+
+const fn attr(scim: &'static str, item: &'static str, kind: AttrKind) -> AttrSpec {
+    AttrSpec { scim, item, kind }
+}
+
+/// SCIM attribute names accepted in account filters.
+pub const ACCOUNT_ATTRS: &[AttrSpec] = &[
+    attr("id", "accountId", AttrKind::Str),
+    attr("userName", "userName", AttrKind::Str),
+    attr("userNameInitial", "userNameInitial", AttrKind::Str),
+    attr("email", "email", AttrKind::Str),
+    attr("emails", "email", AttrKind::Str),
+    attr("emails.value", "email", AttrKind::Str),
+    attr("emailInitial", "emailInitial", AttrKind::Str),
+    attr("active", "active", AttrKind::Bool),
+    attr("phoneNumbers", "phone", AttrKind::Str),
+    attr("phoneNumbers.value", "phone", AttrKind::Str),
+];
+
+const USER_NAME_INDEX: &str = "userNameInitial-userName-index";
+const EMAIL_INDEX: &str = "emailInitial-email-index";
+
+const fn table_key(term_attr: &'static str, kind: &'static str) -> IndexSpec {
+    IndexSpec {
+        name: None,
+        term_attr,
+        hash_key: "pk",
+        range_key: None,
+        style: HashStyle::TableKey { kind },
+    }
+}
+
+/// In the plugin's order; the two prefix-search entries are ours (the
+/// plugin scans for `userName sw`), tried only when nothing else fits.
+fn account_indexes(unique_phones: bool) -> Vec<IndexSpec> {
+    debug_assert!(schema::ACCOUNTS.global_indexes[0].name == USER_NAME_INDEX);
+    let mut v = vec![
+        table_key("accountId", keys::ACCOUNT_ID),
+        table_key("userName", keys::USER_NAME),
+        IndexSpec {
+            name: Some(USER_NAME_INDEX),
+            term_attr: "userNameInitial",
+            hash_key: "userNameInitial",
+            range_key: Some("userName"),
+            style: HashStyle::Initials {
+                kind: keys::USER_NAME,
+            },
+        },
+        table_key("email", keys::EMAIL),
+        IndexSpec {
+            name: Some(EMAIL_INDEX),
+            term_attr: "emailInitial",
+            hash_key: "emailInitial",
+            range_key: Some("email"),
+            style: HashStyle::Initials { kind: keys::EMAIL },
+        },
+    ];
+    if unique_phones {
+        v.push(table_key("phone", keys::PHONE));
+    }
+    v.push(IndexSpec {
+        name: Some(USER_NAME_INDEX),
+        term_attr: "userName",
+        hash_key: "userNameInitial",
+        range_key: Some("userName"),
+        style: HashStyle::InitialsOfPrefix {
+            kind: keys::USER_NAME,
+        },
+    });
+    v.push(IndexSpec {
+        name: Some(EMAIL_INDEX),
+        term_attr: "email",
+        hash_key: "emailInitial",
+        range_key: Some("email"),
+        style: HashStyle::InitialsOfPrefix { kind: keys::EMAIL },
+    });
+    v
+}
+
+/// Where a listing's queries and scan go, for tests and diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanSummary {
+    /// Index name per query (`None`: the table key).
+    Queries(Vec<Option<&'static str>>),
+    Scan,
+}
+
+pub struct AccountPage {
+    pub accounts: Vec<Account>,
+    pub next: Option<String>,
+}
+
+/// One matching item and where it sits (query, position key).
+struct Hit {
+    item: Item,
+    query: usize,
+}
+
+impl Store {
+    fn plan_accounts(&self, tenant: Tenant<'_>, filter: &str) -> Result<Plan, StoreError> {
+        let products = query::parse_filter(filter, ACCOUNT_ATTRS)?;
+        let plan = query::plan(
+            products,
+            &account_indexes(self.settings().unique_phone_numbers),
+            tenant,
+        )?;
+        if matches!(plan, Plan::Scan { .. }) && !self.settings().allow_table_scans {
+            return Err(StoreError::ScanNotAllowed(
+                "the filter needs a table scan, which is not allowed \
+                 (dynamodb.allow_table_scans = false); filter on id, userName, emails or \
+                 phoneNumbers with eq, or userName / emails with sw and at least 3 characters"
+                    .into(),
+            ));
+        }
+        Ok(plan)
+    }
+
+    /// How a filter would be executed.
+    pub fn explain_account_filter(
+        &self,
+        tenant: Tenant<'_>,
+        filter: &str,
+    ) -> Result<PlanSummary, StoreError> {
+        Ok(match self.plan_accounts(tenant, filter)? {
+            Plan::Queries(q) => PlanSummary::Queries(q.iter().map(|q| q.index).collect()),
+            Plan::Scan { .. } => PlanSummary::Scan,
+        })
+    }
+
+    pub async fn list_accounts(
+        &self,
+        tenant: Tenant<'_>,
+        filter: &str,
+        count: Option<usize>,
+        cursor_text: &str,
+    ) -> Result<AccountPage, StoreError> {
+        let size = match count {
+            None | Some(0) => DEFAULT_PAGE,
+            Some(n) => n.min(MAX_PAGE),
+        };
+        let binding = format!("accounts|{}|{filter}", tenant.id().unwrap_or(""));
+        let start = if cursor_text.trim().is_empty() {
+            Cursor {
+                query: 0,
+                after: None,
+            }
+        } else {
+            cursor::decode(cursor_text, &binding)?
+        };
+        let plan = self.plan_accounts(tenant, filter)?;
+        let (hits, next) = self.collect(tenant, &plan, start, Some(size)).await?;
+        let accounts = hits
+            .into_iter()
+            .map(|h| self.account_from_item(h.item).map(|s| s.account))
+            .collect::<Result<_, _>>()?;
+        Ok(AccountPage {
+            accounts,
+            next: next.map(|c| cursor::encode(&c, &binding)),
+        })
+    }
+
+    pub async fn count_accounts(
+        &self,
+        tenant: Tenant<'_>,
+        filter: &str,
+    ) -> Result<u64, StoreError> {
+        let plan = self.plan_accounts(tenant, filter)?;
+        let start = Cursor {
+            query: 0,
+            after: None,
+        };
+        let (hits, _) = self.collect(tenant, &plan, start, None).await?;
+        Ok(hits.len() as u64)
+    }
+
+    /// Runs the plan from `start`, collecting matches until `limit` (all
+    /// when `None`). The returned cursor points after the last returned
+    /// match, and only exists when another match follows.
+    async fn collect(
+        &self,
+        tenant: Tenant<'_>,
+        plan: &Plan,
+        start: Cursor,
+        limit: Option<usize>,
+    ) -> Result<(Vec<Hit>, Option<Cursor>), StoreError> {
+        let table = &self.tables().accounts;
+        let queries: Vec<QuerySpec> = match plan {
+            Plan::Queries(q) => q.clone(),
+            Plan::Scan { .. } => Vec::new(),
+        };
+        let steps = queries.len().max(1);
+        if start.query >= steps {
+            return Err(StoreError::invalid(
+                "page.cursor",
+                "does not fit this filter",
+            ));
+        }
+        // One match beyond the page tells whether a next page exists.
+        let want = limit.map(|l| l + 1);
+        let mut hits: Vec<Hit> = Vec::new();
+        let client = self.client().await?;
+        'steps: for step in start.query..steps {
+            let mut exclusive_start = if step == start.query {
+                start.after.clone()
+            } else {
+                None
+            };
+            loop {
+                let page_limit = want.map(|w| (w - hits.len()).max(1) as i32);
+                let (items, last_key) = match plan {
+                    Plan::Queries(_) => {
+                        let q = &queries[step];
+                        let mut names = q.names.clone();
+                        let mut values = q.values.clone();
+                        let filter = query::render_filter(&q.products, &mut names, &mut values);
+                        let out = client
+                            .query()
+                            .table_name(table)
+                            .set_index_name(q.index.map(String::from))
+                            .key_condition_expression(&q.key_expression)
+                            .set_filter_expression(filter)
+                            .set_expression_attribute_names(Some(names))
+                            .set_expression_attribute_values(Some(values))
+                            .set_exclusive_start_key(exclusive_start.take())
+                            .set_limit(page_limit)
+                            .send()
+                            .await
+                            .map_err(|e| classify(&e, self.at("dynamodb:Query", table)))?;
+                        (out.items.unwrap_or_default(), out.last_evaluated_key)
+                    }
+                    Plan::Scan { products } => {
+                        let mut names = HashMap::from([("#pk".to_string(), "pk".to_string())]);
+                        let mut values = HashMap::from([(
+                            ":pkPrefix".to_string(),
+                            s(tenant.prefix(keys::ACCOUNT_ID)),
+                        )]);
+                        let mut expr = "begins_with(#pk, :pkPrefix)".to_string();
+                        if let Some(f) = query::render_filter(products, &mut names, &mut values) {
+                            expr = format!("{expr} AND ({f})");
+                        }
+                        let out = client
+                            .scan()
+                            .table_name(table)
+                            .filter_expression(expr)
+                            .set_expression_attribute_names(Some(names))
+                            .set_expression_attribute_values(Some(values))
+                            .set_exclusive_start_key(exclusive_start.take())
+                            .set_limit(page_limit)
+                            .send()
+                            .await
+                            .map_err(|e| classify(&e, self.at("dynamodb:Scan", table)))?;
+                        (out.items.unwrap_or_default(), out.last_evaluated_key)
+                    }
+                };
+                for item in items {
+                    if !self.keep(plan, &queries, step, &item) {
+                        continue;
+                    }
+                    hits.push(Hit { item, query: step });
+                    if want.is_some_and(|w| hits.len() >= w) {
+                        break 'steps;
+                    }
+                }
+                match last_key {
+                    Some(k) if !k.is_empty() => exclusive_start = Some(k),
+                    _ => break,
+                }
+            }
+        }
+        let next = match limit {
+            Some(l) if hits.len() > l => {
+                hits.truncate(l);
+                hits.last().map(|h| Cursor {
+                    query: h.query,
+                    after: Some(self.position(plan, &queries, h)),
+                })
+            }
+            _ => None,
+        };
+        Ok((hits, next))
+    }
+
+    /// In-memory re-check: the exact filter (for what DynamoDB cannot say,
+    /// like `ew`), and de-duplication across queries: an item a previous
+    /// query of the plan matches was returned by that query.
+    fn keep(&self, plan: &Plan, queries: &[QuerySpec], step: usize, item: &Item) -> bool {
+        match plan {
+            Plan::Scan { products } => query::any_matches(products, item),
+            Plan::Queries(_) => {
+                query::any_matches(&queries[step].products, item)
+                    && !queries[..step]
+                        .iter()
+                        .any(|q| self.query_full_match(q, item))
+            }
+        }
+    }
+
+    /// Whether `item` is among what `q` returns: key condition and filter.
+    fn query_full_match(&self, q: &QuerySpec, item: &Item) -> bool {
+        query::product_matches(&q.key_terms, item) && query::any_matches(&q.products, item)
+    }
+
+    /// The key an item occupies in the query that returned it.
+    fn position(&self, plan: &Plan, queries: &[QuerySpec], hit: &Hit) -> Item {
+        let keys: &[&str] = match plan {
+            Plan::Scan { .. } => &["pk"],
+            Plan::Queries(_) => &queries[hit.query].position_keys,
+        };
+        keys.iter()
+            .filter_map(|k| hit.item.get(*k).map(|v| (k.to_string(), v.clone())))
+            .collect()
+    }
+}

@@ -1,0 +1,375 @@
+//! SCIM filter expressions (RFC 7644 §3.4.2.2): parsing to a tree, and the
+//! normal form the query planner works on (NOT pushed down, then a
+//! disjunction of conjunctions).
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Str(String),
+    Num(f64),
+    Bool(bool),
+    Null,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    Eq,
+    Ne,
+    Co,
+    NotCo,
+    Sw,
+    NotSw,
+    Ew,
+    NotEw,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Pr,
+    Np,
+}
+
+impl Op {
+    fn negate(self) -> Self {
+        match self {
+            Self::Eq => Self::Ne,
+            Self::Ne => Self::Eq,
+            Self::Co => Self::NotCo,
+            Self::NotCo => Self::Co,
+            Self::Sw => Self::NotSw,
+            Self::NotSw => Self::Sw,
+            Self::Ew => Self::NotEw,
+            Self::NotEw => Self::Ew,
+            Self::Gt => Self::Le,
+            Self::Le => Self::Gt,
+            Self::Ge => Self::Lt,
+            Self::Lt => Self::Ge,
+            Self::Pr => Self::Np,
+            Self::Np => Self::Pr,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    Term {
+        attr: String,
+        op: Op,
+        value: Literal,
+    },
+    And(Box<Filter>, Box<Filter>),
+    Or(Box<Filter>, Box<Filter>),
+    Not(Box<Filter>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterError(pub String);
+
+impl fmt::Display for FilterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Open,
+    Close,
+    Word(String),
+    Str(String),
+}
+
+fn tokenize(input: &str) -> Result<Vec<Token>, FilterError> {
+    let mut out = Vec::new();
+    let mut chars = input.char_indices().peekable();
+    while let Some(&(i, c)) = chars.peek() {
+        match c {
+            c if c.is_whitespace() => {
+                chars.next();
+            }
+            '(' => {
+                chars.next();
+                out.push(Token::Open);
+            }
+            ')' => {
+                chars.next();
+                out.push(Token::Close);
+            }
+            '"' => {
+                // A JSON string literal, escapes included.
+                let rest = &input[i..];
+                let mut de = serde_json::Deserializer::from_str(rest).into_iter::<String>();
+                let s = match de.next() {
+                    Some(Ok(s)) => s,
+                    _ => return Err(FilterError(format!("unterminated string at {i}"))),
+                };
+                let consumed = de.byte_offset();
+                while chars.peek().is_some_and(|&(j, _)| j < i + consumed) {
+                    chars.next();
+                }
+                out.push(Token::Str(s));
+            }
+            '[' | ']' => {
+                return Err(FilterError(
+                    "value filters (attr[...]) are not supported".into(),
+                ));
+            }
+            _ => {
+                let mut word = String::new();
+                while let Some(&(_, c)) = chars.peek() {
+                    if c.is_whitespace() || c == '(' || c == ')' || c == '"' || c == '[' {
+                        break;
+                    }
+                    word.push(c);
+                    chars.next();
+                }
+                out.push(Token::Word(word));
+            }
+        }
+    }
+    Ok(out)
+}
+
+struct Parser {
+    tokens: Vec<Token>,
+    pos: usize,
+}
+
+impl Parser {
+    fn peek_word(&self) -> Option<String> {
+        match self.tokens.get(self.pos) {
+            Some(Token::Word(w)) => Some(w.to_ascii_lowercase()),
+            _ => None,
+        }
+    }
+
+    fn next(&mut self) -> Option<Token> {
+        let t = self.tokens.get(self.pos).cloned();
+        self.pos += 1;
+        t
+    }
+
+    fn or(&mut self) -> Result<Filter, FilterError> {
+        let mut left = self.and()?;
+        while self.peek_word().as_deref() == Some("or") {
+            self.pos += 1;
+            left = Filter::Or(Box::new(left), Box::new(self.and()?));
+        }
+        Ok(left)
+    }
+
+    fn and(&mut self) -> Result<Filter, FilterError> {
+        let mut left = self.unary()?;
+        while self.peek_word().as_deref() == Some("and") {
+            self.pos += 1;
+            left = Filter::And(Box::new(left), Box::new(self.unary()?));
+        }
+        Ok(left)
+    }
+
+    fn unary(&mut self) -> Result<Filter, FilterError> {
+        if self.peek_word().as_deref() == Some("not") {
+            self.pos += 1;
+            if self.next() != Some(Token::Open) {
+                return Err(FilterError("expected '(' after not".into()));
+            }
+            let inner = self.or()?;
+            if self.next() != Some(Token::Close) {
+                return Err(FilterError("expected ')'".into()));
+            }
+            return Ok(Filter::Not(Box::new(inner)));
+        }
+        match self.next() {
+            Some(Token::Open) => {
+                let inner = self.or()?;
+                if self.next() != Some(Token::Close) {
+                    return Err(FilterError("expected ')'".into()));
+                }
+                Ok(inner)
+            }
+            Some(Token::Word(attr)) => self.term(attr),
+            Some(t) => Err(FilterError(format!("unexpected {t:?}"))),
+            None => Err(FilterError("unexpected end of filter".into())),
+        }
+    }
+
+    fn term(&mut self, attr: String) -> Result<Filter, FilterError> {
+        let op = match self.next() {
+            Some(Token::Word(w)) => match w.to_ascii_lowercase().as_str() {
+                "eq" => Op::Eq,
+                "ne" => Op::Ne,
+                "co" => Op::Co,
+                "sw" => Op::Sw,
+                "ew" => Op::Ew,
+                "gt" => Op::Gt,
+                "ge" => Op::Ge,
+                "lt" => Op::Lt,
+                "le" => Op::Le,
+                "pr" => {
+                    return Ok(Filter::Term {
+                        attr,
+                        op: Op::Pr,
+                        value: Literal::Null,
+                    });
+                }
+                other => return Err(FilterError(format!("unknown operator '{other}'"))),
+            },
+            _ => return Err(FilterError(format!("expected an operator after '{attr}'"))),
+        };
+        let value = match self.next() {
+            Some(Token::Str(s)) => Literal::Str(s),
+            Some(Token::Word(w)) => match w.as_str() {
+                "true" => Literal::Bool(true),
+                "false" => Literal::Bool(false),
+                "null" => Literal::Null,
+                num => Literal::Num(
+                    num.parse()
+                        .map_err(|_| FilterError(format!("invalid value '{num}'")))?,
+                ),
+            },
+            _ => return Err(FilterError(format!("expected a value after '{attr}'"))),
+        };
+        Ok(Filter::Term { attr, op, value })
+    }
+}
+
+pub fn parse(input: &str) -> Result<Filter, FilterError> {
+    let mut p = Parser {
+        tokens: tokenize(input)?,
+        pos: 0,
+    };
+    let f = p.or()?;
+    if p.pos < p.tokens.len() {
+        return Err(FilterError(format!(
+            "unexpected {:?} after the filter",
+            p.tokens[p.pos]
+        )));
+    }
+    Ok(f)
+}
+
+/// A leaf of the normal form: attribute, operator, value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Term {
+    pub attr: String,
+    pub op: Op,
+    pub value: Literal,
+}
+
+/// Disjunctive normal form: OR of ANDs.
+pub type Dnf = Vec<Vec<Term>>;
+
+/// Most products a filter may expand to (each may become a query).
+pub const MAX_PRODUCTS: usize = 64;
+
+pub fn normalize(f: &Filter) -> Result<Dnf, FilterError> {
+    dnf(f, false)
+}
+
+fn dnf(f: &Filter, negated: bool) -> Result<Dnf, FilterError> {
+    let out = match (f, negated) {
+        (Filter::Term { attr, op, value }, neg) => vec![vec![Term {
+            attr: attr.clone(),
+            op: if neg { op.negate() } else { *op },
+            value: value.clone(),
+        }]],
+        (Filter::Not(inner), neg) => dnf(inner, !neg)?,
+        (Filter::Or(a, b), false) | (Filter::And(a, b), true) => {
+            let mut l = dnf(a, negated)?;
+            l.extend(dnf(b, negated)?);
+            l
+        }
+        (Filter::And(a, b), false) | (Filter::Or(a, b), true) => {
+            let (l, r) = (dnf(a, negated)?, dnf(b, negated)?);
+            let mut out = Vec::with_capacity(l.len() * r.len());
+            for x in &l {
+                for y in &r {
+                    out.push(x.iter().chain(y).cloned().collect());
+                }
+            }
+            out
+        }
+    };
+    if out.len() > MAX_PRODUCTS {
+        return Err(FilterError(format!(
+            "filter expands to more than {MAX_PRODUCTS} alternatives"
+        )));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(d: &Dnf) -> Vec<Vec<String>> {
+        d.iter()
+            .map(|p| p.iter().map(|t| format!("{} {:?}", t.attr, t.op)).collect())
+            .collect()
+    }
+
+    #[test]
+    fn parses_precedence_and_grouping() {
+        let f = parse(r#"userName eq "a" or emails eq "b" and active eq true"#).unwrap();
+        assert!(matches!(f, Filter::Or(_, _)));
+        let f = parse(r#"(userName eq "a" or emails eq "b") and active eq true"#).unwrap();
+        assert!(matches!(f, Filter::And(_, _)));
+    }
+
+    #[test]
+    fn strings_take_json_escapes() {
+        let f = parse(r#"userName eq "a \"quoted\" name""#).unwrap();
+        assert_eq!(
+            f,
+            Filter::Term {
+                attr: "userName".into(),
+                op: Op::Eq,
+                value: Literal::Str("a \"quoted\" name".into())
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        for bad in [
+            "userName",
+            "userName eq",
+            "userName zz \"a\"",
+            "(a pr",
+            "emails[type eq \"w\"]",
+            "a pr b pr",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    // The plugin's NormalizationTests, reproduced.
+    #[test]
+    fn dnf_of_or_and_term() {
+        let d = normalize(&parse("(a pr or b pr) and c pr").unwrap()).unwrap();
+        assert_eq!(terms(&d), [["a Pr", "c Pr"], ["b Pr", "c Pr"]]);
+    }
+
+    #[test]
+    fn dnf_pushes_not_down_with_de_morgan() {
+        let d = normalize(&parse("(a pr or b pr) and not (c pr)").unwrap()).unwrap();
+        assert_eq!(terms(&d), [["a Pr", "c Np"], ["b Pr", "c Np"]]);
+        let d = normalize(&parse("(a pr or b pr) and (c pr or d pr)").unwrap()).unwrap();
+        assert_eq!(d.len(), 4);
+        let d = normalize(&parse("(a pr or b pr) and not (c pr or d pr)").unwrap()).unwrap();
+        assert_eq!(
+            terms(&d),
+            [["a Pr", "c Np", "d Np"], ["b Pr", "c Np", "d Np"]]
+        );
+        let d = normalize(&parse(r#"not (a gt 1)"#).unwrap()).unwrap();
+        assert_eq!(terms(&d), [["a Le"]]);
+    }
+
+    #[test]
+    fn explosive_filters_are_refused() {
+        let clause = "(a pr or b pr)";
+        let f = [clause; 7].join(" and ");
+        assert!(normalize(&parse(&f).unwrap()).is_err());
+    }
+}

@@ -1,0 +1,251 @@
+//! `curity-links`: one item per linked (foreign) account, keyed
+//! `<foreignId>@<domain>[.<tenant>]`, listed through `list-links-index`
+//! (`accountId` / `linkingAccountManager`).
+
+use std::collections::BTreeMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::{
+    Store, StoreError,
+    accounts::{Account, now_epoch},
+    codec::{self, Item, n, s},
+    keys::{self, Tenant},
+};
+use crate::aws::error::classify;
+
+pub const LINKS_INDEX: &str = "list-links-index";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedAccount {
+    pub domain: String,
+    pub id: String,
+    /// Epoch seconds; 0 when the item has none.
+    pub created: i64,
+}
+
+/// One attribute row per link (the attribute provider's table).
+pub type AttributeRow = BTreeMap<String, String>;
+
+impl Store {
+    /// Links (or re-links, overwriting) a foreign account to a local one.
+    pub async fn link(
+        &self,
+        tenant: Tenant<'_>,
+        manager: &str,
+        local_account_id: &str,
+        foreign_domain: &str,
+        foreign_id: &str,
+    ) -> Result<(), StoreError> {
+        codec::check_key("linking_account_manager", manager)?;
+        codec::check_key("local_account_id", local_account_id)?;
+        codec::check_key("foreign_domain", foreign_domain)?;
+        codec::check_key("foreign_user_name", foreign_id)?;
+        let table = &self.tables().links;
+        let key = keys::link_key(tenant, foreign_id, foreign_domain);
+        codec::check_key("foreign_user_name", &key)?;
+        let mut item = Item::from([
+            (
+                "linkedAccountId_linkedAccountDomainName".to_string(),
+                s(key),
+            ),
+            ("accountId".to_string(), s(local_account_id)),
+            ("linkedAccountId".to_string(), s(foreign_id)),
+            ("linkedAccountDomainName".to_string(), s(foreign_domain)),
+            ("linkingAccountManager".to_string(), s(manager)),
+            ("created".to_string(), n(now_epoch())),
+        ]);
+        if let Some(t) = tenant.id() {
+            item.insert("tenantId".into(), s(t));
+        }
+        let client = self.client().await?;
+        client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| classify(&e, self.at("dynamodb:PutItem", table)))?;
+        Ok(())
+    }
+
+    /// Every page of `list-links-index` for one account, with the tenant
+    /// filter (`manager` narrows to one account manager when given).
+    async fn query_links(
+        &self,
+        tenant: Tenant<'_>,
+        account_id: &str,
+        manager: Option<&str>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let table = &self.tables().links;
+        let client = self.client().await?;
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let mut q = client
+                .query()
+                .table_name(table)
+                .index_name(LINKS_INDEX)
+                .expression_attribute_names("#accountId", "accountId")
+                .expression_attribute_names("#tenantId", "tenantId")
+                .expression_attribute_values(":accountId", s(account_id))
+                .set_exclusive_start_key(start.take());
+            q = match manager {
+                Some(m) => q
+                    .key_condition_expression(
+                        "#accountId = :accountId AND #linkingAccountManager = :linkingAccountManager",
+                    )
+                    .expression_attribute_names("#linkingAccountManager", "linkingAccountManager")
+                    .expression_attribute_values(":linkingAccountManager", s(m)),
+                None => q.key_condition_expression("#accountId = :accountId"),
+            };
+            q = match tenant.id() {
+                None => q.filter_expression("attribute_not_exists(#tenantId)"),
+                Some(t) => q
+                    .filter_expression("#tenantId = :tenantId")
+                    .expression_attribute_values(":tenantId", s(t)),
+            };
+            let page = q
+                .send()
+                .await
+                .map_err(|e| classify(&e, self.at("dynamodb:Query", table)))?;
+            out.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    pub async fn list_links(
+        &self,
+        tenant: Tenant<'_>,
+        manager: &str,
+        local_account_id: &str,
+    ) -> Result<Vec<LinkedAccount>, StoreError> {
+        codec::check_key("linking_account_manager", manager)?;
+        codec::check_key("local_account_id", local_account_id)?;
+        let table = &self.tables().links;
+        self.query_links(tenant, local_account_id, Some(manager))
+            .await?
+            .into_iter()
+            .map(|mut item| {
+                Ok(LinkedAccount {
+                    created: codec::get_n(&item, table, "created").unwrap_or(0),
+                    domain: codec::get_s(&mut item, table, "linkedAccountDomainName")?,
+                    id: codec::get_s(&mut item, table, "linkedAccountId")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The local account a foreign account is linked to by `manager`.
+    pub async fn resolve_link(
+        &self,
+        tenant: Tenant<'_>,
+        manager: &str,
+        foreign_domain: &str,
+        foreign_id: &str,
+    ) -> Result<Option<Account>, StoreError> {
+        codec::check_key("linking_account_manager", manager)?;
+        codec::check_key("foreign_domain", foreign_domain)?;
+        codec::check_key("foreign_account_id", foreign_id)?;
+        let table = &self.tables().links;
+        let key = keys::link_key(tenant, foreign_id, foreign_domain);
+        let client = self.client().await?;
+        let out = client
+            .get_item()
+            .table_name(table)
+            .key("linkedAccountId_linkedAccountDomainName", s(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify(&e, self.at("dynamodb:GetItem", table)))?;
+        drop(client);
+        let Some(mut item) = out.item else {
+            return Ok(None);
+        };
+        if item.get("linkingAccountManager") != Some(&AttributeValue::S(manager.to_string())) {
+            return Ok(None);
+        }
+        let account_id = codec::get_s(&mut item, table, "accountId")?;
+        self.get_account_by_id(tenant, &account_id).await
+    }
+
+    /// `true` when the link existed for that account and manager.
+    pub async fn delete_link(
+        &self,
+        tenant: Tenant<'_>,
+        manager: &str,
+        local_account_id: &str,
+        foreign_domain: &str,
+        foreign_id: &str,
+    ) -> Result<bool, StoreError> {
+        codec::check_key("linking_account_manager", manager)?;
+        codec::check_key("local_account_id", local_account_id)?;
+        codec::check_key("foreign_domain", foreign_domain)?;
+        codec::check_key("foreign_account_id", foreign_id)?;
+        let table = &self.tables().links;
+        let key = keys::link_key(tenant, foreign_id, foreign_domain);
+        let client = self.client().await?;
+        let result = client
+            .delete_item()
+            .table_name(table)
+            .key("linkedAccountId_linkedAccountDomainName", s(key))
+            .condition_expression(
+                "#accountId = :accountId AND #linkingAccountManager = :linkingAccountManager",
+            )
+            .expression_attribute_names("#accountId", "accountId")
+            .expression_attribute_names("#linkingAccountManager", "linkingAccountManager")
+            .expression_attribute_values(":accountId", s(local_account_id))
+            .expression_attribute_values(":linkingAccountManager", s(manager))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(classify(&e, self.at("dynamodb:DeleteItem", table))),
+        }
+    }
+
+    /// The attribute provider: the subject's links as rows, columns renamed
+    /// as the plugin does. Unlike the plugin, links of other tenants are
+    /// filtered out and `created` keeps its value.
+    pub async fn get_attributes(
+        &self,
+        tenant: Tenant<'_>,
+        subject: &str,
+    ) -> Result<Vec<AttributeRow>, StoreError> {
+        codec::check_key("subject", subject)?;
+        let key = keys::account_key(tenant, keys::USER_NAME, subject);
+        let Some(stored) = self.read_account(&key).await? else {
+            return Ok(Vec::new());
+        };
+        let items = self.query_links(tenant, &stored.account.id, None).await?;
+        Ok(items
+            .into_iter()
+            .map(|item| {
+                item.into_iter()
+                    .filter_map(|(k, v)| {
+                        let name = match k.as_str() {
+                            "accountId" => "account_id".to_string(),
+                            "linkingAccountManager" => "linking_account_manager".to_string(),
+                            "linkedAccountDomainName" => "linked_account_domain_name".to_string(),
+                            "linkedAccountId" => "linked_account_id".to_string(),
+                            _ => k,
+                        };
+                        match v {
+                            AttributeValue::S(v) | AttributeValue::N(v) => Some((name, v)),
+                            _ => None,
+                        }
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+}
