@@ -694,3 +694,83 @@ async fn a_filter_needing_a_scan_fails_when_scans_are_off_and_cursors_are_checke
     assert_eq!(detail(&err).unwrap().field, "filter");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn with_phone_uniqueness_off_no_phone_items_are_written_and_phone_lookup_is_empty() {
+    let mut app = TestApp::start_with(|c| c.dynamodb.unique_phone_numbers = false).await;
+    let mut c = AccountServiceClient::new(app.channel.clone());
+    let a = create(&mut c, "", new_account("p1", None, Some("+4600")))
+        .await
+        .expect("create");
+    create(&mut c, "", new_account("p2", None, Some("+4600")))
+        .await
+        .expect("same phone is fine");
+    assert!(all_pks(&app).await.iter().all(|pk| !pk.starts_with("pn#")));
+    let main = raw(&app, &format!("ai#{}", a.id)).await.unwrap();
+    assert_eq!(
+        main["phone"],
+        s("+4600"),
+        "the phone attribute is still written"
+    );
+    let got = c
+        .get_by_phone(GetAccountByPhoneRequest {
+            tenant: None,
+            phone: "+4600".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(got.account.is_none());
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn listing_in_a_tenant_sees_only_that_tenant() {
+    let mut app = TestApp::start_with(|c| c.dynamodb.allow_table_scans = true).await;
+    let mut c = AccountServiceClient::new(app.channel.clone());
+    create(&mut c, "t1", new_account("shared", None, None))
+        .await
+        .unwrap();
+    create(&mut c, "t1", new_account("only-t1", None, None))
+        .await
+        .unwrap();
+    create(&mut c, "", new_account("shared", None, None))
+        .await
+        .unwrap();
+    let names = |accounts: Vec<curity_dynamodb::proto::Account>| {
+        let mut v: Vec<_> = accounts.into_iter().map(|a| a.user_name).collect();
+        v.sort();
+        v
+    };
+    let t1 = c
+        .list(ListAccountsRequest {
+            tenant: tenant("t1"),
+            filter: String::new(),
+            page: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(names(t1.accounts), ["only-t1", "shared"]);
+    let def = c
+        .list(ListAccountsRequest {
+            tenant: None,
+            filter: r#"userName eq "shared""#.into(),
+            page: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(def.accounts.len(), 1);
+    let n = c
+        .count(CountAccountsRequest {
+            tenant: tenant("t2"),
+            filter: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .count;
+    assert_eq!(n, 0);
+    app.shutdown().await;
+}

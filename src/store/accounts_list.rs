@@ -329,3 +329,113 @@ impl Store {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::types::AttributeValue;
+
+    use super::*;
+
+    fn plan_for(filter: &str, unique_phones: bool, tenant: Tenant<'_>) -> Result<Plan, StoreError> {
+        let products = query::parse_filter(filter, ACCOUNT_ATTRS)?;
+        query::plan(products, &account_indexes(unique_phones), tenant)
+    }
+
+    fn queries(filter: &str) -> Vec<QuerySpec> {
+        match plan_for(filter, true, Tenant::Default).expect("plan") {
+            Plan::Queries(q) => q,
+            Plan::Scan { .. } => panic!("{filter}: expected queries, got a scan"),
+        }
+    }
+
+    fn is_scan(filter: &str, unique_phones: bool) -> bool {
+        matches!(
+            plan_for(filter, unique_phones, Tenant::Default).expect("plan"),
+            Plan::Scan { .. }
+        )
+    }
+
+    fn key(q: &QuerySpec, placeholder: &str) -> String {
+        match &q.values[placeholder] {
+            AttributeValue::S(s) => s.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn user_name_and_email_eq_is_one_table_key_query_filtered_by_email() {
+        let q = queries(r#"userName eq "janedoe" and emails eq "jane.doe@example.com""#);
+        assert_eq!(q.len(), 1);
+        assert_eq!(q[0].index, None);
+        assert_eq!(q[0].key_expression, "#pk = :pk_1");
+        assert_eq!(key(&q[0], ":pk_1"), "un#janedoe");
+        assert_eq!(q[0].products[0][0].attr, "email");
+    }
+
+    #[test]
+    fn user_name_or_email_eq_is_two_key_only_queries() {
+        let q = queries(r#"userName eq "janedoe" or emails eq "jane.doe@example.com""#);
+        assert_eq!(q.len(), 2);
+        assert_eq!(key(&q[0], ":pk_1"), "un#janedoe");
+        assert_eq!(key(&q[1], ":pk_1"), "em#jane.doe@example.com");
+        assert!(q.iter().all(|q| q.products == vec![Vec::new()]));
+    }
+
+    #[test]
+    fn id_and_phone_use_their_table_keys_with_the_tenant_prefix() {
+        let Plan::Queries(q) = plan_for(r#"id eq "42""#, true, Tenant::Custom("t")).unwrap() else {
+            panic!("query")
+        };
+        assert_eq!(key(&q[0], ":pk_1"), "ai(t)#42");
+        assert_eq!(
+            key(&queries(r#"phoneNumbers eq "+1""#)[0], ":pk_1"),
+            "pn#+1"
+        );
+        // Without unique phones there are no pn# items: scan the phone
+        // attribute instead.
+        assert!(is_scan(r#"phoneNumbers eq "+1""#, false));
+    }
+
+    #[test]
+    fn user_name_prefix_of_three_or_more_units_uses_the_initials_index() {
+        let q = queries(r#"userName sw "jane""#);
+        assert_eq!(q[0].index, Some(USER_NAME_INDEX));
+        assert_eq!(
+            q[0].key_expression,
+            "#userNameInitial = :userNameInitial_1 AND begins_with(#userName, :userName_1)"
+        );
+        assert_eq!(key(&q[0], ":userNameInitial_1"), "jan");
+        assert_eq!(key(&q[0], ":userName_1"), "jane");
+        let q = queries(r#"emails sw "jane@""#);
+        assert_eq!(q[0].index, Some(EMAIL_INDEX));
+        // Shorter prefixes cannot name an initials partition.
+        assert!(is_scan(r#"userName sw "ja""#, true));
+    }
+
+    #[test]
+    fn initials_eq_with_a_range_ne_is_two_queries() {
+        let q = queries(r#"emailInitial eq "jan" and emails ne "jane@x.io""#);
+        assert_eq!(q.len(), 2);
+        assert!(q[0].key_expression.ends_with("#email < :email_1"));
+        assert!(q[1].key_expression.ends_with("#email > :email_1"));
+        assert!(q.iter().all(|q| q.index == Some(EMAIL_INDEX)));
+    }
+
+    #[test]
+    fn alternatives_without_a_usable_index_make_the_whole_filter_a_scan() {
+        assert!(is_scan("active eq true", true));
+        assert!(is_scan(r#"userName ne "x""#, true));
+        assert!(is_scan(r#"userName eq "a" or active eq false"#, true));
+        assert!(is_scan("", true));
+    }
+
+    #[test]
+    fn more_than_eight_queries_are_refused() {
+        let f = (0..9)
+            .map(|i| format!(r#"userName eq "u{i}""#))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let err = plan_for(&f, true, Tenant::Default).unwrap_err();
+        assert!(err.to_string().contains("maximum is 8"), "{err}");
+    }
+}

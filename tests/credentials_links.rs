@@ -1,0 +1,380 @@
+//! Credentials (on the account items), linked accounts (`curity-links`)
+//! and the attribute provider, over gRPC against an embedded store.
+
+mod support;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use curity_dynamodb::{
+    api::{
+        convert::{json_to_struct, struct_to_json},
+        status::detail,
+    },
+    proto::{
+        CreateAccountRequest, DeleteCredentialRequest, DeleteLinkRequest, GetAccountByIdRequest,
+        GetAttributesRequest, GetCredentialRequest, LinkRequest, ListLinksRequest, NewAccount,
+        PatchAccountRequest, ResolveLinkRequest, StoreCredentialRequest, Tenant,
+        UpdateSubjectRequest, account_service_client::AccountServiceClient,
+        attribute_service_client::AttributeServiceClient,
+        credential_service_client::CredentialServiceClient, link_service_client::LinkServiceClient,
+    },
+};
+use serde_json::json;
+use support::app::TestApp;
+use tonic::Code;
+
+fn tenant(t: &str) -> Option<Tenant> {
+    (!t.is_empty()).then(|| Tenant { id: t.into() })
+}
+
+async fn account(app: &TestApp, t: &str, user: &str) -> String {
+    let mut c = AccountServiceClient::new(app.channel.clone());
+    c.create(CreateAccountRequest {
+        tenant: tenant(t),
+        account: Some(NewAccount {
+            user_name: user.into(),
+            active: true,
+            attributes: None,
+        }),
+        password_hash: None,
+    })
+    .await
+    .expect("create")
+    .into_inner()
+    .account
+    .expect("account")
+    .id
+}
+
+#[tokio::test]
+async fn stored_password_is_returned_only_by_the_credential_service() {
+    let mut app = TestApp::start().await;
+    let id = account(&app, "", "alice").await;
+    let mut creds = CredentialServiceClient::new(app.channel.clone());
+    let none = creds
+        .get(GetCredentialRequest {
+            tenant: None,
+            subject: "alice".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(none.credential.is_none(), "no password yet");
+    let serde_json::Value::Object(ca) = json!({"failedLogins": 0}) else {
+        panic!()
+    };
+    creds
+        .store(StoreCredentialRequest {
+            tenant: None,
+            subject: "alice".into(),
+            password_hash: Some("$argon2id$v=19$hash".into()),
+            credential_attributes: Some(json_to_struct(ca)),
+        })
+        .await
+        .expect("store");
+    let c = creds
+        .get(GetCredentialRequest {
+            tenant: None,
+            subject: "alice".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .credential
+        .expect("credential");
+    assert_eq!(c.account_id, id);
+    assert_eq!(c.password_hash, "$argon2id$v=19$hash");
+    assert_eq!(struct_to_json(c.credential_attributes)["failedLogins"], 0);
+
+    // Stored on every item of the account, version bumped, never shown as
+    // an account attribute.
+    for pk in [format!("ai#{id}"), "un#alice".into()] {
+        let item = app
+            .raw
+            .get_item()
+            .table_name("curity-accounts")
+            .key("pk", AttributeValue::S(pk))
+            .send()
+            .await
+            .unwrap()
+            .item
+            .unwrap();
+        assert_eq!(
+            item["password"],
+            AttributeValue::S("$argon2id$v=19$hash".into())
+        );
+        assert_eq!(item["version"], AttributeValue::N("1".into()));
+    }
+    let mut accounts = AccountServiceClient::new(app.channel.clone());
+    let a = accounts
+        .get_by_id(GetAccountByIdRequest {
+            tenant: None,
+            id: id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .account
+        .unwrap();
+    let attrs = struct_to_json(a.attributes);
+    assert!(
+        attrs.get("password").is_none() && attrs.get("credentialAttributes").is_none(),
+        "{attrs:?}"
+    );
+
+    // An inactive account has no usable credential.
+    accounts
+        .patch(PatchAccountRequest {
+            tenant: None,
+            id: id.clone(),
+            active: Some(false),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let c = creds
+        .get(GetCredentialRequest {
+            tenant: None,
+            subject: "alice".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(c.credential.is_none());
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn credential_store_on_a_missing_subject_is_not_found_and_delete_removes_the_hash() {
+    let mut app = TestApp::start().await;
+    account(&app, "", "bob").await;
+    let mut creds = CredentialServiceClient::new(app.channel.clone());
+    let err = creds
+        .store(StoreCredentialRequest {
+            tenant: None,
+            subject: "nobody".into(),
+            password_hash: Some("h".into()),
+            credential_attributes: None,
+        })
+        .await
+        .expect_err("missing");
+    assert_eq!(err.code(), Code::NotFound);
+    let err = creds
+        .store(StoreCredentialRequest {
+            tenant: None,
+            subject: "bob".into(),
+            password_hash: None,
+            credential_attributes: None,
+        })
+        .await
+        .expect_err("nothing to store");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(detail(&err).unwrap().field, "password_hash");
+
+    creds
+        .store(StoreCredentialRequest {
+            tenant: None,
+            subject: "bob".into(),
+            password_hash: Some("h1".into()),
+            credential_attributes: None,
+        })
+        .await
+        .unwrap();
+    let d = creds
+        .delete(DeleteCredentialRequest {
+            tenant: None,
+            subject: "bob".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(d.deleted);
+    let c = creds
+        .get(GetCredentialRequest {
+            tenant: None,
+            subject: "bob".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(c.credential.is_none());
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn update_subject_renames_the_user_and_refuses_a_taken_name() {
+    let mut app = TestApp::start().await;
+    account(&app, "", "carol").await;
+    account(&app, "", "dave").await;
+    let mut creds = CredentialServiceClient::new(app.channel.clone());
+    let r = creds
+        .update_subject(UpdateSubjectRequest {
+            tenant: None,
+            subject: "carol".into(),
+            new_subject: "caroline".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.updated);
+    let err = creds
+        .update_subject(UpdateSubjectRequest {
+            tenant: None,
+            subject: "caroline".into(),
+            new_subject: "dave".into(),
+        })
+        .await
+        .expect_err("taken");
+    assert_eq!(err.code(), Code::AlreadyExists);
+    let r = creds
+        .update_subject(UpdateSubjectRequest {
+            tenant: None,
+            subject: "carol".into(),
+            new_subject: "x".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!r.updated, "old subject no longer exists");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn links_are_listed_resolved_and_deleted_per_manager_and_tenant() {
+    let mut app = TestApp::start().await;
+    let local = account(&app, "", "erin").await;
+    let tenant_local = account(&app, "acme", "erin").await;
+    let mut links = LinkServiceClient::new(app.channel.clone());
+    let link = |t: &str, local: &str, domain: &str, foreign: &str| LinkRequest {
+        tenant: tenant(t),
+        linking_account_manager: "am1".into(),
+        local_account_id: local.into(),
+        foreign_domain: domain.into(),
+        foreign_user_name: foreign.into(),
+    };
+    links
+        .link(link("", &local, "google", "g-123"))
+        .await
+        .unwrap();
+    links
+        .link(link("", &local, "github", "gh-9"))
+        .await
+        .unwrap();
+    links
+        .link(link("acme", &tenant_local, "google", "g-123"))
+        .await
+        .unwrap();
+
+    let item = app
+        .raw
+        .get_item()
+        .table_name("curity-links")
+        .key(
+            "linkedAccountId_linkedAccountDomainName",
+            AttributeValue::S("g-123@google.acme".into()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("tenant link item");
+    assert_eq!(item["tenantId"], AttributeValue::S("acme".into()));
+    assert_eq!(
+        item["linkingAccountManager"],
+        AttributeValue::S("am1".into())
+    );
+
+    let listed = links
+        .list_links(ListLinksRequest {
+            tenant: None,
+            linking_account_manager: "am1".into(),
+            local_account_id: local.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .links;
+    let mut domains: Vec<_> = listed
+        .iter()
+        .map(|l| (l.domain.as_str(), l.id.as_str()))
+        .collect();
+    domains.sort();
+    assert_eq!(domains, [("github", "gh-9"), ("google", "g-123")]);
+    assert!(listed.iter().all(|l| l.created > 0));
+
+    let resolved = links
+        .resolve_link(ResolveLinkRequest {
+            tenant: tenant("acme"),
+            linking_account_manager: "am1".into(),
+            foreign_domain: "google".into(),
+            foreign_account_id: "g-123".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .account
+        .expect("resolved");
+    assert_eq!(resolved.id, tenant_local);
+    let other_manager = links
+        .resolve_link(ResolveLinkRequest {
+            tenant: None,
+            linking_account_manager: "am2".into(),
+            foreign_domain: "google".into(),
+            foreign_account_id: "g-123".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(other_manager.account.is_none());
+
+    let mut attrs = AttributeServiceClient::new(app.channel.clone());
+    let rows = attrs
+        .get_attributes(GetAttributesRequest {
+            tenant: None,
+            subject: "erin".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .rows;
+    assert_eq!(rows.len(), 2, "only the default tenant's links");
+    for r in &rows {
+        assert_eq!(r.columns["account_id"], local);
+        assert_eq!(r.columns["linking_account_manager"], "am1");
+        assert!(r.columns.contains_key("linked_account_domain_name"));
+        assert!(r.columns.contains_key("linked_account_id"));
+        assert!(r.columns["created"].parse::<i64>().is_ok());
+    }
+
+    let del = |manager: &str| DeleteLinkRequest {
+        tenant: None,
+        linking_account_manager: manager.into(),
+        local_account_id: local.clone(),
+        foreign_domain: "github".into(),
+        foreign_account_id: "gh-9".into(),
+    };
+    assert!(
+        !links
+            .delete_link(del("am2"))
+            .await
+            .unwrap()
+            .into_inner()
+            .deleted
+    );
+    assert!(
+        links
+            .delete_link(del("am1"))
+            .await
+            .unwrap()
+            .into_inner()
+            .deleted
+    );
+    assert!(
+        !links
+            .delete_link(del("am1"))
+            .await
+            .unwrap()
+            .into_inner()
+            .deleted
+    );
+    app.shutdown().await;
+}
