@@ -58,6 +58,22 @@ enum Command {
         #[command(subcommand)]
         action: ConfigCommand,
     },
+    /// Print the least-privilege IAM policy for the `curity-*` tables.
+    Policy {
+        /// Table name prefix (default: `dynamodb.table_name_prefix` when a
+        /// config is given, else none).
+        #[arg(long)]
+        prefix: Option<String>,
+        /// Narrow the resources to one region.
+        #[arg(long)]
+        region: Option<String>,
+        /// Narrow the resources to one AWS account (12 digits).
+        #[arg(long)]
+        account: Option<String>,
+        /// Also allow creating tables and managing TTL (`tables create`).
+        #[arg(long)]
+        admin: bool,
+    },
     /// Show the AWS identity the configured credentials resolve to.
     Whoami {
         /// Print JSON instead of text.
@@ -170,6 +186,53 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         } => {
             let config = Config::load(path).map_err(bad_input)?;
             print!("{}", config.to_redacted_toml().map_err(bad_input)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Policy {
+            prefix,
+            region,
+            account,
+            admin,
+        } => {
+            let prefix = match (prefix, path) {
+                (Some(p), _) => p,
+                (None, Some(_)) => {
+                    Config::parse(path)
+                        .map_err(bad_input)?
+                        .dynamodb
+                        .table_name_prefix
+                }
+                (None, None) => String::new(),
+            };
+            if !prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+            {
+                return Err(bad_input(anyhow::anyhow!(
+                    "--prefix: only [A-Za-z0-9_.-] may appear in table names"
+                )));
+            }
+            if let Some(r) = &region
+                && !curity_dynamodb::config::is_region_name(r)
+            {
+                return Err(bad_input(anyhow::anyhow!(
+                    "--region: {r:?} is not an AWS region name"
+                )));
+            }
+            if let Some(a) = &account
+                && !(a.len() == 12 && a.chars().all(|c| c.is_ascii_digit()))
+            {
+                return Err(bad_input(anyhow::anyhow!(
+                    "--account: {a:?} is not a 12-digit AWS account id"
+                )));
+            }
+            let doc = curity_dynamodb::aws::policy::document(
+                &prefix,
+                region.as_deref(),
+                account.as_deref(),
+                admin,
+            );
+            println!("{}", serde_json::to_string_pretty(&doc)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Whoami { json } => {

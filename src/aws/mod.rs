@@ -3,6 +3,7 @@
 
 pub mod credentials;
 pub mod error;
+pub mod policy;
 pub mod pool;
 
 use std::{sync::Arc, time::Duration};

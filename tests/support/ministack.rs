@@ -230,6 +230,34 @@ impl MiniStack {
         }
     }
 
+    /// A role trusted by the `app` user with exactly `policy` attached.
+    pub async fn create_role_with_policy(&self, iam: &Iam, name: &str, policy: &str) -> String {
+        let client = aws_sdk_iam::Client::new(&self.root_config());
+        let trust = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": iam.user_arn}, "Action": "sts:AssumeRole"}]
+        })
+        .to_string();
+        let role = client
+            .create_role()
+            .role_name(name)
+            .assume_role_policy_document(trust)
+            .send()
+            .await
+            .expect("create role")
+            .role
+            .expect("role");
+        client
+            .put_role_policy()
+            .role_name(name)
+            .policy_name("generated")
+            .policy_document(policy)
+            .send()
+            .await
+            .expect("role policy");
+        role.arn().to_string()
+    }
+
     /// Assumes the scoped role with the app user's key, as an EC2 instance
     /// profile would hand out (for the fake IMDS).
     pub async fn assume_scoped_role(&self, iam: &Iam, session: &str) -> Credentials {

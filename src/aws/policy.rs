@@ -1,0 +1,197 @@
+//! The least-privilege IAM policy: exactly the DynamoDB actions the code
+//! calls, on `table/<prefix>curity-*` and its indexes. A unit test reads
+//! the source tree and fails when a DynamoDB operation is called that the
+//! policy does not grant.
+
+use serde_json::{Value, json};
+
+/// What `serve` needs. Transactions are authorised per contained action
+/// (`Put` → `PutItem`, `Delete` → `DeleteItem`), not as an action of their own.
+pub const SERVICE_ACTIONS: &[&str] = &[
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:UpdateItem",
+];
+
+/// What `tables create` / `tables check` need on top.
+pub const ADMIN_ACTIONS: &[&str] = &[
+    "dynamodb:CreateTable",
+    "dynamodb:DescribeTimeToLive",
+    "dynamodb:UpdateTimeToLive",
+];
+
+/// IAM actions an SDK operation (its snake_case client method) needs.
+pub fn actions_for(operation: &str) -> &'static [&'static str] {
+    match operation {
+        "get_item" => &["dynamodb:GetItem"],
+        "put_item" => &["dynamodb:PutItem"],
+        "update_item" => &["dynamodb:UpdateItem"],
+        "delete_item" => &["dynamodb:DeleteItem"],
+        "query" => &["dynamodb:Query"],
+        "scan" => &["dynamodb:Scan"],
+        "describe_table" => &["dynamodb:DescribeTable"],
+        // Our transactions hold Put and Delete actions only.
+        "transact_write_items" => &["dynamodb:PutItem", "dynamodb:DeleteItem"],
+        "create_table" => &["dynamodb:CreateTable"],
+        "describe_time_to_live" => &["dynamodb:DescribeTimeToLive"],
+        "update_time_to_live" => &["dynamodb:UpdateTimeToLive"],
+        "batch_get_item" => &["dynamodb:BatchGetItem"],
+        "batch_write_item" => &["dynamodb:BatchWriteItem"],
+        "transact_get_items" => &["dynamodb:GetItem"],
+        "delete_table" => &["dynamodb:DeleteTable"],
+        "update_table" => &["dynamodb:UpdateTable"],
+        _ => &[],
+    }
+}
+
+/// The policy document for tables named `<prefix>curity-*`, optionally
+/// narrowed to one region and account, optionally with table admin.
+pub fn document(prefix: &str, region: Option<&str>, account: Option<&str>, admin: bool) -> Value {
+    let arn = |suffix: &str| {
+        format!(
+            "arn:aws:dynamodb:{}:{}:table/{prefix}curity-*{suffix}",
+            region.unwrap_or("*"),
+            account.unwrap_or("*")
+        )
+    };
+    let mut statements = vec![json!({
+        "Sid": "CurityDataSource",
+        "Effect": "Allow",
+        "Action": SERVICE_ACTIONS,
+        "Resource": [arn(""), arn("/index/*")]
+    })];
+    if admin {
+        statements.push(json!({
+            "Sid": "CurityTableAdmin",
+            "Effect": "Allow",
+            "Action": ADMIN_ACTIONS,
+            "Resource": [arn("")]
+        }));
+    }
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+
+    /// Every DynamoDB operation the SDK client offers (snake_case).
+    const OPERATIONS: &[&str] = &[
+        "batch_execute_statement",
+        "batch_get_item",
+        "batch_write_item",
+        "create_backup",
+        "create_global_table",
+        "create_table",
+        "delete_backup",
+        "delete_item",
+        "delete_resource_policy",
+        "delete_table",
+        "describe_backup",
+        "describe_continuous_backups",
+        "describe_endpoints",
+        "describe_limits",
+        "describe_table",
+        "describe_time_to_live",
+        "execute_statement",
+        "execute_transaction",
+        "get_item",
+        "list_tables",
+        "put_item",
+        "query",
+        "scan",
+        "transact_get_items",
+        "transact_write_items",
+        "update_item",
+        "update_table",
+        "update_time_to_live",
+    ];
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("read src") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Source text without `#[cfg(test)]` modules (they call what they like).
+    fn non_test_source(path: &Path) -> String {
+        let text = std::fs::read_to_string(path).expect("read source");
+        match text.find("#[cfg(test)]") {
+            Some(i) => text[..i].to_string(),
+            None => text,
+        }
+    }
+
+    #[test]
+    fn the_policy_grants_every_dynamodb_operation_the_code_calls() {
+        let mut files = Vec::new();
+        rust_files(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let mut seen = 0;
+        for file in files {
+            let text = non_test_source(&file);
+            let admin_code = file.ends_with("store/tables.rs") || file.ends_with("doctor.rs");
+            for op in OPERATIONS {
+                if !text.contains(&format!(".{op}()")) {
+                    continue;
+                }
+                seen += 1;
+                let needed = actions_for(op);
+                assert!(
+                    !needed.is_empty(),
+                    "{}: no IAM mapping for {op}",
+                    file.display()
+                );
+                for action in needed {
+                    let granted = SERVICE_ACTIONS.contains(action)
+                        || (admin_code && ADMIN_ACTIONS.contains(action));
+                    assert!(
+                        granted,
+                        "{} calls {op}, which needs {action}: add it to the policy",
+                        file.display()
+                    );
+                }
+            }
+        }
+        assert!(
+            seen >= 8,
+            "the scan found the code's DynamoDB calls ({seen})"
+        );
+    }
+
+    #[test]
+    fn resources_are_the_prefixed_tables_and_their_indexes() {
+        let d = document("dev-", Some("eu-west-1"), Some("111122223333"), false);
+        assert_eq!(
+            d["Statement"][0]["Resource"],
+            json!([
+                "arn:aws:dynamodb:eu-west-1:111122223333:table/dev-curity-*",
+                "arn:aws:dynamodb:eu-west-1:111122223333:table/dev-curity-*/index/*"
+            ])
+        );
+        assert_eq!(d["Statement"].as_array().map(Vec::len), Some(1));
+        let d = document("", None, None, true);
+        assert_eq!(
+            d["Statement"][1]["Resource"][0],
+            "arn:aws:dynamodb:*:*:table/curity-*"
+        );
+        for st in d["Statement"].as_array().into_iter().flatten() {
+            for a in st["Action"].as_array().into_iter().flatten() {
+                assert_ne!(a, "dynamodb:*", "no wildcard actions");
+            }
+        }
+    }
+}
