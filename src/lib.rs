@@ -6,6 +6,7 @@
 pub mod api;
 pub mod aws;
 pub mod config;
+pub mod doctor;
 #[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod server;

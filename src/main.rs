@@ -58,6 +58,22 @@ enum Command {
         #[command(subcommand)]
         action: ConfigCommand,
     },
+    /// Explain which AWS identity the service gets and why; check every
+    /// table and index. Exit 1 when a check fails.
+    Doctor {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The IAM role the pod should run as (default: AWS_ROLE_ARN).
+        #[arg(long, value_name = "ARN")]
+        expect_role_arn: Option<String>,
+        /// The token subject the role trusts.
+        #[arg(long, value_name = "SUB")]
+        expect_subject: Option<String>,
+        /// The token audience the OIDC provider lists.
+        #[arg(long, value_name = "AUD", default_value = "sts.amazonaws.com")]
+        expect_audience: String,
+    },
     /// Print the least-privilege IAM policy for the `curity-*` tables.
     Policy {
         /// Table name prefix (default: `dynamodb.table_name_prefix` when a
@@ -187,6 +203,31 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let config = Config::load(path).map_err(bad_input)?;
             print!("{}", config.to_redacted_toml().map_err(bad_input)?);
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Doctor {
+            json,
+            expect_role_arn,
+            expect_subject,
+            expect_audience,
+        } => {
+            let expect = curity_dynamodb::doctor::Expectations {
+                role_arn: expect_role_arn,
+                subject: expect_subject,
+                audience: expect_audience,
+            };
+            let report =
+                curity_dynamodb::doctor::run(path, &expect, &curity_dynamodb::config::process_env)
+                    .await;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.render());
+            }
+            Ok(if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Policy {
             prefix,

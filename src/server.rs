@@ -42,6 +42,11 @@ const SERVICES: [&str; 5] = [
     "curity.datasource.v1.SessionService",
 ];
 
+/// Answered SERVING while the process runs: the liveness probe's service.
+/// Readiness ("" and the data services) follows DynamoDB; liveness must
+/// not, or a DynamoDB outage would restart every pod.
+pub const LIVENESS_SERVICE: &str = "liveness";
+
 async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
     reporter.set_service_status("", status).await;
     for s in SERVICES {
@@ -59,6 +64,9 @@ pub async fn run(
 ) -> Result<(), ServeError> {
     let (reporter, health) = tonic_health::server::health_reporter();
     set_health(&reporter, ServingStatus::NotServing).await;
+    reporter
+        .set_service_status(LIVENESS_SERVICE, ServingStatus::Serving)
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)

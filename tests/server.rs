@@ -36,6 +36,15 @@ async fn health_is_not_serving_until_the_accounts_table_answers() {
         support::health(&app.channel).await,
         Some(ServingStatus::NotServing)
     );
+    // The process is alive all the same: liveness must not follow DynamoDB.
+    let live = HealthClient::new(app.channel.clone())
+        .check(HealthCheckRequest {
+            service: "liveness".into(),
+        })
+        .await
+        .expect("liveness check")
+        .into_inner();
+    assert_eq!(live.status(), ServingStatus::Serving);
     app.create_tables().await;
     assert!(support::wait_serving(&app.channel, Duration::from_secs(10)).await);
     app.shutdown().await;

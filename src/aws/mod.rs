@@ -87,6 +87,13 @@ impl Aws {
         aws_sdk_dynamodb::Client::from_conf(self.dynamodb.clone())
     }
 
+    /// The configured provider (without the cache in front of it).
+    pub fn credentials_provider(
+        &self,
+    ) -> Option<aws_credential_types::provider::SharedCredentialsProvider> {
+        self.sdk.credentials_provider()
+    }
+
     /// STS through the same credentials and cache as DynamoDB.
     pub fn sts_client(&self) -> aws_sdk_sts::Client {
         aws_sdk_sts::Client::new(&self.sdk)

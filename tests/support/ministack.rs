@@ -168,7 +168,7 @@ impl MiniStack {
             .access_key
             .expect("key");
 
-        let issuer = "oidc.eks.us-east-1.amazonaws.com/id/CURITYTEST";
+        let issuer = ISSUER;
         iam.create_open_id_connect_provider()
             .url(format!("https://{issuer}"))
             .client_id_list("sts.amazonaws.com")
@@ -313,22 +313,30 @@ pub struct Iam {
     pub jwt_bad: PathBuf,
 }
 
+/// The OIDC issuer the IAM set-up trusts (without `https://`).
+pub const ISSUER: &str = "oidc.eks.us-east-1.amazonaws.com/id/CURITYTEST";
+
 /// MiniStack checks the claims against the trust policy but not the
 /// signature, so an unsigned token with the right claims stands in for the
 /// EKS-projected one.
 fn unsigned_jwt(issuer: &str, sub: &str) -> String {
+    jwt(serde_json::json!({
+        "iss": format!("https://{issuer}"),
+        "sub": sub,
+        "aud": "sts.amazonaws.com",
+        "exp": 4_102_444_800u64
+    }))
+}
+
+/// An unsigned JWT with the given claims.
+pub fn jwt(claims: serde_json::Value) -> String {
     let b64 = |v: serde_json::Value| {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
     };
     format!(
         "{}.{}.c2ln",
         b64(serde_json::json!({"alg": "RS256", "typ": "JWT"})),
-        b64(serde_json::json!({
-            "iss": format!("https://{issuer}"),
-            "sub": sub,
-            "aud": "sts.amazonaws.com",
-            "exp": 4_102_444_800u64
-        }))
+        b64(claims)
     )
 }
 

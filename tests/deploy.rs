@@ -1,0 +1,288 @@
+//! Deployment artefacts: the Helm chart rendered by a real helm binary, the
+//! generated IAM policy files, and the EKS set-up script's dry run.
+
+mod support;
+
+use std::{path::PathBuf, process::Command};
+
+use curity_dynamodb::config::Config;
+use serde::Deserialize;
+use serde_json::Value;
+use support::service::{Env, run_cli, stdout};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const ARN: &str = "arn:aws:iam::111122223333:role/curity-dynamo";
+
+/// `scripts/install-chart-tools` puts helm here (`HELM` overrides).
+fn helm() -> PathBuf {
+    let p = std::env::var("HELM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(ROOT).join(".tools/bin/helm"));
+    assert!(
+        p.exists(),
+        "helm not found at {}: run scripts/test (it runs scripts/install-chart-tools)",
+        p.display()
+    );
+    p
+}
+
+/// Renders the chart and returns its documents as JSON values.
+fn render(extra: &[&str]) -> Result<Vec<Value>, String> {
+    let home = tempfile::tempdir().expect("helm home");
+    let out = Command::new(helm())
+        .env("HOME", home.path())
+        .args([
+            "template",
+            "cur",
+            "deploy/helm/curity-dynamodb",
+            "-n",
+            "curity",
+            "--kube-version",
+            "1.31.0",
+        ])
+        .args(extra)
+        .current_dir(ROOT)
+        .output()
+        .expect("run helm");
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    Ok(serde_yaml_ng::Deserializer::from_str(&text)
+        .filter_map(|d| Value::deserialize(d).ok())
+        .filter(|v| !v.is_null())
+        .collect())
+}
+
+fn base() -> Vec<&'static str> {
+    vec![
+        "--set",
+        "aws.region=eu-west-1",
+        "--set-string",
+        "serviceAccount.roleArn=arn:aws:iam::111122223333:role/curity-dynamo",
+    ]
+}
+
+fn kind<'a>(docs: &'a [Value], kind: &str) -> Option<&'a Value> {
+    docs.iter().find(|d| d["kind"] == kind)
+}
+
+#[test]
+fn service_account_is_dynamo_sa_with_the_irsa_annotations() {
+    let mut args = base();
+    args.extend([
+        "--set",
+        "serviceAccount.audience=sts.amazonaws.com",
+        "--set",
+        "serviceAccount.tokenExpiration=3600",
+    ]);
+    let docs = render(&args).expect("render");
+    let sa = kind(&docs, "ServiceAccount").expect("service account");
+    assert_eq!(sa["metadata"]["name"], "dynamo-sa");
+    assert_eq!(sa["metadata"]["namespace"], "curity");
+    let ann = &sa["metadata"]["annotations"];
+    assert_eq!(ann["eks.amazonaws.com/role-arn"], ARN);
+    assert_eq!(ann["eks.amazonaws.com/sts-regional-endpoints"], "true");
+    assert_eq!(ann["eks.amazonaws.com/audience"], "sts.amazonaws.com");
+    assert_eq!(ann["eks.amazonaws.com/token-expiration"], "3600");
+}
+
+#[test]
+fn an_existing_service_account_is_used_not_created() {
+    let mut args = base();
+    args.extend(["--set", "serviceAccount.create=false"]);
+    let docs = render(&args).expect("render");
+    assert!(kind(&docs, "ServiceAccount").is_none());
+    let dep = kind(&docs, "Deployment").expect("deployment");
+    assert_eq!(
+        dep["spec"]["template"]["spec"]["serviceAccountName"],
+        "dynamo-sa"
+    );
+}
+
+#[test]
+fn deployment_is_locked_down_and_probed_over_grpc_health() {
+    let docs = render(&base()).expect("render");
+    let pod = &kind(&docs, "Deployment").expect("deployment")["spec"]["template"]["spec"];
+    assert_eq!(pod["serviceAccountName"], "dynamo-sa");
+    assert_eq!(pod["automountServiceAccountToken"], false);
+    let psc = &pod["securityContext"];
+    assert_eq!(psc["runAsNonRoot"], true);
+    assert_eq!(psc["fsGroup"], 10001);
+    assert_eq!(psc["seccompProfile"]["type"], "RuntimeDefault");
+    let c = &pod["containers"][0];
+    let csc = &c["securityContext"];
+    assert_eq!(csc["readOnlyRootFilesystem"], true);
+    assert_eq!(csc["allowPrivilegeEscalation"], false);
+    assert_eq!(csc["capabilities"]["drop"], serde_json::json!(["ALL"]));
+    assert_eq!(c["readinessProbe"]["grpc"]["port"], 50051);
+    assert_eq!(c["livenessProbe"]["grpc"]["service"], "liveness");
+    assert_eq!(c["startupProbe"]["grpc"]["port"], 50051);
+    let env: Vec<(&str, &str)> = c["env"]
+        .as_array()
+        .expect("env")
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap_or(""),
+                e["value"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(env.contains(&("AWS_REGION", "eu-west-1")), "{env:?}");
+    assert!(
+        env.contains(&("AWS_EC2_METADATA_DISABLED", "true")),
+        "{env:?}"
+    );
+    assert!(c["resources"]["limits"]["memory"].is_string());
+    assert_eq!(
+        pod["topologySpreadConstraints"][0]["topologyKey"],
+        "topology.kubernetes.io/zone"
+    );
+}
+
+#[test]
+fn the_rendered_config_is_accepted_by_the_service() {
+    let docs = render(&base()).expect("render");
+    let cm = kind(&docs, "ConfigMap").expect("configmap");
+    let toml = cm["data"]["config.toml"].as_str().expect("config.toml");
+    let env = Env::new();
+    let path = env.write("config.toml", toml);
+    let token = env.write("token", "jwt");
+    let token_s = token.display().to_string();
+    let lookup = move |k: &str| match k {
+        "AWS_ROLE_ARN" => Some(ARN.to_string()),
+        "AWS_WEB_IDENTITY_TOKEN_FILE" => Some(token_s.clone()),
+        _ => None,
+    };
+    let config = Config::parse(Some(&path))
+        .expect("parses")
+        .validate(&lookup)
+        .expect("validates");
+    assert_eq!(config.aws.region.as_deref(), Some("eu-west-1"));
+    assert_eq!(config.server.listen.to_string(), "0.0.0.0:50051");
+    assert_eq!(config.aws.web_identity.role_arn.as_deref(), Some(ARN));
+}
+
+#[test]
+fn network_policy_admits_only_the_curity_runtime_and_allows_dns_and_https_out() {
+    let docs = render(&base()).expect("render");
+    let np = kind(&docs, "NetworkPolicy").expect("network policy");
+    let ingress = np["spec"]["ingress"].as_array().expect("ingress");
+    assert_eq!(ingress.len(), 1);
+    assert_eq!(
+        ingress[0]["from"][0]["podSelector"]["matchLabels"]["role"],
+        "curity-idsvr-runtime"
+    );
+    let egress_ports: Vec<i64> = np["spec"]["egress"]
+        .as_array()
+        .expect("egress")
+        .iter()
+        .flat_map(|e| e["ports"].as_array().cloned().unwrap_or_default())
+        .filter_map(|p| p["port"].as_i64())
+        .collect();
+    assert_eq!(egress_ports, [53, 53, 443]);
+}
+
+#[test]
+fn values_schema_requires_a_region_and_a_well_formed_role_arn() {
+    let err = render(&[
+        "--set-string",
+        "serviceAccount.roleArn=arn:aws:iam::123:user/x",
+        "--set",
+        "aws.region=eu-west-1",
+    ])
+    .expect_err("bad ARN");
+    assert!(err.contains("roleArn"), "{err}");
+    let err = render(&[
+        "--set-string",
+        "serviceAccount.roleArn=arn:aws:iam::111122223333:role/r",
+    ])
+    .expect_err("no region");
+    assert!(err.contains("region"), "{err}");
+}
+
+#[test]
+fn chart_app_version_is_quoted() {
+    let chart =
+        std::fs::read_to_string(PathBuf::from(ROOT).join("deploy/helm/curity-dynamodb/Chart.yaml"))
+            .expect("Chart.yaml");
+    assert!(
+        chart.contains(&format!("appVersion: \"{}\"", env!("CARGO_PKG_VERSION"))),
+        "{chart}"
+    );
+}
+
+#[tokio::test]
+async fn deploy_iam_policies_are_what_the_binary_generates() {
+    let env = Env::new();
+    for (file, args) in [
+        ("policy.json", vec!["policy"]),
+        ("admin-policy.json", vec!["policy", "--admin"]),
+    ] {
+        let out = run_cli(&env, None, &args).await;
+        let generated: Value = serde_json::from_str(&stdout(&out)).expect("policy json");
+        let committed: Value = serde_json::from_str(
+            &std::fs::read_to_string(PathBuf::from(ROOT).join("deploy/iam").join(file))
+                .expect("read"),
+        )
+        .expect("committed json");
+        assert_eq!(
+            generated,
+            committed,
+            "deploy/iam/{file} is stale: regenerate it with `curity-dynamodb {}`",
+            args.join(" ")
+        );
+    }
+}
+
+#[test]
+fn eks_setup_dry_run_prints_every_step_and_calls_nothing() {
+    let out = Command::new("bash")
+        .arg(PathBuf::from(ROOT).join("deploy/eks/setup.sh"))
+        .args([
+            "--dry-run",
+            "--cluster",
+            "prod",
+            "--region",
+            "eu-west-1",
+            "--account",
+            "111122223333",
+            "--prefix",
+            "dev-",
+        ])
+        // No aws, eksctl, helm or kubectl on this PATH: a dry run must not need them.
+        .env(
+            "PATH",
+            format!(
+                "{}:/usr/bin:/bin",
+                PathBuf::from(ROOT).join("target/debug").display()
+            ),
+        )
+        .output()
+        .expect("run setup.sh");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    for expected in [
+        "aws eks describe-cluster --name prod --region eu-west-1 --query cluster.identity.oidc.issuer",
+        "eksctl utils associate-iam-oidc-provider --cluster prod --region eu-west-1 --approve",
+        "policy --region eu-west-1 --prefix dev- --account 111122223333",
+        "aws iam create-policy --policy-name curity-dynamodb",
+        "eksctl create iamserviceaccount --cluster prod --region eu-west-1 --namespace curity --name dynamo-sa",
+        "--role-only --approve",
+        "helm upgrade --install curity-dynamodb",
+        "--set-string serviceAccount.roleArn=arn:aws:iam::111122223333:role/curity-dynamodb-prod",
+        "kubectl -n curity rollout status deploy/curity-dynamodb",
+        "curity-dynamodb doctor --expect-role-arn arn:aws:iam::111122223333:role/curity-dynamodb-prod",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    let bad = Command::new("bash")
+        .arg(PathBuf::from(ROOT).join("deploy/eks/setup.sh"))
+        .args(["--dry-run", "--region", "eu-west-1"])
+        .output()
+        .expect("run setup.sh");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--cluster is required"));
+}
