@@ -14,40 +14,18 @@ use curity_dynamodb::{
         GetSessionRequest, InsertSessionRequest, Session, error_detail::Reason,
         session_service_client::SessionServiceClient,
     },
-    store::tables::{Billing, TableAdmin},
 };
 use support::{
     imds::FakeImds,
-    ministack::{Iam, MiniStack},
-    service::{Env, Service, run_cli, stderr, stdout},
+    ministack::Fixture,
+    service::{Service, run_cli, stderr, stdout},
 };
 use tonic::Code;
 
-struct Fixture {
-    ms: MiniStack,
-    iam: Iam,
-    env: Env,
-}
-
+/// The tables exist (made by an administrator): ours under `curity-*`, and
+/// the same set under `other-` that the identity must not reach.
 async fn fixture() -> Fixture {
-    let ms = MiniStack::start().await;
-    let mut env = Env::new();
-    env.set("AWS_ENDPOINT_URL_STS", ms.endpoint.clone());
-    let iam = ms.setup_iam(env.home.path()).await;
-    // The tables exist (made by an administrator): ours under `curity-*`,
-    // and the same set under `other-` that the role must not reach.
-    let root = aws_sdk_dynamodb::Client::new(&ms.root_config());
-    for prefix in ["", "other-"] {
-        TableAdmin {
-            client: &root,
-            prefix,
-            method: "access_key",
-        }
-        .create_all(Billing::OnDemand)
-        .await
-        .expect("root creates tables");
-    }
-    Fixture { ms, iam, env }
+    Fixture::start(&["", "other-"]).await
 }
 
 impl Fixture {

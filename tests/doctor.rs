@@ -6,35 +6,14 @@ mod support;
 use curity_dynamodb::store::tables::{Billing, TableAdmin};
 use serde_json::{Value, json};
 use support::{
-    ministack::{self, Iam, MiniStack},
-    service::{Env, run_cli, stderr, stdout},
+    ministack::{self, Fixture},
+    service::{run_cli, stderr, stdout},
 };
 
 const SA: &str = "system:serviceaccount:curity:dynamo-sa";
 
-struct Fixture {
-    ms: MiniStack,
-    iam: Iam,
-    env: Env,
-}
-
 async fn fixture(create_tables: bool) -> Fixture {
-    let ms = MiniStack::start().await;
-    let mut env = Env::new();
-    env.set("AWS_ENDPOINT_URL_STS", ms.endpoint.clone());
-    let iam = ms.setup_iam(env.home.path()).await;
-    if create_tables {
-        let root = aws_sdk_dynamodb::Client::new(&ms.root_config());
-        TableAdmin {
-            client: &root,
-            prefix: "",
-            method: "access_key",
-        }
-        .create_all(Billing::OnDemand)
-        .await
-        .expect("root creates tables");
-    }
-    Fixture { ms, iam, env }
+    Fixture::start(if create_tables { &[""] } else { &[] }).await
 }
 
 impl Fixture {

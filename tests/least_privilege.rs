@@ -14,10 +14,9 @@ use curity_dynamodb::{
         credential_service_client::CredentialServiceClient, link_service_client::LinkServiceClient,
         session_service_client::SessionServiceClient,
     },
-    store::tables::{Billing, TableAdmin},
 };
 use support::{
-    ministack::MiniStack,
+    ministack::Fixture,
     service::{Env, Service, run_cli, stderr, stdout},
 };
 use tonic::{Code, transport::Channel};
@@ -248,21 +247,7 @@ async fn every_rpc(ch: Channel) {
 
 #[tokio::test]
 async fn a_role_with_exactly_the_generated_policy_runs_every_rpc_and_nothing_else() {
-    let ms = MiniStack::start().await;
-    let mut env = Env::new();
-    env.set("AWS_ENDPOINT_URL_STS", ms.endpoint.clone());
-    let iam = ms.setup_iam(env.home.path()).await;
-    let root = aws_sdk_dynamodb::Client::new(&ms.root_config());
-    for prefix in ["", "other-"] {
-        TableAdmin {
-            client: &root,
-            prefix,
-            method: "access_key",
-        }
-        .create_all(Billing::OnDemand)
-        .await
-        .expect("root creates tables");
-    }
+    let Fixture { ms, iam, env } = Fixture::start(&["", "other-"]).await;
     let out = run_cli(
         &env,
         None,
@@ -335,19 +320,7 @@ async fn a_role_with_exactly_the_generated_policy_runs_every_rpc_and_nothing_els
 /// `dynamodb:Query` the same role cannot list links.
 #[tokio::test]
 async fn each_action_of_the_policy_is_needed_query_for_example() {
-    let ms = MiniStack::start().await;
-    let mut env = Env::new();
-    env.set("AWS_ENDPOINT_URL_STS", ms.endpoint.clone());
-    let iam = ms.setup_iam(env.home.path()).await;
-    let root = aws_sdk_dynamodb::Client::new(&ms.root_config());
-    TableAdmin {
-        client: &root,
-        prefix: "",
-        method: "access_key",
-    }
-    .create_all(Billing::OnDemand)
-    .await
-    .expect("root creates tables");
+    let Fixture { ms, iam, env } = Fixture::start(&[""]).await;
     let mut policy: serde_json::Value =
         serde_json::from_str(&stdout(&run_cli(&env, None, &["policy"]).await))
             .expect("policy json");

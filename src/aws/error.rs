@@ -65,6 +65,16 @@ where
     }
 }
 
+/// A single-item write refused by its condition expression (callers turn
+/// it into their own outcome: conflict, `false`, nothing to do).
+pub fn condition_failed<E, R>(err: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    err.as_service_error()
+        .is_some_and(|e| e.code() == Some("ConditionalCheckFailedException"))
+}
+
 /// Classification by AWS error code, shared by every operation.
 pub fn classify_code(code: &str, message: String, at: CallSite<'_>) -> StoreError {
     let action = at.action.to_string();

@@ -12,7 +12,7 @@ use super::{
     codec::{self, Item, n, s},
     keys::{self, Tenant},
 };
-use crate::aws::error::classify;
+use crate::aws::error::{classify, condition_failed};
 
 pub const LINKS_INDEX: &str = "list-links-index";
 
@@ -203,12 +203,7 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(e) if condition_failed(&e) => Ok(false),
             Err(e) => Err(classify(&e, self.at("dynamodb:DeleteItem", table))),
         }
     }

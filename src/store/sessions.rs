@@ -5,7 +5,7 @@ use super::{
     Store, StoreError,
     codec::{self, Item, n, s},
 };
-use crate::aws::error::classify;
+use crate::aws::error::{classify, condition_failed};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -78,15 +78,10 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::AlreadyExists {
-                    what: "session",
-                    field: "session.id",
-                })
-            }
+            Err(e) if condition_failed(&e) => Err(StoreError::AlreadyExists {
+                what: "session",
+                field: "session.id",
+            }),
             Err(e) => Err(classify(&e, self.at("dynamodb:PutItem", table))),
         }
     }
@@ -137,12 +132,7 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(e) if condition_failed(&e) => Ok(false),
             Err(e) => Err(classify(&e, self.at("dynamodb:UpdateItem", table))),
         }
     }

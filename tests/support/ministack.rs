@@ -14,7 +14,7 @@ use aws_types::{SdkConfig, region::Region};
 use base64::Engine;
 use tempfile::TempDir;
 
-use super::REGION;
+use super::{REGION, service::Env};
 
 /// Where `scripts/test` installs MiniStack; `MINISTACK_BIN` overrides.
 fn ministack_bin() -> PathBuf {
@@ -357,4 +357,34 @@ async fn http_get_ok(url: &str) -> bool {
     let mut buf = Vec::new();
     let _ = s.read_to_end(&mut buf).await;
     buf.starts_with(b"HTTP/1.1 200") || buf.starts_with(b"HTTP/1.0 200")
+}
+
+/// What most MiniStack tests start from: a MiniStack with IAM set up, a
+/// clean child environment whose STS is MiniStack, and the `curity-*`
+/// tables created by root under each of `prefixes`.
+pub struct Fixture {
+    pub ms: MiniStack,
+    pub iam: Iam,
+    pub env: Env,
+}
+
+impl Fixture {
+    pub async fn start(prefixes: &[&str]) -> Fixture {
+        let ms = MiniStack::start().await;
+        let mut env = Env::new();
+        env.set("AWS_ENDPOINT_URL_STS", ms.endpoint.clone());
+        let iam = ms.setup_iam(env.home.path()).await;
+        let root = aws_sdk_dynamodb::Client::new(&ms.root_config());
+        for prefix in prefixes {
+            curity_dynamodb::store::tables::TableAdmin {
+                client: &root,
+                prefix,
+                method: "access_key",
+            }
+            .create_all(curity_dynamodb::store::tables::Billing::OnDemand)
+            .await
+            .expect("root creates tables");
+        }
+        Fixture { ms, iam, env }
+    }
 }
