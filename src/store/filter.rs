@@ -134,7 +134,13 @@ fn tokenize(input: &str) -> Result<Vec<Token>, FilterError> {
 struct Parser {
     tokens: Vec<Token>,
     pos: usize,
+    depth: usize,
 }
+
+/// Longest filter accepted, and deepest nesting of parentheses / `not`:
+/// the parser recurses, and a request must not be able to exhaust the stack.
+pub const MAX_FILTER_BYTES: usize = 8 * 1024;
+pub const MAX_DEPTH: usize = 32;
 
 impl Parser {
     fn peek_word(&self) -> Option<String> {
@@ -169,6 +175,18 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Filter, FilterError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(FilterError(format!(
+                "nested deeper than {MAX_DEPTH} levels"
+            )));
+        }
+        let result = self.unary_inner();
+        self.depth -= 1;
+        result
+    }
+
+    fn unary_inner(&mut self) -> Result<Filter, FilterError> {
         if self.peek_word().as_deref() == Some("not") {
             self.pos += 1;
             if self.next() != Some(Token::Open) {
@@ -235,9 +253,13 @@ impl Parser {
 }
 
 pub fn parse(input: &str) -> Result<Filter, FilterError> {
+    if input.len() > MAX_FILTER_BYTES {
+        return Err(FilterError(format!("longer than {MAX_FILTER_BYTES} bytes")));
+    }
     let mut p = Parser {
         tokens: tokenize(input)?,
         pos: 0,
+        depth: 0,
     };
     let f = p.or()?;
     if p.pos < p.tokens.len() {
@@ -364,6 +386,16 @@ mod tests {
         );
         let d = normalize(&parse(r#"not (a gt 1)"#).unwrap()).unwrap();
         assert_eq!(terms(&d), [["a Le"]]);
+    }
+
+    #[test]
+    fn deep_nesting_and_huge_filters_are_refused_not_overflowing_the_stack() {
+        let deep = format!("{}a pr{}", "(".repeat(10_000), ")".repeat(10_000));
+        assert!(parse(&deep).unwrap_err().0.contains("longer than"));
+        let nested = format!("{}a pr{}", "not (".repeat(40), ")".repeat(40));
+        assert!(parse(&nested).unwrap_err().0.contains("nested deeper"));
+        let ok = format!("{}a pr{}", "(".repeat(20), ")".repeat(20));
+        assert!(parse(&ok).is_ok());
     }
 
     #[test]
