@@ -179,3 +179,47 @@ async fn serve_embedded_dir_keeps_data_across_restarts_and_sigterm_exits_cleanly
         .expect("session survived the restart");
     assert_eq!(got.data, "across restarts");
 }
+
+#[tokio::test]
+async fn metrics_endpoint_exposes_pool_and_rpc_metrics() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let env = Env::new();
+    let cfg = env.write(
+        "metrics.toml",
+        &format!("[server]\nmetrics_listen = \"127.0.0.1:{port}\"\n"),
+    );
+    let svc = Service::start(&env, &cfg, &["--embedded"]).await;
+    let ch = support::channel(svc.addr).await;
+    assert!(support::wait_serving(&ch, Duration::from_secs(20)).await);
+    let mut client = SessionServiceClient::new(ch);
+    client
+        .get_session(GetSessionRequest { id: "m".into() })
+        .await
+        .expect("get");
+    let body = http_get(port, "/metrics").await;
+    for metric in [
+        "curity_dynamodb_pool_size",
+        "curity_dynamodb_pool_in_use",
+        "curity_dynamodb_pool_waiting",
+        "curity_dynamodb_rpc_seconds",
+        "curity_dynamodb_credential_loads_total",
+    ] {
+        assert!(body.contains(metric), "{metric} missing from:\n{body}");
+    }
+}
+
+async fn http_get(port: u16, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect metrics");
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .expect("write");
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.expect("read");
+    String::from_utf8_lossy(&buf).into_owned()
+}

@@ -61,6 +61,11 @@ impl Fixture {
             })
             .await
             .expect("write to curity-sessions");
+        let logs = svc.logs().join("\n");
+        assert!(
+            !logs.contains(&self.iam.app_secret),
+            "the secret key must never be logged"
+        );
         let got = client
             .get_session(GetSessionRequest {
                 id: "cred-test".into(),
