@@ -588,6 +588,7 @@ async fn listing_pages_through_an_index_query_and_a_scan() {
                         count: Some(3),
                         cursor: cursor.clone(),
                     }),
+                    ..Default::default()
                 })
                 .await
                 .expect("list")
@@ -639,6 +640,7 @@ async fn or_of_two_keys_returns_each_account_once() {
             filter: r#"userName eq "alice" or emails eq "alice@x.io" or emails eq "bob@x.io""#
                 .into(),
             page: None,
+            ..Default::default()
         })
         .await
         .expect("list")
@@ -658,6 +660,7 @@ async fn a_filter_needing_a_scan_fails_when_scans_are_off_and_cursors_are_checke
             tenant: None,
             filter: "active eq true".into(),
             page: None,
+            ..Default::default()
         })
         .await
         .expect_err("scan not allowed");
@@ -676,6 +679,7 @@ async fn a_filter_needing_a_scan_fails_when_scans_are_off_and_cursors_are_checke
                 count: None,
                 cursor: "bm90LWEtY3Vyc29y".into(),
             }),
+            ..Default::default()
         })
         .await
         .expect_err("forged cursor");
@@ -687,6 +691,7 @@ async fn a_filter_needing_a_scan_fails_when_scans_are_off_and_cursors_are_checke
             tenant: None,
             filter: "userName eq".into(),
             page: None,
+            ..Default::default()
         })
         .await
         .expect_err("bad filter");
@@ -747,6 +752,7 @@ async fn listing_in_a_tenant_sees_only_that_tenant() {
             tenant: tenant("t1"),
             filter: String::new(),
             page: None,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -757,6 +763,7 @@ async fn listing_in_a_tenant_sees_only_that_tenant() {
             tenant: None,
             filter: r#"userName eq "shared""#.into(),
             page: None,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -772,5 +779,63 @@ async fn listing_in_a_tenant_sees_only_that_tenant() {
         .into_inner()
         .count;
     assert_eq!(n, 0);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn sorting_by_user_name_follows_the_index_in_both_directions_and_is_refused_elsewhere() {
+    let mut app = TestApp::start_with(|c| c.dynamodb.allow_table_scans = true).await;
+    let mut c = AccountServiceClient::new(app.channel.clone());
+    for i in [3, 0, 6, 1, 5, 2, 4] {
+        create(&mut c, "", new_account(&format!("user{i:02}"), None, None))
+            .await
+            .expect("create");
+    }
+    for descending in [false, true] {
+        let mut names = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let page = c
+                .list(ListAccountsRequest {
+                    tenant: None,
+                    filter: r#"userName sw "use""#.into(),
+                    page: Some(PaginationRequest {
+                        count: Some(3),
+                        cursor: cursor.clone(),
+                    }),
+                    sort_by: curity_dynamodb::proto::AccountSort::UserName as i32,
+                    descending,
+                })
+                .await
+                .expect("sorted list")
+                .into_inner();
+            names.extend(page.accounts.into_iter().map(|a| a.user_name));
+            cursor = page.page.unwrap_or_default().cursor;
+            if cursor.is_empty() {
+                break;
+            }
+        }
+        let mut expected: Vec<String> = (0..7).map(|i| format!("user{i:02}")).collect();
+        if descending {
+            expected.reverse();
+        }
+        assert_eq!(names, expected, "descending={descending}");
+    }
+    let err = c
+        .list(ListAccountsRequest {
+            tenant: None,
+            filter: String::new(),
+            page: None,
+            sort_by: curity_dynamodb::proto::AccountSort::UserName as i32,
+            descending: false,
+        })
+        .await
+        .expect_err("a scan has no order");
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert!(
+        err.message().contains("userNameInitial-userName-index"),
+        "{}",
+        err.message()
+    );
     app.shutdown().await;
 }

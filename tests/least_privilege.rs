@@ -116,6 +116,7 @@ async fn every_rpc(ch: Channel) {
                 tenant: t(),
                 filter: filter.into(),
                 page: None,
+                ..Default::default()
             })
             .await
             .unwrap_or_else(|e| panic!("List {filter:?}: {e:?}"));

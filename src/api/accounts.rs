@@ -11,6 +11,7 @@ use crate::{
     store::{
         Store, StoreError,
         accounts::{Account, AccountPatch, NewAccount},
+        accounts_list::{Sort, SortKey},
     },
 };
 
@@ -202,9 +203,18 @@ impl AccountService for AccountApi {
                 Some(p) => (p.count.map(|c| c as usize), p.cursor.as_str()),
                 None => (None, ""),
             };
+            let sort = match req.sort_by() {
+                proto::AccountSort::None => None,
+                proto::AccountSort::UserName => Some(SortKey::UserName),
+                proto::AccountSort::Email => Some(SortKey::Email),
+            }
+            .map(|key| Sort {
+                key,
+                descending: req.descending,
+            });
             let page = self
                 .store
-                .list_accounts(tenant, &req.filter, count, cursor)
+                .list_accounts(tenant, &req.filter, sort, count, cursor)
                 .await?;
             Ok(proto::ListAccountsResponse {
                 accounts: page.accounts.into_iter().map(account_to_proto).collect(),

@@ -69,7 +69,7 @@ fn outcome_of(e: &StoreError) -> &'static str {
         StoreError::AlreadyExists { .. } => "already_exists",
         StoreError::NotFound { .. } => "not_found",
         StoreError::VersionConflict { .. } => "version_conflict",
-        StoreError::ScanNotAllowed(_) => "scan_not_allowed",
+        StoreError::NotSupportedByLayout(_) => "not_supported_by_layout",
         StoreError::AccessDenied { .. } => "access_denied",
         StoreError::TableMissing { .. } => "table_missing",
         StoreError::Throttled { .. } => "throttled",
@@ -88,6 +88,6 @@ fn is_server_side(e: &StoreError) -> bool {
             | StoreError::AlreadyExists { .. }
             | StoreError::NotFound { .. }
             | StoreError::VersionConflict { .. }
-            | StoreError::ScanNotAllowed(_)
+            | StoreError::NotSupportedByLayout(_)
     )
 }

@@ -20,7 +20,7 @@ pub fn to_status(err: &StoreError) -> Status {
         }
         StoreError::NotFound { .. } => (Code::NotFound, Reason::NotFound, "", ""),
         StoreError::VersionConflict { .. } => (Code::Aborted, Reason::VersionConflict, "", ""),
-        StoreError::ScanNotAllowed(_) => (
+        StoreError::NotSupportedByLayout(_) => (
             Code::FailedPrecondition,
             Reason::NotSupportedByLayout,
             "filter",

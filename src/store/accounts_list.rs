@@ -103,6 +103,35 @@ pub enum PlanSummary {
     Scan,
 }
 
+/// An ordering the layout can serve: the range key of an initials index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    UserName,
+    Email,
+}
+
+impl SortKey {
+    fn index(self) -> &'static str {
+        match self {
+            Self::UserName => USER_NAME_INDEX,
+            Self::Email => EMAIL_INDEX,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::UserName => "userName",
+            Self::Email => "email",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
 pub struct AccountPage {
     pub accounts: Vec<Account>,
     pub next: Option<String>,
@@ -123,7 +152,7 @@ impl Store {
             tenant,
         )?;
         if matches!(plan, Plan::Scan { .. }) && !self.settings().allow_table_scans {
-            return Err(StoreError::ScanNotAllowed(
+            return Err(StoreError::NotSupportedByLayout(
                 "the filter needs a table scan, which is not allowed \
                  (dynamodb.allow_table_scans = false); filter on id, userName, emails or \
                  phoneNumbers with eq, or userName / emails with sw and at least 3 characters"
@@ -149,6 +178,7 @@ impl Store {
         &self,
         tenant: Tenant<'_>,
         filter: &str,
+        sort: Option<Sort>,
         count: Option<usize>,
         cursor_text: &str,
     ) -> Result<AccountPage, StoreError> {
@@ -156,7 +186,7 @@ impl Store {
             None | Some(0) => DEFAULT_PAGE,
             Some(n) => n.min(MAX_PAGE),
         };
-        let binding = format!("accounts|{}|{filter}", tenant.id().unwrap_or(""));
+        let binding = format!("accounts|{}|{filter}|{sort:?}", tenant.id().unwrap_or(""));
         let start = if cursor_text.trim().is_empty() {
             Cursor {
                 query: 0,
@@ -166,7 +196,13 @@ impl Store {
             cursor::decode(cursor_text, &binding)?
         };
         let plan = self.plan_accounts(tenant, filter)?;
-        let (hits, next) = self.collect(tenant, &plan, start, Some(size)).await?;
+        if let Some(sort) = sort {
+            check_sortable(&plan, sort)?;
+        }
+        let forward = !sort.is_some_and(|s| s.descending);
+        let (hits, next) = self
+            .collect(tenant, &plan, start, Some(size), forward)
+            .await?;
         let accounts = hits
             .into_iter()
             .map(|h| self.account_from_item(h.item).map(|s| s.account))
@@ -187,7 +223,7 @@ impl Store {
             query: 0,
             after: None,
         };
-        let (hits, _) = self.collect(tenant, &plan, start, None).await?;
+        let (hits, _) = self.collect(tenant, &plan, start, None, true).await?;
         Ok(hits.len() as u64)
     }
 
@@ -200,6 +236,7 @@ impl Store {
         plan: &Plan,
         start: Cursor,
         limit: Option<usize>,
+        forward: bool,
     ) -> Result<(Vec<Hit>, Option<Cursor>), StoreError> {
         let table = &self.tables().accounts;
         let queries: Vec<QuerySpec> = match plan {
@@ -241,6 +278,7 @@ impl Store {
                             .set_expression_attribute_values(Some(values))
                             .set_exclusive_start_key(exclusive_start.take())
                             .set_limit(page_limit)
+                            .scan_index_forward(forward)
                             .send()
                             .await
                             .map_err(|e| classify(&e, self.at("dynamodb:Query", table)))?;
@@ -327,6 +365,24 @@ impl Store {
         keys.iter()
             .filter_map(|k| hit.item.get(*k).map(|v| (k.to_string(), v.clone())))
             .collect()
+    }
+}
+
+/// Sorting is only what an index already returns in order: one query on
+/// the index whose range key is the sort attribute (or one table-key
+/// lookup, which yields at most one account).
+fn check_sortable(plan: &Plan, sort: Sort) -> Result<(), StoreError> {
+    match plan {
+        Plan::Queries(q) if q.len() == 1 && q[0].index.is_none_or(|i| i == sort.key.index()) => {
+            Ok(())
+        }
+        _ => Err(StoreError::NotSupportedByLayout(format!(
+            "accounts can be ordered by {} only when the filter is served by the {} index \
+             (e.g. {} sw \"abc\"); the layout has nothing to sort this filter's results by",
+            sort.key.name(),
+            sort.key.index(),
+            sort.key.name(),
+        ))),
     }
 }
 

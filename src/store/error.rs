@@ -20,9 +20,10 @@ pub enum StoreError {
     #[error("{what} was changed concurrently; gave up after {attempts} attempts")]
     VersionConflict { what: &'static str, attempts: usize },
 
-    /// The request needs a table scan and `dynamodb.allow_table_scans` is off.
+    /// The layout cannot serve the request: a filter needing a scan while
+    /// `dynamodb.allow_table_scans` is off, or an ordering no index has.
     #[error("{0}")]
-    ScanNotAllowed(String),
+    NotSupportedByLayout(String),
 
     #[error(
         "access denied: the AWS identity may not call {action} on table/{table}; \
