@@ -147,22 +147,22 @@ impl Stored {
 
 impl Store {
     /// The attributes every item of the account carries.
-    fn common_item(&self, tenant: Tenant<'_>, s_: &Stored) -> Item {
-        let a = &s_.account;
+    fn common_item(&self, tenant: Tenant<'_>, stored: &Stored) -> Item {
+        let a = &stored.account;
         let mut item = Item::new();
         item.insert("accountId".into(), s(&a.id));
         item.insert("userName".into(), s(&a.user_name));
         item.insert("active".into(), AttributeValue::Bool(a.active));
-        if let Some(e) = s_.email() {
+        if let Some(e) = stored.email() {
             item.insert("email".into(), s(e));
         }
-        if let Some(p) = s_.phone() {
+        if let Some(p) = stored.phone() {
             item.insert("phone".into(), s(p));
         }
-        if let Some(p) = s_.password.as_deref().filter(|p| !p.is_empty()) {
+        if let Some(p) = stored.password.as_deref().filter(|p| !p.is_empty()) {
             item.insert("password".into(), s(p));
         }
-        if let Some(c) = &s_.credential_attributes {
+        if let Some(c) = &stored.credential_attributes {
             item.insert("credentialAttributes".into(), s(c));
         }
         let blob: Map<String, Value> = a
@@ -203,7 +203,7 @@ impl Store {
         item
     }
 
-    /// The unique keys of an account: (kind, key, conflict field).
+    /// The unique keys of an account: (kind, key).
     fn unique_keys(&self, tenant: Tenant<'_>, stored: &Stored) -> Vec<(&'static str, String)> {
         let mut out = vec![(
             keys::USER_NAME,
@@ -423,15 +423,19 @@ impl Store {
             item.insert("pk".into(), s(key));
             actions.push((self.put_new(item)?, Guard::NewKey(conflict_field(kind))));
         }
-        match self.transact(actions).await? {
-            TxOutcome::Done => Ok(stored.account),
-            // Only `attribute_not_exists` guards here: a cancellation
-            // without a reason we can place is still a uniqueness clash.
-            TxOutcome::VersionMoved => Err(StoreError::AlreadyExists {
-                what: "account",
-                field: "account.user_name",
-            }),
+        // Only `attribute_not_exists` guards here, so a failed guard is a
+        // uniqueness conflict (reported by `transact`); what is left is a
+        // clash with a concurrent transaction on the same keys: try again.
+        for _ in 0..WRITE_ATTEMPTS {
+            match self.transact(actions.clone()).await? {
+                TxOutcome::Done => return Ok(stored.account),
+                TxOutcome::VersionMoved => continue,
+            }
         }
+        Err(StoreError::VersionConflict {
+            what: "account",
+            attempts: WRITE_ATTEMPTS,
+        })
     }
 
     /// Read-modify-write of one account with up to three attempts: each
@@ -475,7 +479,6 @@ impl Store {
         new: &Stored,
     ) -> Result<Vec<(TransactWriteItem, Guard)>, StoreError> {
         let common = self.common_item(tenant, new);
-        let old_version = old.account.version;
         let mut actions = vec![(
             self.put_versioned(self.main_item(tenant, &common, new), old)?,
             Guard::Version,
@@ -507,7 +510,6 @@ impl Store {
                 }
             }
         }
-        debug_assert!(old_version >= 0);
         Ok(actions)
     }
 
