@@ -4,8 +4,9 @@
 //! - `baseline/grpc_health_check`: a bare tonic round trip (no DynamoDB);
 //! - `baseline/raw_sdk_get_item`: the AWS SDK's GetItem straight to the
 //!   store (no gRPC, no service code);
-//! - `service/get_session`, `service/get_account_by_id`,
-//!   `service/get_account_by_user_name`: the same read through the service.
+//! - `service/get_session`, `service/get_token_by_hash`,
+//!   `service/get_account_by_id`, `service/get_account_by_user_name`: the
+//!   same kind of read through the service.
 //!
 //! `service/x - raw_sdk_get_item` is what the service adds on top of
 //! DynamoDB; `grpc_health_check` is the part of that which is gRPC itself.
@@ -17,9 +18,10 @@ mod support;
 use aws_sdk_dynamodb::types::AttributeValue;
 use criterion::{Criterion, criterion_group, criterion_main};
 use curity_dynamodb::proto::{
-    CreateAccountRequest, GetAccountByIdRequest, GetAccountByUserNameRequest, GetSessionRequest,
-    InsertSessionRequest, NewAccount, Session, account_service_client::AccountServiceClient,
-    session_service_client::SessionServiceClient,
+    CreateAccountRequest, CreateTokenRequest, GetAccountByIdRequest, GetAccountByUserNameRequest,
+    GetSessionRequest, GetTokenByHashRequest, InsertSessionRequest, NewAccount, Session, Token,
+    account_service_client::AccountServiceClient, session_service_client::SessionServiceClient,
+    token_service_client::TokenServiceClient,
 };
 use support::app::TestApp;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
@@ -42,6 +44,17 @@ fn hot_read(c: &mut Criterion) {
             })
             .await
             .expect("seed session");
+        TokenServiceClient::new(app.channel.clone())
+            .create_token(CreateTokenRequest {
+                token: Some(Token {
+                    token_hash: "bench-token".into(),
+                    status: "issued".into(),
+                    audience: vec!["api".into()],
+                    ..Default::default()
+                }),
+            })
+            .await
+            .expect("seed token");
         let mut accounts = AccountServiceClient::new(app.channel.clone());
         let id = accounts
             .create(CreateAccountRequest {
@@ -104,6 +117,19 @@ fn hot_read(c: &mut Criterion) {
                 })
                 .await
                 .expect("get session")
+            }
+        })
+    });
+    let tokens = TokenServiceClient::new(app.channel.clone());
+    g.bench_function("get_token_by_hash", |b| {
+        b.to_async(&rt).iter(|| {
+            let mut t = tokens.clone();
+            async move {
+                t.get_token_by_hash(GetTokenByHashRequest {
+                    token_hash: "bench-token".into(),
+                })
+                .await
+                .expect("get token")
             }
         })
     });

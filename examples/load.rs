@@ -16,9 +16,10 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
 use curity_dynamodb::proto::{
-    CreateAccountRequest, GetAccountByIdRequest, GetAccountByUserNameRequest, GetSessionRequest,
-    InsertSessionRequest, NewAccount, Session, account_service_client::AccountServiceClient,
-    session_service_client::SessionServiceClient,
+    CreateAccountRequest, CreateTokenRequest, GetAccountByIdRequest, GetAccountByUserNameRequest,
+    GetSessionRequest, GetTokenByHashRequest, InsertSessionRequest, NewAccount, Session, Token,
+    account_service_client::AccountServiceClient, session_service_client::SessionServiceClient,
+    token_service_client::TokenServiceClient,
 };
 use tonic::transport::Channel;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
@@ -28,6 +29,7 @@ enum Rpc {
     Health,
     RawGetItem,
     GetSession,
+    GetTokenByHash,
     GetAccountById,
     GetAccountByUserName,
 }
@@ -53,6 +55,7 @@ struct Args {
 
 const SESSION_ID: &str = "load-session";
 const USER_NAME: &str = "load-user";
+const TOKEN_HASH: &str = "load-token";
 
 async fn seed(ch: &Channel) -> Result<String, tonic::Status> {
     let mut s = SessionServiceClient::new(ch.clone());
@@ -62,6 +65,16 @@ async fn seed(ch: &Channel) -> Result<String, tonic::Status> {
                 id: SESSION_ID.into(),
                 data: "x".repeat(512),
                 expires_at: 4_102_444_800,
+            }),
+        })
+        .await;
+    let _ = TokenServiceClient::new(ch.clone())
+        .create_token(CreateTokenRequest {
+            token: Some(Token {
+                token_hash: TOKEN_HASH.into(),
+                status: "issued".into(),
+                audience: vec!["api".into()],
+                ..Default::default()
             }),
         })
         .await;
@@ -126,6 +139,13 @@ async fn call(
             SessionServiceClient::new(ch.clone())
                 .get_session(GetSessionRequest {
                     id: SESSION_ID.into(),
+                })
+                .await?;
+        }
+        Rpc::GetTokenByHash => {
+            TokenServiceClient::new(ch.clone())
+                .get_token_by_hash(GetTokenByHashRequest {
+                    token_hash: TOKEN_HASH.into(),
                 })
                 .await?;
         }

@@ -14,13 +14,15 @@ use crate::{
         credentials::CredentialApi,
         links::{AttributeApi, LinkApi},
         sessions::SessionApi,
+        tokens::{NonceApi, TokenApi},
     },
     config::ServerConfig,
     proto::{
         FILE_DESCRIPTOR_SET, account_service_server::AccountServiceServer,
         attribute_service_server::AttributeServiceServer,
         credential_service_server::CredentialServiceServer, link_service_server::LinkServiceServer,
-        session_service_server::SessionServiceServer,
+        nonce_service_server::NonceServiceServer, session_service_server::SessionServiceServer,
+        token_service_server::TokenServiceServer,
     },
     store::Store,
 };
@@ -34,12 +36,14 @@ pub enum ServeError {
 }
 
 /// Services whose health is reported besides the overall "" entry.
-const SERVICES: [&str; 5] = [
+const SERVICES: [&str; 7] = [
     "curity.datasource.v1.AccountService",
     "curity.datasource.v1.CredentialService",
     "curity.datasource.v1.LinkService",
     "curity.datasource.v1.AttributeService",
     "curity.datasource.v1.SessionService",
+    "curity.datasource.v1.TokenService",
+    "curity.datasource.v1.NonceService",
 ];
 
 /// Answered SERVING while the process runs: the liveness probe's service.
@@ -99,6 +103,8 @@ pub async fn run(
         .add_service(AttributeServiceServer::new(AttributeApi::new(
             store.clone(),
         )))
+        .add_service(TokenServiceServer::new(TokenApi::new(store.clone())))
+        .add_service(NonceServiceServer::new(NonceApi::new(store.clone())))
         .add_service(SessionServiceServer::new(SessionApi::new(store)))
         .serve_with_incoming_shutdown(incoming, signal);
     tokio::pin!(serve);

@@ -12,7 +12,8 @@ use curity_dynamodb::{
         self, account_service_client::AccountServiceClient,
         attribute_service_client::AttributeServiceClient,
         credential_service_client::CredentialServiceClient, link_service_client::LinkServiceClient,
-        session_service_client::SessionServiceClient,
+        nonce_service_client::NonceServiceClient, session_service_client::SessionServiceClient,
+        token_service_client::TokenServiceClient,
     },
 };
 use support::{
@@ -212,6 +213,58 @@ async fn every_rpc(ch: Channel) {
         .delete(proto::DeleteAccountRequest { tenant: t(), id })
         .await
         .expect("Accounts.Delete");
+
+    let mut tokens = TokenServiceClient::new(ch.clone());
+    tokens
+        .create_token(proto::CreateTokenRequest {
+            token: Some(proto::Token {
+                token_hash: "th".into(),
+                status: "issued".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("CreateToken");
+    tokens
+        .get_token_by_hash(proto::GetTokenByHashRequest {
+            token_hash: "th".into(),
+        })
+        .await
+        .expect("GetTokenByHash");
+    tokens
+        .get_token_status(proto::GetTokenStatusRequest {
+            token_hash: "th".into(),
+        })
+        .await
+        .expect("GetTokenStatus");
+    tokens
+        .set_token_status(proto::SetTokenStatusRequest {
+            token_hash: "th".into(),
+            status: "revoked".into(),
+        })
+        .await
+        .expect("SetTokenStatus");
+    let mut nonces = NonceServiceClient::new(ch.clone());
+    nonces
+        .save_nonce(proto::SaveNonceRequest {
+            nonce: "n".into(),
+            value: "v".into(),
+            created_at: 1,
+            ttl_seconds: 1,
+        })
+        .await
+        .expect("SaveNonce");
+    nonces
+        .get_nonce(proto::GetNonceRequest { nonce: "n".into() })
+        .await
+        .expect("GetNonce (marks expired)");
+    nonces
+        .consume_nonce(proto::ConsumeNonceRequest {
+            nonce: "n".into(),
+            consumed_at: 2,
+        })
+        .await
+        .expect("ConsumeNonce");
 
     let mut sessions = SessionServiceClient::new(ch);
     let s = || {

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod links;
 pub mod sessions;
 pub mod status;
+pub mod tokens;
 
 use std::{future::Future, time::Instant};
 

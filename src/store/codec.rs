@@ -51,6 +51,12 @@ fn malformed(table: &str, name: &str, want: &str, got: Option<&AttributeValue>) 
     }
 }
 
+/// `deletableAt`: an expiry plus a retain duration, saturating (a retain of
+/// years never overflows).
+pub fn plus_retain(at: i64, retain_seconds: u64) -> i64 {
+    at.saturating_add(i64::try_from(retain_seconds).unwrap_or(i64::MAX))
+}
+
 /// DynamoDB limits partition keys to 2048 bytes and refuses empty strings.
 pub fn check_key(field: &'static str, value: &str) -> Result<(), StoreError> {
     if value.is_empty() {
@@ -70,5 +76,17 @@ pub fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
         table: String::new(),
         code: "BuildError".into(),
         message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plus_retain_adds_the_retain_duration_and_saturates() {
+        assert_eq!(plus_retain(1_000, 86_400), 87_400);
+        assert_eq!(plus_retain(i64::MAX - 1, 10), i64::MAX);
+        assert_eq!(plus_retain(5, u64::MAX), i64::MAX);
     }
 }

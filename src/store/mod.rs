@@ -10,10 +10,12 @@ pub mod error;
 pub mod filter;
 pub mod keys;
 pub mod links;
+pub mod nonces;
 pub mod query;
 pub mod schema;
 pub mod sessions;
 pub mod tables;
+pub mod tokens;
 
 use std::sync::Arc;
 
@@ -28,7 +30,9 @@ pub use error::StoreError;
 pub struct TableNames {
     pub accounts: String,
     pub links: String,
+    pub nonces: String,
     pub sessions: String,
+    pub tokens: String,
 }
 
 impl TableNames {
@@ -36,7 +40,9 @@ impl TableNames {
         Self {
             accounts: schema::ACCOUNTS.name(prefix),
             links: schema::LINKS.name(prefix),
+            nonces: schema::NONCES.name(prefix),
             sessions: schema::SESSIONS.name(prefix),
+            tokens: schema::TOKENS.name(prefix),
         }
     }
 }

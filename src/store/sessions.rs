@@ -3,7 +3,7 @@
 
 use super::{
     Store, StoreError,
-    codec::{self, Item, n, s},
+    codec::{self, Item, n, plus_retain, s},
 };
 use crate::aws::error::{classify, condition_failed};
 
@@ -36,7 +36,7 @@ impl Store {
             ("expiresAt".to_string(), n(session.expires_at)),
             (
                 "deletableAt".to_string(),
-                n(deletable_at(session.expires_at, retain)),
+                n(plus_retain(session.expires_at, retain)),
             ),
         ])
     }
@@ -127,7 +127,7 @@ impl Store {
             .expression_attribute_names("#expiresAt", "expiresAt")
             .expression_attribute_names("#deletableAt", "deletableAt")
             .expression_attribute_values(":expiresAt", n(expires_at))
-            .expression_attribute_values(":deletableAt", n(deletable_at(expires_at, retain)))
+            .expression_attribute_values(":deletableAt", n(plus_retain(expires_at, retain)))
             .send()
             .await;
         match result {
@@ -149,22 +149,5 @@ impl Store {
             .await
             .map_err(|e| classify(&e, self.at("dynamodb:DeleteItem", table)))?;
         Ok(())
-    }
-}
-
-/// `expiresAt + retain`, saturating: a retain of years never overflows.
-fn deletable_at(expires_at: i64, retain_seconds: u64) -> i64 {
-    expires_at.saturating_add(i64::try_from(retain_seconds).unwrap_or(i64::MAX))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn deletable_at_adds_the_retain_duration_and_saturates() {
-        assert_eq!(deletable_at(1_000, 86_400), 87_400);
-        assert_eq!(deletable_at(i64::MAX - 1, 10), i64::MAX);
-        assert_eq!(deletable_at(5, u64::MAX), i64::MAX);
     }
 }

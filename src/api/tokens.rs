@@ -1,0 +1,194 @@
+//! `TokenService` and `NonceService` over `store::tokens` / `store::nonces`.
+
+use tonic::{Request, Response, Status};
+
+use super::{
+    convert::{json_to_struct, struct_to_json},
+    rpc,
+};
+use crate::{
+    proto::{self, nonce_service_server::NonceService, token_service_server::TokenService},
+    store::{Store, StoreError, nonces::NonceStatus, tokens::Token},
+};
+
+pub struct TokenApi {
+    store: Store,
+}
+
+impl TokenApi {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    fn table(&self) -> &str {
+        &self.store.tables().tokens
+    }
+}
+
+fn token_from(t: Option<proto::Token>) -> Result<Token, StoreError> {
+    let t = t.ok_or_else(|| StoreError::invalid("token", "required"))?;
+    Ok(Token {
+        token_hash: t.token_hash,
+        id: t.id,
+        scope: t.scope,
+        delegations_id: t.delegations_id,
+        purpose: t.purpose,
+        usage: t.usage,
+        format: t.format,
+        status: t.status,
+        issuer: t.issuer,
+        subject: t.subject,
+        audience: t.audience,
+        data: struct_to_json(t.data),
+        created: t.created,
+        expires: t.expires,
+        not_before: t.not_before,
+    })
+}
+
+fn token_to(t: Token) -> proto::Token {
+    proto::Token {
+        token_hash: t.token_hash,
+        id: t.id,
+        scope: t.scope,
+        delegations_id: t.delegations_id,
+        purpose: t.purpose,
+        usage: t.usage,
+        format: t.format,
+        status: t.status,
+        issuer: t.issuer,
+        subject: t.subject,
+        audience: t.audience,
+        data: Some(json_to_struct(t.data)),
+        created: t.created,
+        expires: t.expires,
+        not_before: t.not_before,
+    }
+}
+
+#[tonic::async_trait]
+impl TokenService for TokenApi {
+    async fn create_token(
+        &self,
+        request: Request<proto::CreateTokenRequest>,
+    ) -> Result<Response<proto::CreateTokenResponse>, Status> {
+        let req = request.into_inner();
+        rpc("Tokens.CreateToken", self.table(), None, async {
+            self.store.create_token(&token_from(req.token)?).await?;
+            Ok(proto::CreateTokenResponse {})
+        })
+        .await
+    }
+
+    async fn get_token_by_hash(
+        &self,
+        request: Request<proto::GetTokenByHashRequest>,
+    ) -> Result<Response<proto::GetTokenByHashResponse>, Status> {
+        let req = request.into_inner();
+        rpc("Tokens.GetTokenByHash", self.table(), None, async {
+            let token = self.store.get_token(&req.token_hash).await?;
+            Ok(proto::GetTokenByHashResponse {
+                token: token.map(token_to),
+            })
+        })
+        .await
+    }
+
+    async fn get_token_status(
+        &self,
+        request: Request<proto::GetTokenStatusRequest>,
+    ) -> Result<Response<proto::GetTokenStatusResponse>, Status> {
+        let req = request.into_inner();
+        rpc("Tokens.GetTokenStatus", self.table(), None, async {
+            let token = self.store.get_token(&req.token_hash).await?;
+            Ok(proto::GetTokenStatusResponse {
+                status: token.map(|t| t.status),
+            })
+        })
+        .await
+    }
+
+    async fn set_token_status(
+        &self,
+        request: Request<proto::SetTokenStatusRequest>,
+    ) -> Result<Response<proto::SetTokenStatusResponse>, Status> {
+        let req = request.into_inner();
+        rpc("Tokens.SetTokenStatus", self.table(), None, async {
+            let updated = self
+                .store
+                .set_token_status(&req.token_hash, &req.status)
+                .await?;
+            Ok(proto::SetTokenStatusResponse { updated })
+        })
+        .await
+    }
+}
+
+pub struct NonceApi {
+    store: Store,
+}
+
+impl NonceApi {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    fn table(&self) -> &str {
+        &self.store.tables().nonces
+    }
+}
+
+#[tonic::async_trait]
+impl NonceService for NonceApi {
+    async fn save_nonce(
+        &self,
+        request: Request<proto::SaveNonceRequest>,
+    ) -> Result<Response<proto::SaveNonceResponse>, Status> {
+        let req = request.into_inner();
+        rpc("Nonces.SaveNonce", self.table(), None, async {
+            self.store
+                .save_nonce(&req.nonce, &req.value, req.created_at, req.ttl_seconds)
+                .await?;
+            Ok(proto::SaveNonceResponse {})
+        })
+        .await
+    }
+
+    async fn get_nonce(
+        &self,
+        request: Request<proto::GetNonceRequest>,
+    ) -> Result<Response<proto::GetNonceResponse>, Status> {
+        let req = request.into_inner();
+        rpc("Nonces.GetNonce", self.table(), None, async {
+            let state = self.store.get_nonce(&req.nonce).await?;
+            Ok(proto::GetNonceResponse {
+                state: state.map(|s| proto::NonceState {
+                    value: s.value,
+                    created_at: s.created_at,
+                    expires_at: s.expires_at,
+                    consumed_at: s.consumed_at,
+                    status: match s.status {
+                        NonceStatus::Issued => proto::NonceStatus::Issued,
+                        NonceStatus::Used => proto::NonceStatus::Used,
+                    } as i32,
+                }),
+            })
+        })
+        .await
+    }
+
+    async fn consume_nonce(
+        &self,
+        request: Request<proto::ConsumeNonceRequest>,
+    ) -> Result<Response<proto::ConsumeNonceResponse>, Status> {
+        let req = request.into_inner();
+        rpc("Nonces.ConsumeNonce", self.table(), None, async {
+            let consumed = self
+                .store
+                .consume_nonce(&req.nonce, req.consumed_at)
+                .await?;
+            Ok(proto::ConsumeNonceResponse { consumed })
+        })
+        .await
+    }
+}

@@ -1,0 +1,159 @@
+//! `curity-nonces`: `nonce` (hash key), `nonceValue`, `createdAt`,
+//! `nonceTtl`, `nonceStatus` (`issued` / `consumed` / `expired`),
+//! `consumedAt`, and `deletableAt` = `createdAt` + `nonceTtl` +
+//! `dynamodb.ttl.nonces_retain_seconds`, written once.
+
+use super::{
+    Store, StoreError,
+    accounts::now_epoch,
+    codec::{self, Item, n, plus_retain, s},
+};
+use crate::aws::error::{classify, condition_failed};
+
+const ISSUED: &str = "issued";
+const CONSUMED: &str = "consumed";
+const EXPIRED: &str = "expired";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NonceStatus {
+    Issued,
+    Used,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NonceState {
+    pub value: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub consumed_at: Option<i64>,
+    /// As read, before any expiry marking (the plugin's contract).
+    pub status: NonceStatus,
+}
+
+impl Store {
+    pub async fn save_nonce(
+        &self,
+        nonce: &str,
+        value: &str,
+        created_at: i64,
+        ttl_seconds: i64,
+    ) -> Result<(), StoreError> {
+        codec::check_key("nonce", nonce)?;
+        if ttl_seconds < 0 {
+            return Err(StoreError::invalid("ttl_seconds", "must not be negative"));
+        }
+        let table = &self.tables().nonces;
+        let retain = self.settings().ttl.nonces_retain_seconds;
+        let item = Item::from([
+            ("nonce".to_string(), s(nonce)),
+            ("nonceValue".to_string(), s(value)),
+            ("createdAt".to_string(), n(created_at)),
+            ("nonceTtl".to_string(), n(ttl_seconds)),
+            ("nonceStatus".to_string(), s(ISSUED)),
+            (
+                "deletableAt".to_string(),
+                n(plus_retain(created_at.saturating_add(ttl_seconds), retain)),
+            ),
+        ]);
+        let client = self.client().await?;
+        match client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#nonce)")
+            .expression_attribute_names("#nonce", "nonce")
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(StoreError::AlreadyExists {
+                what: "nonce",
+                field: "nonce",
+            }),
+            Err(e) => Err(classify(&e, self.at("dynamodb:PutItem", table))),
+        }
+    }
+
+    /// Consistent read. An expired, still-issued nonce is marked `expired`
+    /// in the table on the way; the state returned is the one read.
+    pub async fn get_nonce(&self, nonce: &str) -> Result<Option<NonceState>, StoreError> {
+        codec::check_key("nonce", nonce)?;
+        let table = &self.tables().nonces;
+        let client = self.client().await?;
+        let out = client
+            .get_item()
+            .table_name(table)
+            .key("nonce", s(nonce))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify(&e, self.at("dynamodb:GetItem", table)))?;
+        drop(client);
+        let Some(mut item) = out.item else {
+            return Ok(None);
+        };
+        let created_at = codec::get_n(&item, table, "createdAt")?;
+        let ttl = codec::get_n(&item, table, "nonceTtl")?;
+        let consumed_at = codec::get_n(&item, table, "consumedAt").ok();
+        let stored_status = codec::get_s(&mut item, table, "nonceStatus")?;
+        let expires_at = created_at.saturating_add(ttl);
+        if expires_at <= now_epoch() && stored_status == ISSUED {
+            // Best effort, as the plugin: the read's answer does not depend on it.
+            if let Err(e) = self.change_nonce_status(nonce, EXPIRED, None).await {
+                tracing::debug!(error = %e, "marking an expired nonce failed");
+            }
+        }
+        Ok(Some(NonceState {
+            value: codec::get_s(&mut item, table, "nonceValue")?,
+            created_at,
+            expires_at,
+            consumed_at,
+            status: if stored_status == CONSUMED {
+                NonceStatus::Used
+            } else {
+                NonceStatus::Issued
+            },
+        }))
+    }
+
+    /// `true` when the nonce was issued and is now consumed.
+    pub async fn consume_nonce(&self, nonce: &str, consumed_at: i64) -> Result<bool, StoreError> {
+        codec::check_key("nonce", nonce)?;
+        self.change_nonce_status(nonce, CONSUMED, Some(consumed_at))
+            .await
+    }
+
+    /// `issued` → `status`, only from `issued`; `deletableAt` untouched.
+    async fn change_nonce_status(
+        &self,
+        nonce: &str,
+        status: &str,
+        consumed_at: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let table = &self.tables().nonces;
+        let client = self.client().await?;
+        let mut req = client
+            .update_item()
+            .table_name(table)
+            .key("nonce", s(nonce))
+            .condition_expression("attribute_exists(#nonce) AND #nonceStatus = :nonceStatus_curr")
+            .expression_attribute_names("#nonce", "nonce")
+            .expression_attribute_names("#nonceStatus", "nonceStatus")
+            .expression_attribute_values(":nonceStatus_curr", s(ISSUED))
+            .expression_attribute_values(":nonceStatus_new", s(status));
+        req = match consumed_at {
+            Some(at) => req
+                .update_expression(
+                    "SET #nonceStatus = :nonceStatus_new, #consumedAt = :consumedAt_new",
+                )
+                .expression_attribute_names("#consumedAt", "consumedAt")
+                .expression_attribute_values(":consumedAt_new", n(at)),
+            None => req.update_expression("SET #nonceStatus = :nonceStatus_new"),
+        };
+        match req.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(classify(&e, self.at("dynamodb:UpdateItem", table))),
+        }
+    }
+}

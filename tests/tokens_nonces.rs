@@ -1,0 +1,364 @@
+//! Tokens and nonces over gRPC against an embedded store, and their items
+//! in the plugin's layout (both directions).
+
+mod support;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use curity_dynamodb::{
+    api::{
+        convert::{json_to_struct, struct_to_json},
+        status::detail,
+    },
+    proto::{
+        ConsumeNonceRequest, CreateTokenRequest, GetNonceRequest, GetTokenByHashRequest,
+        GetTokenStatusRequest, NonceStatus, SaveNonceRequest, SetTokenStatusRequest, Token,
+        nonce_service_client::NonceServiceClient, token_service_client::TokenServiceClient,
+    },
+};
+use support::app::TestApp;
+use tonic::Code;
+
+fn token(hash: &str) -> Token {
+    Token {
+        token_hash: hash.into(),
+        id: Some("tid-1".into()),
+        scope: Some("openid profile".into()),
+        delegations_id: "d-1".into(),
+        purpose: "access_token".into(),
+        usage: "bearer".into(),
+        format: "opaque".into(),
+        status: "issued".into(),
+        issuer: "https://idsvr".into(),
+        subject: "jane".into(),
+        audience: vec!["api-1".into(), "api-2".into()],
+        data: Some(json_to_struct(
+            serde_json::json!({"claims": {"a": 1}})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        )),
+        created: 1_700_000_000,
+        expires: 1_700_003_600,
+        not_before: 1_700_000_000,
+    }
+}
+
+#[tokio::test]
+async fn token_round_trips_and_is_stored_in_the_plugin_layout() {
+    let mut app = TestApp::start().await;
+    let mut c = TokenServiceClient::new(app.channel.clone());
+    c.create_token(CreateTokenRequest {
+        token: Some(token("h1")),
+    })
+    .await
+    .expect("create");
+    let got = c
+        .get_token_by_hash(GetTokenByHashRequest {
+            token_hash: "h1".into(),
+        })
+        .await
+        .expect("get")
+        .into_inner()
+        .token
+        .expect("present");
+    assert_eq!(got.audience, ["api-1", "api-2"]);
+    assert_eq!(struct_to_json(got.data.clone())["claims"]["a"], 1);
+    assert_eq!(got, token("h1"));
+
+    let item = app
+        .raw
+        .get_item()
+        .table_name("curity-tokens")
+        .key("tokenHash", AttributeValue::S("h1".into()))
+        .send()
+        .await
+        .expect("raw get")
+        .item
+        .expect("item");
+    assert_eq!(
+        item["audience"],
+        AttributeValue::L(vec![
+            AttributeValue::S("api-1".into()),
+            AttributeValue::S("api-2".into())
+        ])
+    );
+    assert_eq!(
+        item["tokenData"],
+        AttributeValue::S(r#"{"claims":{"a":1}}"#.into())
+    );
+    assert_eq!(item["status"], AttributeValue::S("issued".into()));
+    assert_eq!(item["notBefore"], AttributeValue::N("1700000000".into()));
+    // Default tokens retain duration: two days past expiry.
+    assert_eq!(item["deletableAt"], AttributeValue::N("1700176400".into()));
+
+    let err = c
+        .create_token(CreateTokenRequest {
+            token: Some(token("h1")),
+        })
+        .await
+        .expect_err("dup");
+    assert_eq!(err.code(), Code::AlreadyExists);
+    assert_eq!(detail(&err).unwrap().field, "token.token_hash");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn token_status_changes_only_for_known_tokens() {
+    let mut app = TestApp::start().await;
+    let mut c = TokenServiceClient::new(app.channel.clone());
+    c.create_token(CreateTokenRequest {
+        token: Some(token("h2")),
+    })
+    .await
+    .expect("create");
+    let n = c
+        .set_token_status(SetTokenStatusRequest {
+            token_hash: "h2".into(),
+            status: "revoked".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .updated;
+    assert_eq!(n, 1);
+    let s = c
+        .get_token_status(GetTokenStatusRequest {
+            token_hash: "h2".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status;
+    assert_eq!(s.as_deref(), Some("revoked"));
+    let n = c
+        .set_token_status(SetTokenStatusRequest {
+            token_hash: "nope".into(),
+            status: "revoked".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .updated;
+    assert_eq!(n, 0);
+    let missing = c
+        .get_token_status(GetTokenStatusRequest {
+            token_hash: "nope".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(missing.status.is_none());
+    let err = c
+        .set_token_status(SetTokenStatusRequest {
+            token_hash: "h2".into(),
+            status: "Revoked!".into(),
+        })
+        .await
+        .expect_err("bad status");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn plugin_written_token_with_a_single_audience_is_read() {
+    let mut app = TestApp::start().await;
+    app.raw
+        .put_item()
+        .table_name("curity-tokens")
+        .item("tokenHash", AttributeValue::S("k1".into()))
+        .item("delegationsId", AttributeValue::S("d".into()))
+        .item("purpose", AttributeValue::S("access_token".into()))
+        .item("usage", AttributeValue::S("bearer".into()))
+        .item("format", AttributeValue::S("jwt".into()))
+        .item("status", AttributeValue::S("issued".into()))
+        .item("issuer", AttributeValue::S("iss".into()))
+        .item("subject", AttributeValue::S("sub".into()))
+        .item(
+            "audience",
+            AttributeValue::L(vec![AttributeValue::S("only".into())]),
+        )
+        .item("tokenData", AttributeValue::S("{}".into()))
+        .item("created", AttributeValue::N("1".into()))
+        .item("expires", AttributeValue::N("2".into()))
+        .item("notBefore", AttributeValue::N("1".into()))
+        .item("deletableAt", AttributeValue::N("172802".into()))
+        .send()
+        .await
+        .expect("raw put");
+    let mut c = TokenServiceClient::new(app.channel.clone());
+    let t = c
+        .get_token_by_hash(GetTokenByHashRequest {
+            token_hash: "k1".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .token
+        .unwrap();
+    assert_eq!(t.audience, ["only"]);
+    assert_eq!((t.id, t.scope), (None, None));
+    app.shutdown().await;
+}
+
+async fn nonce_status(app: &TestApp, nonce: &str) -> AttributeValue {
+    app.raw
+        .get_item()
+        .table_name("curity-nonces")
+        .key("nonce", AttributeValue::S(nonce.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("raw get")
+        .item
+        .expect("item")["nonceStatus"]
+        .clone()
+}
+
+#[tokio::test]
+async fn nonce_is_saved_once_and_consumed_once() {
+    let mut app = TestApp::start().await;
+    let mut c = NonceServiceClient::new(app.channel.clone());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    c.save_nonce(SaveNonceRequest {
+        nonce: "n1".into(),
+        value: "v".into(),
+        created_at: now,
+        ttl_seconds: 300,
+    })
+    .await
+    .expect("save");
+    let err = c
+        .save_nonce(SaveNonceRequest {
+            nonce: "n1".into(),
+            value: "v2".into(),
+            created_at: now,
+            ttl_seconds: 300,
+        })
+        .await
+        .expect_err("exists");
+    assert_eq!(err.code(), Code::AlreadyExists);
+    let s = c
+        .get_nonce(GetNonceRequest { nonce: "n1".into() })
+        .await
+        .unwrap()
+        .into_inner()
+        .state
+        .unwrap();
+    assert_eq!(
+        (s.value.as_str(), s.expires_at, s.status()),
+        ("v", now + 300, NonceStatus::Issued)
+    );
+    assert_eq!(
+        nonce_status(&app, "n1").await,
+        AttributeValue::S("issued".into())
+    );
+
+    assert!(
+        c.consume_nonce(ConsumeNonceRequest {
+            nonce: "n1".into(),
+            consumed_at: now + 1
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .consumed
+    );
+    assert!(
+        !c.consume_nonce(ConsumeNonceRequest {
+            nonce: "n1".into(),
+            consumed_at: now + 2
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .consumed
+    );
+    assert!(
+        !c.consume_nonce(ConsumeNonceRequest {
+            nonce: "zz".into(),
+            consumed_at: now
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .consumed
+    );
+    let s = c
+        .get_nonce(GetNonceRequest { nonce: "n1".into() })
+        .await
+        .unwrap()
+        .into_inner()
+        .state
+        .unwrap();
+    assert_eq!(
+        (s.status(), s.consumed_at),
+        (NonceStatus::Used, Some(now + 1))
+    );
+    assert_eq!(
+        nonce_status(&app, "n1").await,
+        AttributeValue::S("consumed".into())
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn reading_an_expired_nonce_marks_it_expired_but_reports_it_as_read() {
+    let mut app = TestApp::start().await;
+    let mut c = NonceServiceClient::new(app.channel.clone());
+    c.save_nonce(SaveNonceRequest {
+        nonce: "old".into(),
+        value: "v".into(),
+        created_at: 1_000,
+        ttl_seconds: 60,
+    })
+    .await
+    .expect("save");
+    let item_deletable = app
+        .raw
+        .get_item()
+        .table_name("curity-nonces")
+        .key("nonce", AttributeValue::S("old".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap()["deletableAt"]
+        .clone();
+    assert_eq!(
+        item_deletable,
+        AttributeValue::N("87460".into()),
+        "createdAt + ttl + 1 day"
+    );
+    let s = c
+        .get_nonce(GetNonceRequest {
+            nonce: "old".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .state
+        .unwrap();
+    assert_eq!(
+        s.status(),
+        NonceStatus::Issued,
+        "status as read; the caller checks expires_at"
+    );
+    assert_eq!(
+        nonce_status(&app, "old").await,
+        AttributeValue::S("expired".into())
+    );
+    assert!(
+        !c.consume_nonce(ConsumeNonceRequest {
+            nonce: "old".into(),
+            consumed_at: 2_000
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .consumed
+    );
+    app.shutdown().await;
+}
