@@ -325,17 +325,10 @@ impl Store {
 
     /// Consistent read of one account item by its `pk`.
     pub(crate) async fn read_account(&self, pk: &str) -> Result<Option<Stored>, StoreError> {
-        let table = &self.tables().accounts;
-        let client = self.client().await?;
-        let out = client
-            .get_item()
-            .table_name(table)
-            .key("pk", s(pk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify(&e, self.at("dynamodb:GetItem", table)))?;
-        out.item.map(|i| self.account_from_item(i)).transpose()
+        let item = self
+            .get_consistent(&self.tables().accounts, "pk", pk)
+            .await?;
+        item.map(|i| self.account_from_item(i)).transpose()
     }
 
     pub async fn get_account_by_id(

@@ -152,17 +152,10 @@ impl Store {
         codec::check_key("foreign_account_id", foreign_id)?;
         let table = &self.tables().links;
         let key = keys::link_key(tenant, foreign_id, foreign_domain);
-        let client = self.client().await?;
-        let out = client
-            .get_item()
-            .table_name(table)
-            .key("linkedAccountId_linkedAccountDomainName", s(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify(&e, self.at("dynamodb:GetItem", table)))?;
-        drop(client);
-        let Some(mut item) = out.item else {
+        let found = self
+            .get_consistent(table, "linkedAccountId_linkedAccountDomainName", &key)
+            .await?;
+        let Some(mut item) = found else {
             return Ok(None);
         };
         if item.get("linkingAccountManager") != Some(&AttributeValue::S(manager.to_string())) {

@@ -93,6 +93,27 @@ impl Store {
         }
     }
 
+    /// Consistent `GetItem` of the item whose key attribute `key` is
+    /// `value` (single-attribute keys). The pooled client is returned
+    /// before the caller goes on.
+    pub(crate) async fn get_consistent(
+        &self,
+        table: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<Option<codec::Item>, StoreError> {
+        let client = self.client().await?;
+        let out = client
+            .get_item()
+            .table_name(table)
+            .key(key, codec::s(value))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| crate::aws::error::classify(&e, self.at("dynamodb:GetItem", table)))?;
+        Ok(out.item)
+    }
+
     /// The readiness probe: DynamoDB answers a DescribeTable on the
     /// accounts table with the service's own credentials.
     pub async fn ping(&self) -> Result<(), StoreError> {

@@ -79,17 +79,7 @@ impl Store {
     pub async fn get_nonce(&self, nonce: &str) -> Result<Option<NonceState>, StoreError> {
         codec::check_key("nonce", nonce)?;
         let table = &self.tables().nonces;
-        let client = self.client().await?;
-        let out = client
-            .get_item()
-            .table_name(table)
-            .key("nonce", s(nonce))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify(&e, self.at("dynamodb:GetItem", table)))?;
-        drop(client);
-        let Some(mut item) = out.item else {
+        let Some(mut item) = self.get_consistent(table, "nonce", nonce).await? else {
             return Ok(None);
         };
         let created_at = codec::get_n(&item, table, "createdAt")?;

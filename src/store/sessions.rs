@@ -45,16 +45,7 @@ impl Store {
     pub async fn get_session(&self, id: &str) -> Result<Option<Session>, StoreError> {
         codec::check_key("id", id)?;
         let table = &self.tables().sessions;
-        let client = self.client().await?;
-        let out = client
-            .get_item()
-            .table_name(table)
-            .key("id", s(id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify(&e, self.at("dynamodb:GetItem", table)))?;
-        let Some(mut item) = out.item else {
+        let Some(mut item) = self.get_consistent(table, "id", id).await? else {
             return Ok(None);
         };
         Ok(Some(Session {

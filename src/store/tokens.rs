@@ -103,16 +103,7 @@ impl Store {
     pub async fn get_token(&self, token_hash: &str) -> Result<Option<Token>, StoreError> {
         codec::check_key("token_hash", token_hash)?;
         let table = &self.tables().tokens;
-        let client = self.client().await?;
-        let out = client
-            .get_item()
-            .table_name(table)
-            .key("tokenHash", s(token_hash))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify(&e, self.at("dynamodb:GetItem", table)))?;
-        let Some(mut item) = out.item else {
+        let Some(mut item) = self.get_consistent(table, "tokenHash", token_hash).await? else {
             return Ok(None);
         };
         let opt = |item: &mut Item, name: &str| match item.remove(name) {
