@@ -11,6 +11,7 @@ use tonic_health::{ServingStatus, server::HealthReporter};
 use crate::{
     api::{
         accounts::AccountApi,
+        buckets::BucketApi,
         credentials::CredentialApi,
         links::{AttributeApi, LinkApi},
         sessions::SessionApi,
@@ -20,6 +21,7 @@ use crate::{
     proto::{
         FILE_DESCRIPTOR_SET, account_service_server::AccountServiceServer,
         attribute_service_server::AttributeServiceServer,
+        bucket_service_server::BucketServiceServer,
         credential_service_server::CredentialServiceServer, link_service_server::LinkServiceServer,
         nonce_service_server::NonceServiceServer, session_service_server::SessionServiceServer,
         token_service_server::TokenServiceServer,
@@ -36,7 +38,7 @@ pub enum ServeError {
 }
 
 /// Services whose health is reported besides the overall "" entry.
-const SERVICES: [&str; 7] = [
+const SERVICES: [&str; 8] = [
     "curity.datasource.v1.AccountService",
     "curity.datasource.v1.CredentialService",
     "curity.datasource.v1.LinkService",
@@ -44,6 +46,7 @@ const SERVICES: [&str; 7] = [
     "curity.datasource.v1.SessionService",
     "curity.datasource.v1.TokenService",
     "curity.datasource.v1.NonceService",
+    "curity.datasource.v1.BucketService",
 ];
 
 /// Answered SERVING while the process runs: the liveness probe's service.
@@ -103,6 +106,7 @@ pub async fn run(
         .add_service(AttributeServiceServer::new(AttributeApi::new(
             store.clone(),
         )))
+        .add_service(BucketServiceServer::new(BucketApi::new(store.clone())))
         .add_service(TokenServiceServer::new(TokenApi::new(store.clone())))
         .add_service(NonceServiceServer::new(NonceApi::new(store.clone())))
         .add_service(SessionServiceServer::new(SessionApi::new(store)))

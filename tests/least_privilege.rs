@@ -11,6 +11,7 @@ use curity_dynamodb::{
     proto::{
         self, account_service_client::AccountServiceClient,
         attribute_service_client::AttributeServiceClient,
+        bucket_service_client::BucketServiceClient,
         credential_service_client::CredentialServiceClient, link_service_client::LinkServiceClient,
         nonce_service_client::NonceServiceClient, session_service_client::SessionServiceClient,
         token_service_client::TokenServiceClient,
@@ -265,6 +266,31 @@ async fn every_rpc(ch: Channel) {
         })
         .await
         .expect("ConsumeNonce");
+
+    let mut buckets = BucketServiceClient::new(ch.clone());
+    let bkey = || {
+        Some(proto::BucketKey {
+            tenant: t(),
+            subject: "least".into(),
+            purpose: "p".into(),
+        })
+    };
+    buckets
+        .store_bucket(proto::StoreBucketRequest {
+            key: bkey(),
+            attributes: None,
+            expires: Some(1),
+        })
+        .await
+        .expect("StoreBucket");
+    buckets
+        .get_bucket(proto::GetBucketRequest { key: bkey() })
+        .await
+        .expect("GetBucket");
+    buckets
+        .clear_bucket(proto::ClearBucketRequest { key: bkey() })
+        .await
+        .expect("ClearBucket");
 
     let mut sessions = SessionServiceClient::new(ch);
     let s = || {

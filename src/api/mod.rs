@@ -2,6 +2,7 @@
 //! encode. Knows protobuf, nothing about DynamoDB.
 
 pub mod accounts;
+pub mod buckets;
 pub mod convert;
 pub mod credentials;
 pub mod links;

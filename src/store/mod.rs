@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod accounts_list;
+pub mod buckets;
 pub mod codec;
 pub mod credentials;
 pub mod cursor;
@@ -29,6 +30,7 @@ pub use error::StoreError;
 #[derive(Debug, Clone)]
 pub struct TableNames {
     pub accounts: String,
+    pub bucket: String,
     pub links: String,
     pub nonces: String,
     pub sessions: String,
@@ -39,6 +41,7 @@ impl TableNames {
     pub fn new(prefix: &str) -> Self {
         Self {
             accounts: schema::ACCOUNTS.name(prefix),
+            bucket: schema::BUCKET.name(prefix),
             links: schema::LINKS.name(prefix),
             nonces: schema::NONCES.name(prefix),
             sessions: schema::SESSIONS.name(prefix),
