@@ -117,6 +117,37 @@ impl Store {
         Ok(out.item)
     }
 
+    /// `PutItem` only when no item has that key (`key` is the hash key
+    /// attribute); a taken key is `AlreadyExists` naming `field`.
+    pub(crate) async fn put_if_absent(
+        &self,
+        table: &str,
+        key: &str,
+        item: codec::Item,
+        what: &'static str,
+        field: &'static str,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let result = client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#key)")
+            .expression_attribute_names("#key", key)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if crate::aws::error::condition_failed(&e) => {
+                Err(StoreError::AlreadyExists { what, field })
+            }
+            Err(e) => Err(crate::aws::error::classify(
+                &e,
+                self.at("dynamodb:PutItem", table),
+            )),
+        }
+    }
+
     /// The readiness probe: DynamoDB answers a DescribeTable on the
     /// accounts table with the service's own credentials.
     pub async fn ping(&self) -> Result<(), StoreError> {

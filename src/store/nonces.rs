@@ -55,23 +55,8 @@ impl Store {
                 n(plus_retain(created_at.saturating_add(ttl_seconds), retain)),
             ),
         ]);
-        let client = self.client().await?;
-        match client
-            .put_item()
-            .table_name(table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#nonce)")
-            .expression_attribute_names("#nonce", "nonce")
-            .send()
+        self.put_if_absent(table, "nonce", item, "nonce", "nonce")
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) => Err(StoreError::AlreadyExists {
-                what: "nonce",
-                field: "nonce",
-            }),
-            Err(e) => Err(classify(&e, self.at("dynamodb:PutItem", table))),
-        }
     }
 
     /// Consistent read. An expired, still-issued nonce is marked `expired`

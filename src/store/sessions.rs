@@ -57,24 +57,9 @@ impl Store {
 
     pub async fn insert_session(&self, session: &Session) -> Result<(), StoreError> {
         session.validate()?;
-        let table = &self.tables().sessions;
-        let client = self.client().await?;
-        let result = client
-            .put_item()
-            .table_name(table)
-            .set_item(Some(self.session_item(session)))
-            .condition_expression("attribute_not_exists(#id)")
-            .expression_attribute_names("#id", "id")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) => Err(StoreError::AlreadyExists {
-                what: "session",
-                field: "session.id",
-            }),
-            Err(e) => Err(classify(&e, self.at("dynamodb:PutItem", table))),
-        }
+        let item = self.session_item(session);
+        self.put_if_absent(&self.tables().sessions, "id", item, "session", "session.id")
+            .await
     }
 
     /// Full replace; creates the session when missing (as the plugin does).

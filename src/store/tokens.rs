@@ -80,23 +80,8 @@ impl Store {
         if let Some(scope) = &t.scope {
             item.insert("scope".into(), s(scope));
         }
-        let client = self.client().await?;
-        match client
-            .put_item()
-            .table_name(table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#tokenHash)")
-            .expression_attribute_names("#tokenHash", "tokenHash")
-            .send()
+        self.put_if_absent(table, "tokenHash", item, "token", "token.token_hash")
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) => Err(StoreError::AlreadyExists {
-                what: "token",
-                field: "token.token_hash",
-            }),
-            Err(e) => Err(classify(&e, self.at("dynamodb:PutItem", table))),
-        }
     }
 
     /// Consistent read; no expiry check.
