@@ -29,6 +29,7 @@ use crate::{
     config::{AccessMethod, Config, EnvLookup},
     store::{
         StoreError,
+        expr::{Cond, Expr},
         schema::{self, AttrType},
     },
 };
@@ -567,13 +568,16 @@ async fn check_tables(aws: &Aws, config: &Config, report: &mut Report) {
                 AttrType::S => AttributeValue::S("curity-dynamodb-doctor".into()),
                 AttrType::N => AttributeValue::N("0".into()),
             };
+            let mut e = Expr::new();
+            let key = e.cond(&Cond::eq(index.hash.name, probe));
+            let (names, values) = e.into_parts();
             let result = client
                 .query()
                 .table_name(&table)
                 .index_name(index.name)
-                .key_condition_expression("#h = :h")
-                .expression_attribute_names("#h", index.hash.name)
-                .expression_attribute_values(":h", probe)
+                .key_condition_expression(key)
+                .set_expression_attribute_names(names)
+                .set_expression_attribute_values(values)
                 .limit(1)
                 .send()
                 .await;

@@ -839,3 +839,84 @@ async fn sorting_by_user_name_follows_the_index_in_both_directions_and_is_refuse
     );
     app.shutdown().await;
 }
+
+/// Rewrites the `attributes` blob of every item of an account, as another
+/// writer might (the stored top-level `email` / `phone` stay as they are).
+async fn rewrite_blob(app: &TestApp, pks: &[&str], blob: Value) {
+    for pk in pks {
+        app.raw
+            .update_item()
+            .table_name("curity-accounts")
+            .key("pk", s(pk))
+            .update_expression("SET #a = :a")
+            .expression_attribute_names("#a", "attributes")
+            .expression_attribute_values(":a", s(&blob.to_string()))
+            .send()
+            .await
+            .expect("raw update");
+    }
+}
+
+#[tokio::test]
+async fn patch_and_delete_find_secondary_items_by_the_stored_email_and_phone_not_the_blob() {
+    let mut app = TestApp::start().await;
+    let mut c = AccountServiceClient::new(app.channel.clone());
+    let a = create(
+        &mut c,
+        "",
+        new_account("casey", Some("casey@x.io"), Some("+461")),
+    )
+    .await
+    .expect("create");
+    let ai = format!("ai#{}", a.id);
+    // The blob's primary email and phone now differ from the stored
+    // top-level attributes (and so from the em# / pn# keys).
+    let blob = json!({
+        "emails": [{"value": "Casey@X.io", "primary": true}],
+        "phoneNumbers": [{"value": "+46 1"}],
+    });
+    rewrite_blob(&app, &[&ai, "un#casey", "em#casey@x.io", "pn#+461"], blob).await;
+    let patched = c
+        .patch(PatchAccountRequest {
+            tenant: None,
+            id: a.id.clone(),
+            user_name: None,
+            active: None,
+            set_attributes: Some(attrs(json!({"locale": "sv-SE"}))),
+            remove_attributes: vec![],
+        })
+        .await
+        .expect("patch of an account whose blob differs from its keys")
+        .into_inner()
+        .account
+        .expect("account");
+    assert_eq!(patched.version, 1);
+    // The secondary items moved to what the blob says now.
+    assert_eq!(
+        all_pks(&app).await,
+        vec![
+            ai.clone(),
+            "em#Casey@X.io".to_string(),
+            "pn#+46 1".to_string(),
+            "un#casey".to_string()
+        ]
+    );
+    // And once more, for delete: the blob differs again.
+    rewrite_blob(
+        &app,
+        &[&ai, "un#casey", "em#Casey@X.io", "pn#+46 1"],
+        json!({"emails": [{"value": "other@x.io"}], "phoneNumbers": [{"value": "+462"}]}),
+    )
+    .await;
+    let d = c
+        .delete(DeleteAccountRequest {
+            tenant: None,
+            id: a.id.clone(),
+        })
+        .await
+        .expect("delete")
+        .into_inner();
+    assert!(d.deleted);
+    assert!(all_pks(&app).await.is_empty(), "{:?}", all_pks(&app).await);
+    app.shutdown().await;
+}

@@ -378,3 +378,135 @@ async fn links_are_listed_resolved_and_deleted_per_manager_and_tenant() {
     );
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn link_keys_shared_across_tenants_never_overwrite_or_reveal_the_other_tenants_link() {
+    let mut app = TestApp::start().await;
+    let default_local = account(&app, "", "frank").await;
+    let acme_local = account(&app, "acme", "frank").await;
+    let mut links = LinkServiceClient::new(app.channel.clone());
+    // The default tenant's link, written raw as the plugin writes it:
+    // key `u1@idp.acme`, no tenantId.
+    app.raw
+        .put_item()
+        .table_name("curity-links")
+        .item(
+            "linkedAccountId_linkedAccountDomainName",
+            AttributeValue::S("u1@idp.acme".into()),
+        )
+        .item("accountId", AttributeValue::S(default_local.clone()))
+        .item("linkedAccountId", AttributeValue::S("u1".into()))
+        .item(
+            "linkedAccountDomainName",
+            AttributeValue::S("idp.acme".into()),
+        )
+        .item("linkingAccountManager", AttributeValue::S("am1".into()))
+        .item("created", AttributeValue::N("1700000000".into()))
+        .send()
+        .await
+        .expect("raw put");
+    // Tenant acme, domain `idp`, same foreign id: the same key.
+    let err = links
+        .link(LinkRequest {
+            tenant: tenant("acme"),
+            linking_account_manager: "am1".into(),
+            local_account_id: acme_local.clone(),
+            foreign_domain: "idp".into(),
+            foreign_user_name: "u1".into(),
+        })
+        .await
+        .expect_err("key held by the default tenant");
+    assert_eq!(err.code(), Code::AlreadyExists);
+    assert_eq!(detail(&err).expect("detail").field, "foreign_domain");
+    // Neither resolve nor delete from acme reaches the default tenant's link.
+    let resolved = links
+        .resolve_link(ResolveLinkRequest {
+            tenant: tenant("acme"),
+            linking_account_manager: "am1".into(),
+            foreign_domain: "idp".into(),
+            foreign_account_id: "u1".into(),
+        })
+        .await
+        .expect("resolve")
+        .into_inner();
+    assert!(resolved.account.is_none());
+    let deleted = links
+        .delete_link(DeleteLinkRequest {
+            tenant: tenant("acme"),
+            linking_account_manager: "am1".into(),
+            local_account_id: default_local.clone(),
+            foreign_domain: "idp".into(),
+            foreign_account_id: "u1".into(),
+        })
+        .await
+        .expect("delete")
+        .into_inner();
+    assert!(!deleted.deleted);
+    // The default tenant still resolves it, and may re-link (overwrite)
+    // its own link.
+    let resolved = links
+        .resolve_link(ResolveLinkRequest {
+            tenant: None,
+            linking_account_manager: "am1".into(),
+            foreign_domain: "idp.acme".into(),
+            foreign_account_id: "u1".into(),
+        })
+        .await
+        .expect("resolve")
+        .into_inner();
+    assert_eq!(resolved.account.expect("linked").id, default_local);
+    links
+        .link(LinkRequest {
+            tenant: None,
+            linking_account_manager: "am1".into(),
+            local_account_id: default_local.clone(),
+            foreign_domain: "idp.acme".into(),
+            foreign_user_name: "u1".into(),
+        })
+        .await
+        .expect("re-link by the owner");
+    // The reverse: acme's link written through gRPC first, then the
+    // default tenant's colliding link is refused; the stored item stays
+    // acme's, in the plugin's layout.
+    links
+        .link(LinkRequest {
+            tenant: tenant("acme"),
+            linking_account_manager: "am1".into(),
+            local_account_id: acme_local.clone(),
+            foreign_domain: "idp".into(),
+            foreign_user_name: "u2".into(),
+        })
+        .await
+        .expect("acme link");
+    let err = links
+        .link(LinkRequest {
+            tenant: None,
+            linking_account_manager: "am1".into(),
+            local_account_id: default_local.clone(),
+            foreign_domain: "idp.acme".into(),
+            foreign_user_name: "u2".into(),
+        })
+        .await
+        .expect_err("key held by acme");
+    assert_eq!(err.code(), Code::AlreadyExists);
+    let item = app
+        .raw
+        .get_item()
+        .table_name("curity-links")
+        .key(
+            "linkedAccountId_linkedAccountDomainName",
+            AttributeValue::S("u2@idp.acme".into()),
+        )
+        .send()
+        .await
+        .expect("raw get")
+        .item
+        .expect("acme's link");
+    assert_eq!(item["tenantId"], AttributeValue::S("acme".into()));
+    assert_eq!(item["accountId"], AttributeValue::S(acme_local));
+    assert_eq!(
+        item["linkedAccountDomainName"],
+        AttributeValue::S("idp".into())
+    );
+    app.shutdown().await;
+}

@@ -362,3 +362,63 @@ async fn reading_an_expired_nonce_marks_it_expired_but_reports_it_as_read() {
     );
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn only_curity_token_statuses_are_stored_and_a_missing_status_is_a_malformed_item() {
+    let mut app = TestApp::start().await;
+    let mut c = TokenServiceClient::new(app.channel.clone());
+    // Both directions: the plugin reads `status` with TokenStatus.valueOf,
+    // so a status it does not know would make the token unreadable to it.
+    let mut t = token("s1");
+    t.status = "suspended".into();
+    let err = c
+        .create_token(CreateTokenRequest { token: Some(t) })
+        .await
+        .expect_err("unknown status");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(detail(&err).expect("detail").field, "token.status");
+    c.create_token(CreateTokenRequest {
+        token: Some(token("s1")),
+    })
+    .await
+    .expect("create");
+    for status in ["used", "revoked", "issued"] {
+        let n = c
+            .set_token_status(SetTokenStatusRequest {
+                token_hash: "s1".into(),
+                status: status.into(),
+            })
+            .await
+            .expect("known status")
+            .into_inner()
+            .updated;
+        assert_eq!(n, 1, "{status}");
+    }
+    let err = c
+        .set_token_status(SetTokenStatusRequest {
+            token_hash: "s1".into(),
+            status: "expired".into(),
+        })
+        .await
+        .expect_err("unknown status");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    // An item without status (not one the plugin writes) is reported as
+    // malformed instead of a token with status "".
+    app.raw
+        .put_item()
+        .table_name("curity-tokens")
+        .item("tokenHash", AttributeValue::S("nostatus".into()))
+        .item("delegationsId", AttributeValue::S("d".into()))
+        .item("purpose", AttributeValue::S("access_token".into()))
+        .send()
+        .await
+        .expect("raw put");
+    let err = c
+        .get_token_by_hash(GetTokenByHashRequest {
+            token_hash: "nostatus".into(),
+        })
+        .await
+        .expect_err("malformed");
+    assert_eq!(err.code(), Code::DataLoss);
+    app.shutdown().await;
+}

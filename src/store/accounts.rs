@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use super::{
     Store, StoreError,
     codec::{Item, build_error, n, s},
+    expr::{Cond, Expr},
     keys::{self, Tenant},
 };
 use crate::aws::error::classify;
@@ -82,6 +83,16 @@ pub(crate) struct Stored {
     pub account: Account,
     pub password: Option<String>,
     pub credential_attributes: Option<String>,
+    /// The top-level `email` / `phone` as read: the keys of the secondary
+    /// items that exist, whatever the blob says (its primary entry may
+    /// differ, in case for example, when another writer put it there).
+    pub written: Written,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Written {
+    pub email: Option<String>,
+    pub phone: Option<String>,
 }
 
 /// A change to apply to the stored account (update, patch, credentials).
@@ -203,7 +214,26 @@ impl Store {
         item
     }
 
-    /// The unique keys of an account: (kind, key).
+    /// The unique keys an account read from the table has now: from the
+    /// top-level attributes every item carries (as the plugin finds them),
+    /// not recomputed from the blob.
+    fn written_keys(&self, tenant: Tenant<'_>, old: &Stored) -> Vec<(&'static str, String)> {
+        let mut out = vec![(
+            keys::USER_NAME,
+            keys::account_key(tenant, keys::USER_NAME, &old.account.user_name),
+        )];
+        if let Some(e) = &old.written.email {
+            out.push((keys::EMAIL, keys::account_key(tenant, keys::EMAIL, e)));
+        }
+        if self.settings().unique_phone_numbers
+            && let Some(p) = &old.written.phone
+        {
+            out.push((keys::PHONE, keys::account_key(tenant, keys::PHONE, p)));
+        }
+        out
+    }
+
+    /// The unique keys an account's items get when written: (kind, key).
     fn unique_keys(&self, tenant: Tenant<'_>, stored: &Stored) -> Vec<(&'static str, String)> {
         let mut out = vec![(
             keys::USER_NAME,
@@ -298,6 +328,14 @@ impl Store {
             Some(AttributeValue::S(c)) => Some(c),
             _ => None,
         };
+        let top_level = |name: &str| match item.get(name) {
+            Some(AttributeValue::S(v)) if !v.is_empty() => Some(v.clone()),
+            _ => None,
+        };
+        let written = Written {
+            email: top_level("email"),
+            phone: top_level("phone"),
+        };
         // Unknown top-level string attributes come back as attributes, as
         // the plugin does it.
         for (k, v) in item {
@@ -320,6 +358,7 @@ impl Store {
             },
             password,
             credential_attributes,
+            written,
         })
     }
 
@@ -404,6 +443,7 @@ impl Store {
             },
             password: password.filter(|p| !p.is_empty()),
             credential_attributes: None,
+            written: Written::default(),
         };
         self.validate(tenant, &stored)?;
         let common = self.common_item(tenant, &stored);
@@ -476,7 +516,7 @@ impl Store {
             self.put_versioned(self.main_item(tenant, &common, new), old)?,
             Guard::Version,
         )];
-        let old_keys = self.unique_keys(tenant, old);
+        let old_keys = self.written_keys(tenant, old);
         let new_keys = self.unique_keys(tenant, new);
         for kind in [keys::USER_NAME, keys::EMAIL, keys::PHONE] {
             let before = old_keys.iter().find(|(k, _)| *k == kind).map(|(_, v)| v);
@@ -516,7 +556,7 @@ impl Store {
                 return Ok(false);
             };
             let mut actions = vec![(self.delete_versioned(&pk, &old)?, Guard::Version)];
-            for (_, key) in self.unique_keys(tenant, &old) {
+            for (_, key) in self.written_keys(tenant, &old) {
                 actions.push((self.delete_versioned(&key, &old)?, Guard::Version));
             }
             match self.transact(actions).await? {
@@ -574,39 +614,38 @@ impl Store {
     }
 
     fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        let mut e = Expr::new();
         let put = Put::builder()
             .table_name(&self.tables().accounts)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", "pk")
+            .condition_expression(e.cond(&Cond::NotExists("pk")))
+            .set_expression_attribute_names(e.names())
             .build()
             .map_err(build_error)?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
     fn put_versioned(&self, item: Item, old: &Stored) -> Result<TransactWriteItem, StoreError> {
+        let mut e = Expr::new();
         let put = Put::builder()
             .table_name(&self.tables().accounts)
             .set_item(Some(item))
-            .condition_expression("#version = :oldVersion AND #accountId = :accountId")
-            .expression_attribute_names("#version", "version")
-            .expression_attribute_names("#accountId", "accountId")
-            .expression_attribute_values(":oldVersion", n(old.account.version))
-            .expression_attribute_values(":accountId", s(&old.account.id))
+            .condition_expression(e.cond(&unchanged_since(old)))
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
             .build()
             .map_err(build_error)?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
     fn delete_versioned(&self, pk: &str, old: &Stored) -> Result<TransactWriteItem, StoreError> {
+        let mut e = Expr::new();
         let delete = Delete::builder()
             .table_name(&self.tables().accounts)
             .key("pk", s(pk))
-            .condition_expression("#version = :oldVersion AND #accountId = :accountId")
-            .expression_attribute_names("#version", "version")
-            .expression_attribute_names("#accountId", "accountId")
-            .expression_attribute_values(":oldVersion", n(old.account.version))
-            .expression_attribute_values(":accountId", s(&old.account.id))
+            .condition_expression(e.cond(&unchanged_since(old)))
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
             .build()
             .map_err(build_error)?;
         Ok(TransactWriteItem::builder().delete(delete).build())
@@ -685,6 +724,12 @@ fn conflict_field(kind: &str) -> &'static str {
         keys::PHONE => "account.attributes.phoneNumbers",
         _ => "account.id",
     }
+}
+
+/// The guard of every versioned write: the item still belongs to the
+/// account and nobody wrote it since `old` was read.
+fn unchanged_since(old: &Stored) -> Cond {
+    Cond::eq("version", n(old.account.version)).and(Cond::eq("accountId", s(&old.account.id)))
 }
 
 #[cfg(test)]

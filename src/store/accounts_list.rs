@@ -1,13 +1,14 @@
 //! Listing and counting accounts with SCIM filters, planned as the plugin
 //! plans them (§13.3 of the layout), with cursor pagination.
 
-use std::collections::HashMap;
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{
     Store, StoreError,
     accounts::Account,
     codec::{Item, s},
     cursor::{self, Cursor},
+    expr::{Cond, Expr},
     keys::{self, Tenant},
     query::{self, AttrKind, AttrSpec, HashStyle, IndexSpec, Plan, QuerySpec},
     schema,
@@ -25,11 +26,19 @@ const fn attr(scim: &'static str, item: &'static str, kind: AttrKind) -> AttrSpe
 pub const ACCOUNT_ATTRS: &[AttrSpec] = &[
     attr("id", "accountId", AttrKind::Str),
     attr("userName", "userName", AttrKind::Str),
-    attr("userNameInitial", "userNameInitial", AttrKind::Str),
+    attr(
+        "userNameInitial",
+        "userNameInitial",
+        AttrKind::Initials(keys::USER_NAME),
+    ),
     attr("email", "email", AttrKind::Str),
     attr("emails", "email", AttrKind::Str),
     attr("emails.value", "email", AttrKind::Str),
-    attr("emailInitial", "emailInitial", AttrKind::Str),
+    attr(
+        "emailInitial",
+        "emailInitial",
+        AttrKind::Initials(keys::EMAIL),
+    ),
     attr("active", "active", AttrKind::Bool),
     attr("phoneNumbers", "phone", AttrKind::Str),
     attr("phoneNumbers.value", "phone", AttrKind::Str),
@@ -60,9 +69,7 @@ fn account_indexes(unique_phones: bool) -> Vec<IndexSpec> {
             term_attr: "userNameInitial",
             hash_key: "userNameInitial",
             range_key: Some("userName"),
-            style: HashStyle::Initials {
-                kind: keys::USER_NAME,
-            },
+            style: HashStyle::Initials,
         },
         table_key("email", keys::EMAIL),
         IndexSpec {
@@ -70,7 +77,7 @@ fn account_indexes(unique_phones: bool) -> Vec<IndexSpec> {
             term_attr: "emailInitial",
             hash_key: "emailInitial",
             range_key: Some("email"),
-            style: HashStyle::Initials { kind: keys::EMAIL },
+            style: HashStyle::Initials,
         },
     ];
     if unique_phones {
@@ -145,7 +152,7 @@ struct Hit {
 
 impl Store {
     fn plan_accounts(&self, tenant: Tenant<'_>, filter: &str) -> Result<Plan, StoreError> {
-        let products = query::parse_filter(filter, ACCOUNT_ATTRS)?;
+        let products = query::parse_filter(filter, ACCOUNT_ATTRS, tenant)?;
         let plan = query::plan(
             products,
             &account_indexes(self.settings().unique_phone_numbers),
@@ -262,20 +269,21 @@ impl Store {
             };
             loop {
                 let page_limit = want.map(|w| (w - hits.len()).max(1) as i32);
+                let mut e = Expr::new();
                 let (items, last_key) = match plan {
                     Plan::Queries(_) => {
                         let q = &queries[step];
-                        let mut names = q.names.clone();
-                        let mut values = q.values.clone();
-                        let filter = query::render_filter(&q.products, &mut names, &mut values);
+                        let key = e.cond(&q.key);
+                        let filter = q.server_filter().map(|c| e.cond(&c));
+                        let (names, values) = e.into_parts();
                         let out = client
                             .query()
                             .table_name(table)
                             .set_index_name(q.index.map(String::from))
-                            .key_condition_expression(&q.key_expression)
+                            .key_condition_expression(key)
                             .set_filter_expression(filter)
-                            .set_expression_attribute_names(Some(names))
-                            .set_expression_attribute_values(Some(values))
+                            .set_expression_attribute_names(names)
+                            .set_expression_attribute_values(values)
                             .set_exclusive_start_key(exclusive_start.take())
                             .set_limit(page_limit)
                             .scan_index_forward(forward)
@@ -285,21 +293,14 @@ impl Store {
                         (out.items.unwrap_or_default(), out.last_evaluated_key)
                     }
                     Plan::Scan { products } => {
-                        let mut names = HashMap::from([("#pk".to_string(), "pk".to_string())]);
-                        let mut values = HashMap::from([(
-                            ":pkPrefix".to_string(),
-                            s(tenant.prefix(keys::ACCOUNT_ID)),
-                        )]);
-                        let mut expr = "begins_with(#pk, :pkPrefix)".to_string();
-                        if let Some(f) = query::render_filter(products, &mut names, &mut values) {
-                            expr = format!("{expr} AND ({f})");
-                        }
+                        let filter = e.cond(&scan_filter(tenant, products));
+                        let (names, values) = e.into_parts();
                         let out = client
                             .scan()
                             .table_name(table)
-                            .filter_expression(expr)
-                            .set_expression_attribute_names(Some(names))
-                            .set_expression_attribute_values(Some(values))
+                            .filter_expression(filter)
+                            .set_expression_attribute_names(names)
+                            .set_expression_attribute_values(values)
                             .set_exclusive_start_key(exclusive_start.take())
                             .set_limit(page_limit)
                             .send()
@@ -308,7 +309,8 @@ impl Store {
                         (out.items.unwrap_or_default(), out.last_evaluated_key)
                     }
                 };
-                for item in items {
+                for mut item in items {
+                    complete_initials(tenant, &mut item);
                     if !self.keep(plan, &queries, step, &item) {
                         continue;
                     }
@@ -368,6 +370,34 @@ impl Store {
     }
 }
 
+/// Secondary items (`un#`, `em#`, `pn#`) carry no initials: derive them
+/// as the main item has them, so that filters on initials see the same
+/// account whichever item a query returned.
+fn complete_initials(tenant: Tenant<'_>, item: &mut Item) {
+    for (source, target, kind) in [
+        ("userName", "userNameInitial", keys::USER_NAME),
+        ("email", "emailInitial", keys::EMAIL),
+    ] {
+        if item.contains_key(target) {
+            continue;
+        }
+        if let Some(AttributeValue::S(v)) = item.get(source) {
+            let initials = keys::initials(tenant, kind, v);
+            item.insert(target.to_string(), s(initials));
+        }
+    }
+}
+
+/// A scan reads the tenant's main items (`ai#` / `ai(t)#` keys) and what
+/// DynamoDB can check of the filter.
+fn scan_filter(tenant: Tenant<'_>, products: &[query::Product]) -> Cond {
+    let main_items = Cond::BeginsWith("pk", s(tenant.prefix(keys::ACCOUNT_ID)));
+    match query::filter_cond(products) {
+        Some(f) => main_items.and(f),
+        None => main_items,
+    }
+}
+
 /// Sorting is only what an index already returns in order: one query on
 /// the index whose range key is the sort attribute (or one table-key
 /// lookup, which yields at most one account).
@@ -388,12 +418,10 @@ fn check_sortable(plan: &Plan, sort: Sort) -> Result<(), StoreError> {
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_dynamodb::types::AttributeValue;
-
     use super::*;
 
     fn plan_for(filter: &str, unique_phones: bool, tenant: Tenant<'_>) -> Result<Plan, StoreError> {
-        let products = query::parse_filter(filter, ACCOUNT_ATTRS)?;
+        let products = query::parse_filter(filter, ACCOUNT_ATTRS, tenant)?;
         query::plan(products, &account_indexes(unique_phones), tenant)
     }
 
@@ -411,8 +439,14 @@ mod tests {
         )
     }
 
+    fn key_expression(q: &QuerySpec) -> String {
+        Expr::new().cond(&q.key)
+    }
+
     fn key(q: &QuerySpec, placeholder: &str) -> String {
-        match &q.values[placeholder] {
+        let mut e = Expr::new();
+        e.cond(&q.key);
+        match &e.values().expect("values")[placeholder] {
             AttributeValue::S(s) => s.clone(),
             other => panic!("{other:?}"),
         }
@@ -423,8 +457,8 @@ mod tests {
         let q = queries(r#"userName eq "janedoe" and emails eq "jane.doe@example.com""#);
         assert_eq!(q.len(), 1);
         assert_eq!(q[0].index, None);
-        assert_eq!(q[0].key_expression, "#pk = :pk_1");
-        assert_eq!(key(&q[0], ":pk_1"), "un#janedoe");
+        assert_eq!(key_expression(&q[0]), "#pk = :v1");
+        assert_eq!(key(&q[0], ":v1"), "un#janedoe");
         assert_eq!(q[0].products[0][0].attr, "email");
     }
 
@@ -432,8 +466,8 @@ mod tests {
     fn user_name_or_email_eq_is_two_key_only_queries() {
         let q = queries(r#"userName eq "janedoe" or emails eq "jane.doe@example.com""#);
         assert_eq!(q.len(), 2);
-        assert_eq!(key(&q[0], ":pk_1"), "un#janedoe");
-        assert_eq!(key(&q[1], ":pk_1"), "em#jane.doe@example.com");
+        assert_eq!(key(&q[0], ":v1"), "un#janedoe");
+        assert_eq!(key(&q[1], ":v1"), "em#jane.doe@example.com");
         assert!(q.iter().all(|q| q.products == vec![Vec::new()]));
     }
 
@@ -442,11 +476,8 @@ mod tests {
         let Plan::Queries(q) = plan_for(r#"id eq "42""#, true, Tenant::Custom("t")).unwrap() else {
             panic!("query")
         };
-        assert_eq!(key(&q[0], ":pk_1"), "ai(t)#42");
-        assert_eq!(
-            key(&queries(r#"phoneNumbers eq "+1""#)[0], ":pk_1"),
-            "pn#+1"
-        );
+        assert_eq!(key(&q[0], ":v1"), "ai(t)#42");
+        assert_eq!(key(&queries(r#"phoneNumbers eq "+1""#)[0], ":v1"), "pn#+1");
         // Without unique phones there are no pn# items: scan the phone
         // attribute instead.
         assert!(is_scan(r#"phoneNumbers eq "+1""#, false));
@@ -457,11 +488,11 @@ mod tests {
         let q = queries(r#"userName sw "jane""#);
         assert_eq!(q[0].index, Some(USER_NAME_INDEX));
         assert_eq!(
-            q[0].key_expression,
-            "#userNameInitial = :userNameInitial_1 AND begins_with(#userName, :userName_1)"
+            key_expression(&q[0]),
+            "#userNameInitial = :v1 AND begins_with(#userName, :v2)"
         );
-        assert_eq!(key(&q[0], ":userNameInitial_1"), "jan");
-        assert_eq!(key(&q[0], ":userName_1"), "jane");
+        assert_eq!(key(&q[0], ":v1"), "jan");
+        assert_eq!(key(&q[0], ":v2"), "jane");
         let q = queries(r#"emails sw "jane@""#);
         assert_eq!(q[0].index, Some(EMAIL_INDEX));
         // Shorter prefixes cannot name an initials partition.
@@ -472,8 +503,14 @@ mod tests {
     fn initials_eq_with_a_range_ne_is_two_queries() {
         let q = queries(r#"emailInitial eq "jan" and emails ne "jane@x.io""#);
         assert_eq!(q.len(), 2);
-        assert!(q[0].key_expression.ends_with("#email < :email_1"));
-        assert!(q[1].key_expression.ends_with("#email > :email_1"));
+        assert_eq!(
+            key_expression(&q[0]),
+            "#emailInitial = :v1 AND #email < :v2"
+        );
+        assert_eq!(
+            key_expression(&q[1]),
+            "#emailInitial = :v1 AND #email > :v2"
+        );
         assert!(q.iter().all(|q| q.index == Some(EMAIL_INDEX)));
     }
 
@@ -483,6 +520,40 @@ mod tests {
         assert!(is_scan(r#"userName ne "x""#, true));
         assert!(is_scan(r#"userName eq "a" or active eq false"#, true));
         assert!(is_scan("", true));
+    }
+
+    fn scan_expression(filter: &str, tenant: Tenant<'_>) -> (String, Expr) {
+        let Plan::Scan { products } = plan_for(filter, true, tenant).expect("plan") else {
+            panic!("{filter}: expected a scan")
+        };
+        let mut e = Expr::new();
+        (e.cond(&scan_filter(tenant, &products)), e)
+    }
+
+    #[test]
+    fn a_scan_adds_the_main_item_prefix_and_brackets_only_an_or() {
+        // The shape that once failed on every server: one product.
+        let (f, e) = scan_expression(r#"userName co "x""#, Tenant::Default);
+        assert_eq!(f, "begins_with(#pk, :v1) AND contains(#userName, :v2)");
+        assert_eq!(e.values().unwrap()[":v1"], s("ai#"));
+        let (f, e) = scan_expression(
+            r#"active eq true and userName gt "m" or emails pr"#,
+            Tenant::Custom("t"),
+        );
+        assert_eq!(
+            f,
+            "begins_with(#pk, :v1) AND (#active = :v2 AND #userName > :v3 OR attribute_exists(#email))"
+        );
+        assert_eq!(e.values().unwrap()[":v1"], s("ai(t)#"));
+        // No residual: the prefix alone.
+        assert_eq!(
+            scan_expression("", Tenant::Default).0,
+            "begins_with(#pk, :v1)"
+        );
+        assert_eq!(
+            scan_expression(r#"not (userName ew "x")"#, Tenant::Default).0,
+            "begins_with(#pk, :v1)"
+        );
     }
 
     #[test]

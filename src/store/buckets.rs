@@ -9,6 +9,7 @@ use super::{
     Store, StoreError,
     accounts::now_epoch,
     codec::{self, n, s},
+    expr::{Expr, Update},
     keys::Tenant,
 };
 use crate::aws::error::classify;
@@ -110,39 +111,29 @@ impl Store {
         }
         let table = &self.tables().bucket;
         let now = now_epoch();
-        let mut set = vec![
-            "#attributes = :attributes_new",
-            "#updated = :updated_new",
-            "#created = if_not_exists(#created, :created_new)",
-        ];
+        let mut update = Update::new()
+            .set("attributes", s(json))
+            .set("updated", n(now))
+            .set_if_absent("created", n(now));
+        if let Some(t) = tenant.id() {
+            update = update.set_if_absent("tenantId", s(t));
+        }
+        update = match expires {
+            Some(at) => update.set("expires", n(at)),
+            None => update.remove("expires"),
+        };
+        let mut e = Expr::new();
+        let update = e.update(&update);
+        let (names, values) = e.into_parts();
         let client = self.client().await?;
-        let mut req = client
+        client
             .update_item()
             .table_name(table)
             .key("subject", s(&key))
             .key("purpose", s(purpose))
-            .expression_attribute_names("#attributes", "attributes")
-            .expression_attribute_names("#updated", "updated")
-            .expression_attribute_names("#created", "created")
-            .expression_attribute_names("#expires", "expires")
-            .expression_attribute_values(":attributes_new", s(json))
-            .expression_attribute_values(":updated_new", n(now))
-            .expression_attribute_values(":created_new", n(now));
-        if let Some(t) = tenant.id() {
-            set.push("#tenantId = if_not_exists(#tenantId, :tenantId_new)");
-            req = req
-                .expression_attribute_names("#tenantId", "tenantId")
-                .expression_attribute_values(":tenantId_new", s(t));
-        }
-        let expression = match expires {
-            Some(at) => {
-                set.push("#expires = :expires_new");
-                req = req.expression_attribute_values(":expires_new", n(at));
-                format!("SET {}", set.join(", "))
-            }
-            None => format!("SET {} REMOVE #expires", set.join(", ")),
-        };
-        req.update_expression(expression)
+            .update_expression(update)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
             .send()
             .await
             .map_err(|e| classify(&e, self.at("dynamodb:UpdateItem", table)))?;

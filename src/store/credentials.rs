@@ -40,6 +40,7 @@ impl Store {
             account,
             password,
             credential_attributes,
+            ..
         } = stored;
         let Some(password_hash) = password.filter(|p| !p.is_empty()) else {
             return Ok(None);

@@ -291,11 +291,24 @@ pub fn normalize(f: &Filter) -> Result<Dnf, FilterError> {
 
 fn dnf(f: &Filter, negated: bool) -> Result<Dnf, FilterError> {
     let out = match (f, negated) {
-        (Filter::Term { attr, op, value }, neg) => vec![vec![Term {
-            attr: attr.clone(),
-            op: if neg { op.negate() } else { *op },
-            value: value.clone(),
-        }]],
+        (Filter::Term { attr, op, value }, neg) => {
+            let term = |op| Term {
+                attr: attr.clone(),
+                op,
+                value: value.clone(),
+            };
+            match (neg, op) {
+                (false, op) => vec![vec![term(*op)]],
+                // An ordering on a missing attribute is false, so its
+                // negation holds there too: `not (a gt 1)` is `a le 1 or
+                // a np`, not just `a le 1` (the plugin's push-down drops
+                // accounts without the attribute).
+                (true, Op::Gt | Op::Ge | Op::Lt | Op::Le) => {
+                    vec![vec![term(op.negate())], vec![term(Op::Np)]]
+                }
+                (true, op) => vec![vec![term(op.negate())]],
+            }
+        }
         (Filter::Not(inner), neg) => dnf(inner, !neg)?,
         (Filter::Or(a, b), false) | (Filter::And(a, b), true) => {
             let mut l = dnf(a, negated)?;
@@ -385,7 +398,7 @@ mod tests {
             [["a Pr", "c Np", "d Np"], ["b Pr", "c Np", "d Np"]]
         );
         let d = normalize(&parse(r#"not (a gt 1)"#).unwrap()).unwrap();
-        assert_eq!(terms(&d), [["a Le"]]);
+        assert_eq!(terms(&d), [["a Le"], ["a Np"]]);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use super::{
     Store, StoreError,
     accounts::{Account, now_epoch},
     codec::{self, Item, n, s},
+    expr::{Cond, Expr},
     keys::{self, Tenant},
 };
 use crate::aws::error::{classify, condition_failed};
@@ -58,15 +59,36 @@ impl Store {
         if let Some(t) = tenant.id() {
             item.insert("tenantId".into(), s(t));
         }
+        // Re-linking overwrites (as the plugin); a key another tenant or
+        // another (id, domain) pair already holds is never overwritten.
+        let mut e = Expr::new();
+        let pk = "linkedAccountId_linkedAccountDomainName";
+        let condition = e.cond(
+            &Cond::any([
+                Cond::NotExists(pk),
+                same_link(tenant, foreign_domain, foreign_id),
+            ])
+            .unwrap_or(Cond::NotExists(pk)),
+        );
+        let (names, values) = e.into_parts();
         let client = self.client().await?;
-        client
+        let result = client
             .put_item()
             .table_name(table)
             .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
             .send()
-            .await
-            .map_err(|e| classify(&e, self.at("dynamodb:PutItem", table)))?;
-        Ok(())
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(StoreError::AlreadyExists {
+                what: "a link of another tenant or foreign account under this key",
+                field: "foreign_domain",
+            }),
+            Err(e) => Err(classify(&e, self.at("dynamodb:PutItem", table))),
+        }
     }
 
     /// Every page of `list-links-index` for one account, with the tenant
@@ -78,34 +100,27 @@ impl Store {
         manager: Option<&str>,
     ) -> Result<Vec<Item>, StoreError> {
         let table = &self.tables().links;
+        let mut key = Cond::eq("accountId", s(account_id));
+        if let Some(m) = manager {
+            key = key.and(Cond::eq("linkingAccountManager", s(m)));
+        }
+        let mut e = Expr::new();
+        let key = e.cond(&key);
+        let filter = e.cond(&tenant_cond(tenant));
+        let (names, values) = e.into_parts();
         let client = self.client().await?;
         let mut out = Vec::new();
         let mut start: Option<Item> = None;
         loop {
-            let mut q = client
+            let page = client
                 .query()
                 .table_name(table)
                 .index_name(LINKS_INDEX)
-                .expression_attribute_names("#accountId", "accountId")
-                .expression_attribute_names("#tenantId", "tenantId")
-                .expression_attribute_values(":accountId", s(account_id))
-                .set_exclusive_start_key(start.take());
-            q = match manager {
-                Some(m) => q
-                    .key_condition_expression(
-                        "#accountId = :accountId AND #linkingAccountManager = :linkingAccountManager",
-                    )
-                    .expression_attribute_names("#linkingAccountManager", "linkingAccountManager")
-                    .expression_attribute_values(":linkingAccountManager", s(m)),
-                None => q.key_condition_expression("#accountId = :accountId"),
-            };
-            q = match tenant.id() {
-                None => q.filter_expression("attribute_not_exists(#tenantId)"),
-                Some(t) => q
-                    .filter_expression("#tenantId = :tenantId")
-                    .expression_attribute_values(":tenantId", s(t)),
-            };
-            let page = q
+                .key_condition_expression(&key)
+                .filter_expression(&filter)
+                .set_expression_attribute_names(names.clone())
+                .set_expression_attribute_values(values.clone())
+                .set_exclusive_start_key(start.take())
                 .send()
                 .await
                 .map_err(|e| classify(&e, self.at("dynamodb:Query", table)))?;
@@ -158,7 +173,9 @@ impl Store {
         let Some(mut item) = found else {
             return Ok(None);
         };
-        if item.get("linkingAccountManager") != Some(&AttributeValue::S(manager.to_string())) {
+        if item.get("linkingAccountManager") != Some(&AttributeValue::S(manager.to_string()))
+            || !is_same_link(&item, tenant, foreign_domain, foreign_id)
+        {
             return Ok(None);
         }
         let account_id = codec::get_s(&mut item, table, "accountId")?;
@@ -180,18 +197,21 @@ impl Store {
         codec::check_key("foreign_account_id", foreign_id)?;
         let table = &self.tables().links;
         let key = keys::link_key(tenant, foreign_id, foreign_domain);
+        let mut e = Expr::new();
+        let condition = e.cond(
+            &Cond::eq("accountId", s(local_account_id))
+                .and(Cond::eq("linkingAccountManager", s(manager)))
+                .and(same_link(tenant, foreign_domain, foreign_id)),
+        );
+        let (names, values) = e.into_parts();
         let client = self.client().await?;
         let result = client
             .delete_item()
             .table_name(table)
             .key("linkedAccountId_linkedAccountDomainName", s(key))
-            .condition_expression(
-                "#accountId = :accountId AND #linkingAccountManager = :linkingAccountManager",
-            )
-            .expression_attribute_names("#accountId", "accountId")
-            .expression_attribute_names("#linkingAccountManager", "linkingAccountManager")
-            .expression_attribute_values(":accountId", s(local_account_id))
-            .expression_attribute_values(":linkingAccountManager", s(manager))
+            .condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
             .send()
             .await;
         match result {
@@ -236,4 +256,31 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// The items of one tenant: the default tenant's carry no `tenantId`.
+fn tenant_cond(tenant: Tenant<'_>) -> Cond {
+    match tenant.id() {
+        None => Cond::NotExists("tenantId"),
+        Some(t) => Cond::eq("tenantId", s(t)),
+    }
+}
+
+/// The stored item is the link of this tenant, foreign domain and id, not
+/// another one sharing its key: `u1@idp.acme` is both the default tenant's
+/// `u1` at `idp.acme` and tenant `acme`'s `u1` at `idp`.
+fn same_link(tenant: Tenant<'_>, foreign_domain: &str, foreign_id: &str) -> Cond {
+    tenant_cond(tenant)
+        .and(Cond::eq("linkedAccountDomainName", s(foreign_domain)))
+        .and(Cond::eq("linkedAccountId", s(foreign_id)))
+}
+
+/// `same_link`, checked on an item read.
+fn is_same_link(item: &Item, tenant: Tenant<'_>, foreign_domain: &str, foreign_id: &str) -> bool {
+    let is = |attr: &str, want: &str| item.get(attr) == Some(&AttributeValue::S(want.to_string()));
+    let tenant_ok = match tenant.id() {
+        None => !item.contains_key("tenantId"),
+        Some(t) => is("tenantId", t),
+    };
+    tenant_ok && is("linkedAccountDomainName", foreign_domain) && is("linkedAccountId", foreign_id)
 }

@@ -8,6 +8,7 @@ pub mod codec;
 pub mod credentials;
 pub mod cursor;
 pub mod error;
+pub mod expr;
 pub mod filter;
 pub mod keys;
 pub mod links;
@@ -122,18 +123,19 @@ impl Store {
     pub(crate) async fn put_if_absent(
         &self,
         table: &str,
-        key: &str,
+        key: &'static str,
         item: codec::Item,
         what: &'static str,
         field: &'static str,
     ) -> Result<(), StoreError> {
+        let mut e = expr::Expr::new();
         let client = self.client().await?;
         let result = client
             .put_item()
             .table_name(table)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#key)")
-            .expression_attribute_names("#key", key)
+            .condition_expression(e.cond(&expr::Cond::NotExists(key)))
+            .set_expression_attribute_names(e.names())
             .send()
             .await;
         match result {

@@ -7,6 +7,7 @@ use super::{
     Store, StoreError,
     accounts::now_epoch,
     codec::{self, Item, n, plus_retain, s},
+    expr::{Cond, Expr, Update},
 };
 use crate::aws::error::{classify, condition_failed};
 
@@ -107,25 +108,25 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let table = &self.tables().nonces;
         let client = self.client().await?;
-        let mut req = client
+        let mut update = Update::new().set("nonceStatus", s(status));
+        if let Some(at) = consumed_at {
+            update = update.set("consumedAt", n(at));
+        }
+        let mut e = Expr::new();
+        let update = e.update(&update);
+        let condition = e.cond(&Cond::Exists("nonce").and(Cond::eq("nonceStatus", s(ISSUED))));
+        let (names, values) = e.into_parts();
+        let result = client
             .update_item()
             .table_name(table)
             .key("nonce", s(nonce))
-            .condition_expression("attribute_exists(#nonce) AND #nonceStatus = :nonceStatus_curr")
-            .expression_attribute_names("#nonce", "nonce")
-            .expression_attribute_names("#nonceStatus", "nonceStatus")
-            .expression_attribute_values(":nonceStatus_curr", s(ISSUED))
-            .expression_attribute_values(":nonceStatus_new", s(status));
-        req = match consumed_at {
-            Some(at) => req
-                .update_expression(
-                    "SET #nonceStatus = :nonceStatus_new, #consumedAt = :consumedAt_new",
-                )
-                .expression_attribute_names("#consumedAt", "consumedAt")
-                .expression_attribute_values(":consumedAt_new", n(at)),
-            None => req.update_expression("SET #nonceStatus = :nonceStatus_new"),
-        };
-        match req.send().await {
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .send()
+            .await;
+        match result {
             Ok(_) => Ok(true),
             Err(e) if condition_failed(&e) => Ok(false),
             Err(e) => Err(classify(&e, self.at("dynamodb:UpdateItem", table))),

@@ -4,13 +4,12 @@
 //! and filters, and exact in-memory re-checks of what DynamoDB cannot
 //! express (`ew`, negated `ew`, de-duplication across queries).
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{
     StoreError,
     codec::Item,
+    expr::{Cmp, Cond},
     filter::{self, Dnf, Literal, Op, Term},
     keys::{self, Tenant},
 };
@@ -22,6 +21,10 @@ pub const MAX_QUERIES: usize = 8;
 pub enum AttrKind {
     Str,
     Bool,
+    /// The stored initials of a key attribute of this kind (`un`, `em`):
+    /// tenant-prefixed in custom tenants, so filter values are prefixed
+    /// the same way before anything compares them.
+    Initials(&'static str),
 }
 
 /// A SCIM attribute name (case-insensitive) and the item attribute it
@@ -38,9 +41,8 @@ pub struct AttrSpec {
 pub enum HashStyle {
     /// The table key `pk`, as `kind#value` / `kind(t)#value`.
     TableKey { kind: &'static str },
-    /// The initials of the value (tenant-prefixed), from an `eq` on the
-    /// initials attribute.
-    Initials { kind: &'static str },
+    /// An `eq` on the initials attribute itself.
+    Initials,
     /// The initials of a `sw` value on the range attribute: a prefix search
     /// the plugin plans as a scan, served by the initials index instead.
     InitialsOfPrefix { kind: &'static str },
@@ -72,15 +74,25 @@ pub type Product = Vec<ResolvedTerm>;
 #[derive(Debug, Clone)]
 pub struct QuerySpec {
     pub index: Option<&'static str>,
-    pub key_expression: String,
-    pub names: HashMap<String, String>,
-    pub values: HashMap<String, AttributeValue>,
+    /// The key condition, rendered by `expr`.
+    pub key: Cond,
     /// The key condition as terms, for exact in-memory checks.
     pub key_terms: Product,
     /// The OR of these, minus the key terms, is the filter.
     pub products: Vec<Product>,
     /// Attributes making up an item's position in this query.
     pub position_keys: Vec<&'static str>,
+}
+
+impl QuerySpec {
+    /// What DynamoDB filters of this query's results. A table-key query
+    /// reads at most one item, possibly a secondary item that lacks
+    /// attributes of the main item (the initials): it is filtered in memory
+    /// only, where such attributes can be derived.
+    pub fn server_filter(&self) -> Option<Cond> {
+        self.index?;
+        filter_cond(&self.products)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -97,8 +109,13 @@ fn invalid(msg: impl Into<String>) -> StoreError {
     StoreError::invalid("filter", msg)
 }
 
-/// Maps SCIM attribute names and checks value types.
-pub fn resolve(dnf: Dnf, attrs: &[AttrSpec]) -> Result<Vec<Product>, StoreError> {
+/// Maps SCIM attribute names, checks value types and puts initials
+/// values in the tenant's stored form.
+pub fn resolve(
+    dnf: Dnf,
+    attrs: &[AttrSpec],
+    tenant: Tenant<'_>,
+) -> Result<Vec<Product>, StoreError> {
     dnf.into_iter()
         .map(|product| {
             product
@@ -108,17 +125,37 @@ pub fn resolve(dnf: Dnf, attrs: &[AttrSpec]) -> Result<Vec<Product>, StoreError>
                         .iter()
                         .find(|s| s.scim.eq_ignore_ascii_case(&attr))
                         .ok_or_else(|| invalid(format!("unknown attribute '{attr}'")))?;
-                    let ok = matches!(
-                        (op, &value, spec.kind),
-                        (Op::Pr | Op::Np, _, _)
-                            | (_, Literal::Str(_), AttrKind::Str)
-                            | (Op::Eq | Op::Ne, Literal::Bool(_), AttrKind::Bool)
-                    );
+                    let ok = match (op, &value, spec.kind) {
+                        (Op::Pr | Op::Np, _, _) => true,
+                        (_, Literal::Str(_), AttrKind::Str) => true,
+                        (Op::Eq | Op::Ne, Literal::Bool(_), AttrKind::Bool) => true,
+                        // Substring tests would also see the tenant prefix.
+                        (
+                            Op::Eq
+                            | Op::Ne
+                            | Op::Sw
+                            | Op::NotSw
+                            | Op::Gt
+                            | Op::Ge
+                            | Op::Lt
+                            | Op::Le,
+                            Literal::Str(_),
+                            AttrKind::Initials(_),
+                        ) => true,
+                        _ => false,
+                    };
                     if !ok {
                         return Err(invalid(format!(
                             "invalid value for attribute '{attr}' with {op:?}"
                         )));
                     }
+                    let value = match (spec.kind, value) {
+                        (AttrKind::Initials(kind), Literal::Str(v)) => match tenant {
+                            Tenant::Default => Literal::Str(v),
+                            Tenant::Custom(_) => Literal::Str(tenant.prefix(kind) + &v),
+                        },
+                        (_, v) => v,
+                    };
                     Ok(ResolvedTerm {
                         attr: spec.item,
                         kind: spec.kind,
@@ -131,13 +168,17 @@ pub fn resolve(dnf: Dnf, attrs: &[AttrSpec]) -> Result<Vec<Product>, StoreError>
         .collect()
 }
 
-pub fn parse_filter(text: &str, attrs: &[AttrSpec]) -> Result<Vec<Product>, StoreError> {
+pub fn parse_filter(
+    text: &str,
+    attrs: &[AttrSpec],
+    tenant: Tenant<'_>,
+) -> Result<Vec<Product>, StoreError> {
     if text.trim().is_empty() {
         return Ok(vec![Vec::new()]);
     }
     let tree = filter::parse(text).map_err(|e| invalid(e.0))?;
     let dnf = filter::normalize(&tree).map_err(|e| invalid(e.0))?;
-    resolve(dnf, attrs)
+    resolve(dnf, attrs, tenant)
 }
 
 fn str_value(t: &ResolvedTerm) -> Option<&str> {
@@ -156,7 +197,7 @@ struct KeyUse {
 
 #[derive(Debug, Clone)]
 struct KeyCondition {
-    hash: (String, String),
+    hash: (&'static str, String),
     range: Option<RangeCond>,
 }
 
@@ -164,6 +205,16 @@ struct KeyCondition {
 enum RangeCond {
     Cmp(&'static str, Op, String),
     Between(&'static str, String, String),
+}
+
+/// DynamoDB's limits on key attribute values: no key condition may use a
+/// value no key can hold (an empty one, or a longer one), or it refuses
+/// the request. Such a term stays in the filter instead.
+const MAX_HASH_KEY_BYTES: usize = 2048;
+const MAX_RANGE_KEY_BYTES: usize = 1024;
+
+fn key_value_fits(v: &str, max: usize) -> bool {
+    !v.is_empty() && v.len() <= max
 }
 
 fn try_index(index: &IndexSpec, product: &Product, tenant: Tenant<'_>) -> Option<KeyUse> {
@@ -182,12 +233,12 @@ fn try_index(index: &IndexSpec, product: &Product, tenant: Tenant<'_>) -> Option
         let [i] = terms[..] else { return None };
         let t = &product[i];
         let v = str_value(t)?;
-        if t.op != Op::Sw || keys::utf16_len(v) < 3 {
+        if t.op != Op::Sw || keys::utf16_len(v) < 3 || !key_value_fits(v, MAX_RANGE_KEY_BYTES) {
             return None;
         }
         return Some(KeyUse {
             conditions: vec![KeyCondition {
-                hash: (index.hash_key.into(), keys::initials(tenant, kind, v)),
+                hash: (index.hash_key, keys::initials(tenant, kind, v)),
                 range: Some(RangeCond::Cmp(range, Op::Sw, v.into())),
             }],
             consumed: vec![i],
@@ -202,10 +253,14 @@ fn try_index(index: &IndexSpec, product: &Product, tenant: Tenant<'_>) -> Option
     let hv = str_value(ht)?;
     let hash_value = match index.style {
         HashStyle::TableKey { kind } => keys::account_key(tenant, kind, hv),
-        HashStyle::Initials { kind } => keys::initials(tenant, kind, hv),
+        // Already in stored form (see `resolve`).
+        HashStyle::Initials => hv.to_string(),
         HashStyle::InitialsOfPrefix { .. } => return None,
     };
-    let hash = (index.hash_key.to_string(), hash_value);
+    if !key_value_fits(&hash_value, MAX_HASH_KEY_BYTES) {
+        return None;
+    }
+    let hash = (index.hash_key, hash_value);
     let Some(range) = index.range_key else {
         return Some(KeyUse {
             conditions: vec![KeyCondition { hash, range: None }],
@@ -218,6 +273,9 @@ fn try_index(index: &IndexSpec, product: &Product, tenant: Tenant<'_>) -> Option
         [] => vec![None],
         [t] => {
             let v = str_value(t)?.to_string();
+            if !key_value_fits(&v, MAX_RANGE_KEY_BYTES) {
+                return None;
+            }
             match t.op {
                 Op::Eq | Op::Gt | Op::Ge | Op::Lt | Op::Le | Op::Sw => {
                     vec![Some(RangeCond::Cmp(range, t.op, v))]
@@ -235,11 +293,16 @@ fn try_index(index: &IndexSpec, product: &Product, tenant: Tenant<'_>) -> Option
                 (Op::Le, Op::Ge) => (b, a),
                 _ => return None,
             };
-            vec![Some(RangeCond::Between(
-                range,
-                str_value(ge)?.into(),
-                str_value(le)?.into(),
-            ))]
+            let (lo, hi) = (str_value(ge)?, str_value(le)?);
+            // DynamoDB refuses BETWEEN with lo > hi; such a range is empty
+            // and the filter handles it.
+            if !key_value_fits(lo, MAX_RANGE_KEY_BYTES)
+                || !key_value_fits(hi, MAX_RANGE_KEY_BYTES)
+                || lo > hi
+            {
+                return None;
+            }
+            vec![Some(RangeCond::Between(range, lo.into(), hi.into()))]
         }
         _ => return None,
     };
@@ -287,43 +350,29 @@ impl KeyCondition {
     }
 }
 
-fn render_key(
-    cond: &KeyCondition,
-) -> (
-    String,
-    HashMap<String, String>,
-    HashMap<String, AttributeValue>,
-) {
-    let mut names = HashMap::new();
-    let mut values = HashMap::new();
+fn key_cond(cond: &KeyCondition) -> Cond {
     let (hk, hv) = &cond.hash;
-    names.insert(format!("#{hk}"), hk.clone());
-    values.insert(format!(":{hk}_1"), AttributeValue::S(hv.clone()));
-    let mut expr = format!("#{hk} = :{hk}_1");
-    match &cond.range {
-        None => {}
+    let hash = Cond::eq(hk, AttributeValue::S(hv.clone()));
+    let range = match &cond.range {
+        None => return hash,
         Some(RangeCond::Cmp(r, op, v)) => {
-            names.insert(format!("#{r}"), (*r).to_string());
-            values.insert(format!(":{r}_1"), AttributeValue::S(v.clone()));
-            let c = match op {
-                Op::Eq => format!("#{r} = :{r}_1"),
-                Op::Gt => format!("#{r} > :{r}_1"),
-                Op::Ge => format!("#{r} >= :{r}_1"),
-                Op::Lt => format!("#{r} < :{r}_1"),
-                Op::Le => format!("#{r} <= :{r}_1"),
-                _ => format!("begins_with(#{r}, :{r}_1)"),
-            };
-            expr.push_str(" AND ");
-            expr.push_str(&c);
+            let v = AttributeValue::S(v.clone());
+            match op {
+                Op::Eq => Cond::Cmp(r, Cmp::Eq, v),
+                Op::Gt => Cond::Cmp(r, Cmp::Gt, v),
+                Op::Ge => Cond::Cmp(r, Cmp::Ge, v),
+                Op::Lt => Cond::Cmp(r, Cmp::Lt, v),
+                Op::Le => Cond::Cmp(r, Cmp::Le, v),
+                _ => Cond::BeginsWith(r, v),
+            }
         }
-        Some(RangeCond::Between(r, lo, hi)) => {
-            names.insert(format!("#{r}"), (*r).to_string());
-            values.insert(format!(":{r}_1"), AttributeValue::S(lo.clone()));
-            values.insert(format!(":{r}_2"), AttributeValue::S(hi.clone()));
-            expr.push_str(&format!(" AND #{r} BETWEEN :{r}_1 AND :{r}_2"));
-        }
-    }
-    (expr, names, values)
+        Some(RangeCond::Between(r, lo, hi)) => Cond::Between(
+            r,
+            AttributeValue::S(lo.clone()),
+            AttributeValue::S(hi.clone()),
+        ),
+    };
+    hash.and(range)
 }
 
 /// Plans a filter: queries when every alternative has a usable index,
@@ -335,9 +384,17 @@ pub fn plan(
 ) -> Result<Plan, StoreError> {
     let mut queries: Vec<QuerySpec> = Vec::new();
     for product in &products {
-        let found = indexes
-            .iter()
-            .find_map(|ix| try_index(ix, product, tenant).map(|u| (ix, u)));
+        let found = indexes.iter().find_map(|ix| {
+            let key_use = try_index(ix, product, tenant)?;
+            // DynamoDB refuses a query filter naming the index's own key
+            // attributes: such a product cannot use this index.
+            let keys_left = ix.name.is_some()
+                && product.iter().enumerate().any(|(i, t)| {
+                    !key_use.consumed.contains(&i)
+                        && (t.attr == ix.hash_key || Some(t.attr) == ix.range_key)
+                });
+            (!keys_left).then_some((ix, key_use))
+        });
         let Some((index, key_use)) = found else {
             return Ok(Plan::Scan { products });
         };
@@ -348,10 +405,10 @@ pub fn plan(
             .map(|(_, t)| t.clone())
             .collect();
         for cond in &key_use.conditions {
-            let (key_expression, names, values) = render_key(cond);
-            let same = queries.iter_mut().find(|q| {
-                q.index == index.name && q.key_expression == key_expression && q.values == values
-            });
+            let key = key_cond(cond);
+            let same = queries
+                .iter_mut()
+                .find(|q| q.index == index.name && q.key == key);
             match same {
                 Some(q) => q.products.push(rest.clone()),
                 None => {
@@ -362,9 +419,7 @@ pub fn plan(
                     }
                     queries.push(QuerySpec {
                         index: index.name,
-                        key_expression,
-                        names,
-                        values,
+                        key,
                         key_terms: cond.terms(index),
                         products: vec![rest.clone()],
                         position_keys,
@@ -382,64 +437,45 @@ pub fn plan(
     Ok(Plan::Queries(queries))
 }
 
-/// Renders the OR of the products as a DynamoDB filter expression, adding
-/// to `names`/`values`. `None` when some product has no DynamoDB-side
-/// condition (everything passes the server-side filter).
-pub fn render_filter(
-    products: &[Product],
-    names: &mut HashMap<String, String>,
-    values: &mut HashMap<String, AttributeValue>,
-) -> Option<String> {
-    let mut counters: HashMap<&str, usize> = HashMap::new();
-    let mut rendered = Vec::new();
+/// The OR of the products as a DynamoDB filter. `None` when some product
+/// has no DynamoDB-side condition (everything passes the server-side
+/// filter; the exact check happens in memory).
+pub fn filter_cond(products: &[Product]) -> Option<Cond> {
+    let mut alternatives = Vec::new();
     for product in products {
-        let mut parts = Vec::new();
-        for t in product {
-            let a = t.attr;
-            let name = format!("#{a}");
-            let mut value = || {
-                let n = counters.entry(a).or_insert(0);
-                *n += 1;
-                let placeholder = format!(":{a}_f{n}");
-                let v = match &t.value {
-                    Literal::Bool(b) => AttributeValue::Bool(*b),
-                    Literal::Str(s) => AttributeValue::S(s.clone()),
-                    Literal::Num(n) => AttributeValue::N(n.to_string()),
-                    Literal::Null => AttributeValue::Null(true),
-                };
-                values.insert(placeholder.clone(), v);
-                placeholder
-            };
-            let part = match t.op {
-                Op::Eq => format!("{name} = {}", value()),
-                Op::Ne => format!("{name} <> {}", value()),
-                Op::Co | Op::Ew => format!("contains({name}, {})", value()),
-                Op::NotCo => format!("NOT contains({name}, {})", value()),
-                Op::Sw => format!("begins_with({name}, {})", value()),
-                Op::NotSw => format!("NOT begins_with({name}, {})", value()),
-                Op::Gt => format!("{name} > {}", value()),
-                Op::Ge => format!("{name} >= {}", value()),
-                Op::Lt => format!("{name} < {}", value()),
-                Op::Le => format!("{name} <= {}", value()),
-                Op::Pr => format!("attribute_exists({name})"),
-                Op::Np => format!("attribute_not_exists({name})"),
-                // Checked in memory only: `NOT contains` would wrongly drop
-                // values containing the text anywhere but at the end.
-                Op::NotEw => continue,
-            };
-            names.insert(name, a.to_string());
-            parts.push(part);
-        }
-        if parts.is_empty() {
-            return None;
-        }
-        rendered.push(format!("({})", parts.join(" AND ")));
+        let terms: Vec<Cond> = product.iter().filter_map(term_cond).collect();
+        alternatives.push(Cond::all(terms)?);
     }
-    if rendered.is_empty() {
-        None
-    } else {
-        Some(rendered.join(" OR "))
-    }
+    Cond::any(alternatives)
+}
+
+/// What DynamoDB can check of one term: the exact condition, or a
+/// superset of it that the in-memory check narrows.
+fn term_cond(t: &ResolvedTerm) -> Option<Cond> {
+    let a = t.attr;
+    let v = || match &t.value {
+        Literal::Bool(b) => AttributeValue::Bool(*b),
+        Literal::Str(s) => AttributeValue::S(s.clone()),
+        Literal::Num(n) => AttributeValue::N(n.to_string()),
+        Literal::Null => AttributeValue::Null(true),
+    };
+    Some(match t.op {
+        Op::Eq => Cond::Cmp(a, Cmp::Eq, v()),
+        Op::Ne => Cond::Cmp(a, Cmp::Ne, v()),
+        Op::Co | Op::Ew => Cond::Contains(a, v()),
+        Op::NotCo => Cond::Contains(a, v()).not(),
+        Op::Sw => Cond::BeginsWith(a, v()),
+        Op::NotSw => Cond::BeginsWith(a, v()).not(),
+        Op::Gt => Cond::Cmp(a, Cmp::Gt, v()),
+        Op::Ge => Cond::Cmp(a, Cmp::Ge, v()),
+        Op::Lt => Cond::Cmp(a, Cmp::Lt, v()),
+        Op::Le => Cond::Cmp(a, Cmp::Le, v()),
+        Op::Pr => Cond::Exists(a),
+        Op::Np => Cond::NotExists(a),
+        // `NOT contains` would wrongly drop values containing the text
+        // anywhere but at the end.
+        Op::NotEw => return None,
+    })
 }
 
 /// Exact, type-aware evaluation of one product on an item.
@@ -492,6 +528,7 @@ fn term_matches(t: &ResolvedTerm, item: &Item) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::expr::Expr;
 
     const ATTRS: &[AttrSpec] = &[
         AttrSpec {
@@ -529,7 +566,26 @@ mod tests {
     ];
 
     fn plan_of(f: &str) -> Plan {
-        plan(parse_filter(f, ATTRS).unwrap(), INDEXES, Tenant::Default).unwrap()
+        plan(
+            parse_filter(f, ATTRS, Tenant::Default).unwrap(),
+            INDEXES,
+            Tenant::Default,
+        )
+        .unwrap()
+    }
+
+    /// The key condition and filter of a query as the request carries
+    /// them (one `Expr` per request).
+    fn rendered(q: &QuerySpec) -> (String, Option<String>, Expr) {
+        let mut e = Expr::new();
+        let key = e.cond(&q.key);
+        let filter = filter_cond(&q.products).map(|c| e.cond(&c));
+        (key, filter, e)
+    }
+
+    fn filter_of(f: &str) -> Option<String> {
+        let products = parse_filter(f, ATTRS, Tenant::Default).unwrap();
+        filter_cond(&products).map(|c| Expr::new().cond(&c))
     }
 
     #[test]
@@ -541,13 +597,13 @@ mod tests {
         };
         assert_eq!(q.len(), 1);
         assert_eq!(q[0].index, None);
-        assert_eq!(q[0].key_expression, "#pk = :pk_1");
-        assert_eq!(q[0].values[":pk_1"], AttributeValue::S("un#janedoe".into()));
-        let (mut n, mut v) = (HashMap::new(), HashMap::new());
-        assert_eq!(
-            render_filter(&q[0].products, &mut n, &mut v).as_deref(),
-            Some("(#email = :email_f1)")
-        );
+        let (key, filter, e) = rendered(&q[0]);
+        assert_eq!(key, "#pk = :v1");
+        assert_eq!(filter.as_deref(), Some("#email = :v2"));
+        let values = e.values().unwrap();
+        assert_eq!(values[":v1"], AttributeValue::S("un#janedoe".into()));
+        assert_eq!(values.len(), 2);
+        assert_eq!(e.names().unwrap().len(), 2);
     }
 
     #[test]
@@ -558,12 +614,49 @@ mod tests {
             panic!("query expected")
         };
         assert_eq!(q.len(), 2);
+        let (key, filter, e) = rendered(&q[1]);
+        assert_eq!(key, "#pk = :v1");
         assert_eq!(
-            q[1].values[":pk_1"],
+            e.values().unwrap()[":v1"],
             AttributeValue::S("em#jane.doe@example.com".into())
         );
-        let (mut n, mut v) = (HashMap::new(), HashMap::new());
-        assert_eq!(render_filter(&q[0].products, &mut n, &mut v), None);
+        assert_eq!(filter, None);
+    }
+
+    #[test]
+    fn filters_render_every_shape_without_redundant_parentheses() {
+        // Single term.
+        assert_eq!(
+            filter_of(r#"userName co "x""#).as_deref(),
+            Some("contains(#userName, :v1)")
+        );
+        // AND.
+        assert_eq!(
+            filter_of(r#"userName co "x" and active eq true"#).as_deref(),
+            Some("contains(#userName, :v1) AND #active = :v2")
+        );
+        // OR of products.
+        assert_eq!(
+            filter_of(r#"(userName co "x" and active eq true) or emails pr"#).as_deref(),
+            Some("contains(#userName, :v1) AND #active = :v2 OR attribute_exists(#email)")
+        );
+        // NOT, pushed down to the terms.
+        assert_eq!(
+            filter_of(r#"not (userName co "x" or emails sw "y")"#).as_deref(),
+            Some("NOT contains(#userName, :v1) AND NOT begins_with(#email, :v2)")
+        );
+        // A range on one attribute.
+        assert_eq!(
+            filter_of(r#"userName ge "a" and userName le "m""#).as_deref(),
+            Some("#userName >= :v1 AND #userName <= :v2")
+        );
+        // Empty residual: a product DynamoDB cannot narrow filters nothing.
+        assert_eq!(filter_of(r#"not (userName ew "x")"#), None);
+        assert_eq!(
+            filter_of(r#"not (userName ew "x") or active eq true"#),
+            None
+        );
+        assert_eq!(filter_of(""), None);
     }
 
     #[test]
@@ -577,9 +670,9 @@ mod tests {
 
     #[test]
     fn wrong_value_types_and_unknown_attributes_are_invalid() {
-        assert!(parse_filter("active eq \"yes\"", ATTRS).is_err());
-        assert!(parse_filter("userName eq true", ATTRS).is_err());
-        assert!(parse_filter("nickName eq \"x\"", ATTRS).is_err());
+        assert!(parse_filter("active eq \"yes\"", ATTRS, Tenant::Default).is_err());
+        assert!(parse_filter("userName eq true", ATTRS, Tenant::Default).is_err());
+        assert!(parse_filter("nickName eq \"x\"", ATTRS, Tenant::Default).is_err());
     }
 
     #[test]
@@ -588,7 +681,7 @@ mod tests {
             ("userName".to_string(), AttributeValue::S("janedoe".into())),
             ("active".to_string(), AttributeValue::Bool(true)),
         ]);
-        let p = |f: &str| parse_filter(f, ATTRS).unwrap();
+        let p = |f: &str| parse_filter(f, ATTRS, Tenant::Default).unwrap();
         assert!(any_matches(&p(r#"userName ew "doe""#), &item));
         assert!(!any_matches(&p(r#"userName ew "jane""#), &item));
         assert!(any_matches(&p(r#"not (userName ew "jane")"#), &item));

@@ -4,6 +4,7 @@
 use super::{
     Store, StoreError,
     codec::{self, Item, n, plus_retain, s},
+    expr::{Cond, Expr, Update},
 };
 use crate::aws::error::{classify, condition_failed};
 
@@ -92,18 +93,23 @@ impl Store {
         }
         let table = &self.tables().sessions;
         let retain = self.settings().ttl.sessions_retain_seconds;
+        let mut e = Expr::new();
+        let update = e.update(
+            &Update::new()
+                .set("expiresAt", n(expires_at))
+                .set("deletableAt", n(plus_retain(expires_at, retain))),
+        );
+        let condition = e.cond(&Cond::Exists("id"));
+        let (names, values) = e.into_parts();
         let client = self.client().await?;
         let result = client
             .update_item()
             .table_name(table)
             .key("id", s(id))
-            .update_expression("SET #expiresAt = :expiresAt, #deletableAt = :deletableAt")
-            .condition_expression("attribute_exists(#id)")
-            .expression_attribute_names("#id", "id")
-            .expression_attribute_names("#expiresAt", "expiresAt")
-            .expression_attribute_names("#deletableAt", "deletableAt")
-            .expression_attribute_values(":expiresAt", n(expires_at))
-            .expression_attribute_values(":deletableAt", n(plus_retain(expires_at, retain)))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
             .send()
             .await;
         match result {

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use super::{
     Store, StoreError,
     codec::{self, Item, n, plus_retain, s},
+    expr::{Cond, Expr, Update},
 };
 use crate::aws::error::{classify, condition_failed};
 
@@ -31,11 +32,16 @@ pub struct Token {
 }
 
 /// Status names are lower-case identifiers (`issued`, `used`, `revoked`).
+/// The constants of Curity's `TokenStatus`, as the plugin stores them
+/// (`name()`, lower case). The plugin reads `status` with
+/// `TokenStatus.valueOf`: any other value makes the token unreadable to it.
+pub const TOKEN_STATUSES: &[&str] = &["issued", "used", "revoked"];
+
 fn check_status(field: &'static str, status: &str) -> Result<(), StoreError> {
-    if status.is_empty() || !status.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+    if !TOKEN_STATUSES.contains(&status) {
         return Err(StoreError::invalid(
             field,
-            "a lower-case status name such as issued, used or revoked",
+            "one of issued, used or revoked (Curity's TokenStatus)",
         ));
     }
     Ok(())
@@ -129,7 +135,8 @@ impl Store {
             purpose: opt(&mut item, "purpose").unwrap_or_default(),
             usage: opt(&mut item, "usage").unwrap_or_default(),
             format: opt(&mut item, "format").unwrap_or_default(),
-            status: opt(&mut item, "status").unwrap_or_default(),
+            // No status is no token Curity can use: malformed, not "".
+            status: codec::get_s(&mut item, table, "status")?,
             issuer: opt(&mut item, "issuer").unwrap_or_default(),
             subject: opt(&mut item, "subject").unwrap_or_default(),
             token_hash: codec::get_s(&mut item, table, "tokenHash")?,
@@ -147,16 +154,19 @@ impl Store {
         codec::check_key("token_hash", token_hash)?;
         check_status("status", status)?;
         let table = &self.tables().tokens;
+        let mut e = Expr::new();
+        let update = e.update(&Update::new().set("status", s(status)));
+        let condition = e.cond(&Cond::Exists("tokenHash"));
+        let (names, values) = e.into_parts();
         let client = self.client().await?;
         match client
             .update_item()
             .table_name(table)
             .key("tokenHash", s(token_hash))
-            .update_expression("SET #status = :status")
-            .condition_expression("attribute_exists(#tokenHash)")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_names("#tokenHash", "tokenHash")
-            .expression_attribute_values(":status", s(status))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
             .return_values(ReturnValue::UpdatedNew)
             .send()
             .await

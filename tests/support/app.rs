@@ -3,9 +3,11 @@
 
 use std::{net::SocketAddr, time::Duration};
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use curity_dynamodb::{
     aws::{Aws, DynamoPool},
-    config::{Config, ServerConfig},
+    config::{AccessMethod, Config, Secret, ServerConfig},
     embedded::Embedded,
     server,
     store::{
@@ -15,6 +17,21 @@ use curity_dynamodb::{
 };
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tonic::transport::Channel;
+
+/// Which DynamoDB-compatible server a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Dynoxide, in-process, one per test.
+    Embedded,
+    /// MiniStack, one process per test binary, one table prefix per test.
+    MiniStack,
+}
+
+impl Backend {
+    pub const ALL: [Backend; 2] = [Backend::Embedded, Backend::MiniStack];
+}
+
+static PREFIXES: AtomicUsize = AtomicUsize::new(0);
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -51,10 +68,62 @@ impl TestApp {
         create_tables(&self.raw, &self.config).await;
     }
 
+    /// Against the binary's shared MiniStack (a second, independent
+    /// implementation of DynamoDB's validation), on tables of a prefix of
+    /// its own.
+    pub async fn start_on_ministack(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let ms = super::ministack::MiniStack::shared().await;
+        let n = PREFIXES.fetch_add(1, Ordering::Relaxed);
+        let prefix = format!("t{}-{n}-", std::process::id());
+        let endpoint = ms.endpoint.clone();
+        Self::start_on(
+            Backend::MiniStack,
+            move |config| {
+                let aws = &mut config.aws;
+                aws.endpoint_url = Some(endpoint);
+                aws.region = Some(super::REGION.into());
+                aws.access_method = AccessMethod::AccessKey;
+                aws.access_key.access_key_id = Some("test".into());
+                aws.access_key.secret_access_key = Some(Secret::new("test"));
+                config.dynamodb.table_name_prefix = prefix;
+                adjust(config);
+            },
+            true,
+        )
+        .await
+    }
+
+    /// On the store `backend` names.
+    pub async fn start_backend(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        match backend {
+            Backend::Embedded => Self::start_with(adjust).await,
+            Backend::MiniStack => Self::start_on_ministack(adjust).await,
+        }
+    }
+
+    /// The table name under this app's prefix.
+    pub fn table(&self, name: &str) -> String {
+        format!("{}{name}", self.config.dynamodb.table_name_prefix)
+    }
+
     async fn start_opts(adjust: impl FnOnce(&mut Config), create_tables: bool) -> TestApp {
-        let embedded = Embedded::start(None).await.expect("embedded store");
+        Self::start_on(Backend::Embedded, adjust, create_tables).await
+    }
+
+    async fn start_on(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Config),
+        create_tables: bool,
+    ) -> TestApp {
         let mut config = Config::default();
-        embedded.configure(&mut config);
+        let embedded = match backend {
+            Backend::Embedded => {
+                let embedded = Embedded::start(None).await.expect("embedded store");
+                embedded.configure(&mut config);
+                Some(embedded)
+            }
+            Backend::MiniStack => None,
+        };
         config.server = ServerConfig {
             readiness_retry_seconds: 1,
             shutdown_grace_seconds: 5,
@@ -93,7 +162,7 @@ impl TestApp {
             config,
             shutdown: Some(tx),
             task: Some(task),
-            embedded: Some(embedded),
+            embedded,
         }
     }
 

@@ -5,7 +5,7 @@
 use std::{
     net::TcpListener,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Child, ChildStdin, Command, Stdio},
     time::Duration,
 };
 
@@ -28,10 +28,23 @@ fn ministack_bin() -> PathBuf {
 }
 
 pub struct MiniStack {
+    /// A shell that runs MiniStack and kills it when its stdin closes.
     child: Child,
+    /// Closing it (on drop, or when the test binary exits however it
+    /// exits) ends MiniStack: a per-binary instance in a `static` is never
+    /// dropped, and must not outlive the binary.
+    lifeline: Option<ChildStdin>,
     pub endpoint: String,
     _dir: TempDir,
 }
+
+/// Runs `$0` in the background and kills it once stdin reaches EOF.
+const LIFELINE: &str = r#""$0" & child=$!
+while read -r _; do :; done
+kill "$child" 2>/dev/null
+wait "$child""#;
+
+static SHARED: tokio::sync::OnceCell<MiniStack> = tokio::sync::OnceCell::const_new();
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -51,18 +64,24 @@ impl MiniStack {
         for _attempt in 0..3 {
             let dir = tempfile::tempdir().expect("ministack dir");
             let port = free_port();
-            let child = Command::new(&bin)
+            let mut child = Command::new("sh")
+                .arg("-c")
+                .arg(LIFELINE)
+                .arg(&bin)
                 .current_dir(dir.path())
                 .env("GATEWAY_PORT", port.to_string())
                 .env("BIND_HOST", "127.0.0.1")
                 .env("AUTH", "true")
                 .env("TMPDIR", dir.path())
+                .stdin(Stdio::piped())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("spawn ministack");
+            let lifeline = child.stdin.take();
             let mut ms = MiniStack {
                 child,
+                lifeline,
                 endpoint: format!("http://127.0.0.1:{port}"),
                 _dir: dir,
             };
@@ -73,6 +92,12 @@ impl MiniStack {
             // and try another.
         }
         panic!("ministack did not become healthy in three attempts")
+    }
+
+    /// One MiniStack for the whole test binary, started by the first test
+    /// that asks; tests isolate themselves by table prefix.
+    pub async fn shared() -> &'static MiniStack {
+        SHARED.get_or_init(MiniStack::start).await
     }
 
     async fn wait_healthy(&mut self) -> bool {
@@ -293,7 +318,7 @@ impl MiniStack {
 
 impl Drop for MiniStack {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        drop(self.lifeline.take());
         let _ = self.child.wait();
     }
 }

@@ -1,0 +1,435 @@
+//! The one builder of DynamoDB expressions (key conditions, filters,
+//! conditions, updates) used by every table module.
+//!
+//! Why one builder: DynamoDB rejects redundant parentheses, unused or
+//! missing `ExpressionAttributeNames` / `Values` and reserved words used as
+//! bare names, and each of those once shipped because expressions were
+//! glued together as strings at the call sites. Here every attribute goes
+//! behind a `#name`, every value behind a `:vN` that is registered exactly
+//! when it is rendered, and parentheses appear only where precedence needs
+//! them (an OR inside an AND, an AND or OR inside a NOT).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+/// `ExpressionAttributeNames` of a request.
+pub type Names = HashMap<String, String>;
+/// `ExpressionAttributeValues` of a request.
+pub type Values = HashMap<String, AttributeValue>;
+
+/// A comparison operator of the expression language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Cmp {
+    fn symbol(self) -> &'static str {
+        match self {
+            Self::Eq => "=",
+            Self::Ne => "<>",
+            Self::Lt => "<",
+            Self::Le => "<=",
+            Self::Gt => ">",
+            Self::Ge => ">=",
+        }
+    }
+}
+
+/// A condition, key condition or filter, as a tree. Build it with the
+/// constructors, which keep it flat and free of empty groups.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cond {
+    Cmp(&'static str, Cmp, AttributeValue),
+    Between(&'static str, AttributeValue, AttributeValue),
+    BeginsWith(&'static str, AttributeValue),
+    Contains(&'static str, AttributeValue),
+    Exists(&'static str),
+    NotExists(&'static str),
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+    Not(Box<Cond>),
+}
+
+impl Cond {
+    pub fn eq(attr: &'static str, value: AttributeValue) -> Self {
+        Self::Cmp(attr, Cmp::Eq, value)
+    }
+
+    /// The conjunction of `parts`, flattened; `None` when there are none.
+    pub fn all(parts: impl IntoIterator<Item = Cond>) -> Option<Cond> {
+        Self::group(parts, true)
+    }
+
+    /// The disjunction of `parts`, flattened; `None` when there are none.
+    pub fn any(parts: impl IntoIterator<Item = Cond>) -> Option<Cond> {
+        Self::group(parts, false)
+    }
+
+    fn group(parts: impl IntoIterator<Item = Cond>, and: bool) -> Option<Cond> {
+        let mut out = Vec::new();
+        for p in parts {
+            match p {
+                Cond::And(inner) if and => out.extend(inner),
+                Cond::Or(inner) if !and => out.extend(inner),
+                other => out.push(other),
+            }
+        }
+        match out.len() {
+            0 => None,
+            1 => out.pop(),
+            _ => Some(if and { Cond::And(out) } else { Cond::Or(out) }),
+        }
+    }
+
+    /// `self AND other`.
+    pub fn and(self, other: Cond) -> Cond {
+        // Two parts always make a group.
+        Self::group([self, other], true).unwrap_or(Cond::And(Vec::new()))
+    }
+
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(self) -> Cond {
+        match self {
+            Cond::Not(inner) => *inner,
+            other => Cond::Not(Box::new(other)),
+        }
+    }
+
+    fn precedence(&self) -> u8 {
+        match self {
+            Cond::Or(_) => 1,
+            Cond::And(_) => 2,
+            Cond::Not(_) => 3,
+            _ => 4,
+        }
+    }
+}
+
+/// One SET or REMOVE clause list of an update expression.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Update {
+    /// `(attribute, value, only when absent)`.
+    set: Vec<(&'static str, AttributeValue, bool)>,
+    remove: Vec<&'static str>,
+}
+
+impl Update {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn set(mut self, attr: &'static str, value: AttributeValue) -> Self {
+        self.set.push((attr, value, false));
+        self
+    }
+
+    /// Sets `attr` only where the item does not have it yet.
+    pub fn set_if_absent(mut self, attr: &'static str, value: AttributeValue) -> Self {
+        self.set.push((attr, value, true));
+        self
+    }
+
+    pub fn remove(mut self, attr: &'static str) -> Self {
+        self.remove.push(attr);
+        self
+    }
+}
+
+/// The names and values an expression (or several expressions of one
+/// request) refer to, collected as the expressions are rendered.
+#[derive(Debug, Default, Clone)]
+pub struct Expr {
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Expr {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The `#name` placeholder of `attr`, registered.
+    pub fn name(&mut self, attr: &str) -> String {
+        if let Some((placeholder, _)) = self.names.iter().find(|(_, a)| *a == attr) {
+            return placeholder.clone();
+        }
+        let simple =
+            !attr.is_empty() && attr.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        let mut placeholder = if simple {
+            format!("#{attr}")
+        } else {
+            format!("#n{}", self.names.len())
+        };
+        // Distinct attributes never share a placeholder.
+        while self
+            .names
+            .get(&placeholder)
+            .is_some_and(|existing| existing != attr)
+        {
+            placeholder = format!("#n{}", self.names.len() + 1);
+        }
+        self.names.insert(placeholder.clone(), attr.to_string());
+        placeholder
+    }
+
+    /// A fresh `:vN` placeholder bound to `value`.
+    pub fn value(&mut self, value: AttributeValue) -> String {
+        let placeholder = format!(":v{}", self.values.len() + 1);
+        self.values.insert(placeholder.clone(), value);
+        placeholder
+    }
+
+    /// Renders `cond`, registering what it refers to.
+    pub fn cond(&mut self, cond: &Cond) -> String {
+        let mut out = String::new();
+        self.render(cond, &mut out);
+        out
+    }
+
+    fn render(&mut self, cond: &Cond, out: &mut String) {
+        match cond {
+            Cond::Cmp(attr, op, v) => {
+                let n = self.name(attr);
+                let v = self.value(v.clone());
+                out.push_str(&format!("{n} {} {v}", op.symbol()));
+            }
+            Cond::Between(attr, lo, hi) => {
+                let n = self.name(attr);
+                let lo = self.value(lo.clone());
+                let hi = self.value(hi.clone());
+                out.push_str(&format!("{n} BETWEEN {lo} AND {hi}"));
+            }
+            Cond::BeginsWith(attr, v) => {
+                let n = self.name(attr);
+                let v = self.value(v.clone());
+                out.push_str(&format!("begins_with({n}, {v})"));
+            }
+            Cond::Contains(attr, v) => {
+                let n = self.name(attr);
+                let v = self.value(v.clone());
+                out.push_str(&format!("contains({n}, {v})"));
+            }
+            Cond::Exists(attr) => {
+                let n = self.name(attr);
+                out.push_str(&format!("attribute_exists({n})"));
+            }
+            Cond::NotExists(attr) => {
+                let n = self.name(attr);
+                out.push_str(&format!("attribute_not_exists({n})"));
+            }
+            Cond::And(parts) | Cond::Or(parts) => {
+                let (sep, prec) = match cond {
+                    Cond::And(_) => (" AND ", 2),
+                    _ => (" OR ", 1),
+                };
+                for (i, p) in parts.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(sep);
+                    }
+                    self.render_child(p, prec, out);
+                }
+            }
+            Cond::Not(inner) => {
+                out.push_str("NOT ");
+                self.render_child(inner, 3, out);
+            }
+        }
+    }
+
+    /// A child binding more loosely than its parent goes in parentheses;
+    /// nothing else does.
+    fn render_child(&mut self, child: &Cond, parent: u8, out: &mut String) {
+        let wrap = child.precedence() < parent || (parent == 3 && child.precedence() == 3);
+        if wrap {
+            out.push('(');
+        }
+        self.render(child, out);
+        if wrap {
+            out.push(')');
+        }
+    }
+
+    /// Renders an update expression (`SET ... REMOVE ...`).
+    pub fn update(&mut self, update: &Update) -> String {
+        let mut out = String::new();
+        if !update.set.is_empty() {
+            let parts: Vec<String> = update
+                .set
+                .iter()
+                .map(|(attr, v, if_absent)| {
+                    let n = self.name(attr);
+                    let v = self.value(v.clone());
+                    if *if_absent {
+                        format!("{n} = if_not_exists({n}, {v})")
+                    } else {
+                        format!("{n} = {v}")
+                    }
+                })
+                .collect();
+            out.push_str("SET ");
+            out.push_str(&parts.join(", "));
+        }
+        if !update.remove.is_empty() {
+            let parts: Vec<String> = update.remove.iter().map(|a| self.name(a)).collect();
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str("REMOVE ");
+            out.push_str(&parts.join(", "));
+        }
+        out
+    }
+
+    /// The names for the request; `None` when empty (DynamoDB rejects an
+    /// empty map).
+    pub fn names(&self) -> Option<Names> {
+        (!self.names.is_empty()).then(|| self.names.clone())
+    }
+
+    /// The values for the request; `None` when empty.
+    pub fn values(&self) -> Option<Values> {
+        (!self.values.is_empty()).then(|| self.values.clone())
+    }
+
+    /// Both maps, moved out.
+    pub fn into_parts(self) -> (Option<Names>, Option<Values>) {
+        (
+            (!self.names.is_empty()).then_some(self.names),
+            (!self.values.is_empty()).then_some(self.values),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> AttributeValue {
+        AttributeValue::S(v.into())
+    }
+
+    fn render(c: &Cond) -> (String, Expr) {
+        let mut e = Expr::new();
+        let text = e.cond(c);
+        (text, e)
+    }
+
+    #[test]
+    fn a_single_term_has_no_parentheses() {
+        let (t, e) = render(&Cond::eq("userName", s("jane")));
+        assert_eq!(t, "#userName = :v1");
+        assert_eq!(e.names().unwrap()["#userName"], "userName");
+        assert_eq!(e.values().unwrap()[":v1"], s("jane"));
+    }
+
+    #[test]
+    fn and_and_or_of_terms_are_flat() {
+        let and = Cond::all([
+            Cond::eq("a", s("1")),
+            Cond::all([Cond::Exists("b"), Cond::eq("c", s("3"))]).unwrap(),
+        ])
+        .unwrap();
+        assert_eq!(
+            render(&and).0,
+            "#a = :v1 AND attribute_exists(#b) AND #c = :v2"
+        );
+        let or = Cond::any([Cond::eq("a", s("1")), Cond::NotExists("b")]).unwrap();
+        assert_eq!(render(&or).0, "#a = :v1 OR attribute_not_exists(#b)");
+    }
+
+    #[test]
+    fn an_or_of_products_brackets_nothing_and_an_and_over_an_or_brackets_the_or() {
+        let products = Cond::any([
+            Cond::all([Cond::eq("a", s("1")), Cond::eq("b", s("2"))]).unwrap(),
+            Cond::Cmp("c", Cmp::Gt, s("3")),
+        ])
+        .unwrap();
+        assert_eq!(render(&products).0, "#a = :v1 AND #b = :v2 OR #c > :v3");
+        let guarded = Cond::BeginsWith("pk", s("ai#")).and(products);
+        assert_eq!(
+            render(&guarded).0,
+            "begins_with(#pk, :v1) AND (#a = :v2 AND #b = :v3 OR #c > :v4)"
+        );
+    }
+
+    #[test]
+    fn not_brackets_groups_only_and_double_negation_cancels() {
+        let t = Cond::Contains("userName", s("x")).not();
+        assert_eq!(render(&t).0, "NOT contains(#userName, :v1)");
+        let g = Cond::all([Cond::eq("a", s("1")), Cond::eq("b", s("2"))])
+            .unwrap()
+            .not();
+        assert_eq!(render(&g).0, "NOT (#a = :v1 AND #b = :v2)");
+        assert_eq!(render(&g.not()).0, "#a = :v1 AND #b = :v2");
+        let and_of_not = Cond::eq("a", s("1")).and(Cond::Exists("b").not());
+        assert_eq!(
+            render(&and_of_not).0,
+            "#a = :v1 AND NOT attribute_exists(#b)"
+        );
+    }
+
+    #[test]
+    fn a_key_condition_with_a_range_and_between() {
+        let k = Cond::eq("emailInitial", s("jan")).and(Cond::Between("email", s("a"), s("b")));
+        let (t, e) = render(&k);
+        assert_eq!(t, "#emailInitial = :v1 AND #email BETWEEN :v2 AND :v3");
+        assert_eq!(e.values().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn empty_groups_are_no_condition_at_all() {
+        assert_eq!(Cond::all([]), None);
+        assert_eq!(Cond::any(Vec::new()), None);
+        let e = Expr::new();
+        assert_eq!(e.names(), None);
+        assert_eq!(e.values(), None);
+    }
+
+    #[test]
+    fn every_name_and_value_is_registered_once_and_used() {
+        // The same attribute twice: one name, two values.
+        let c = Cond::Cmp("status", Cmp::Ge, s("a")).and(Cond::Cmp("status", Cmp::Le, s("b")));
+        let (t, e) = render(&c);
+        assert_eq!(t, "#status >= :v1 AND #status <= :v2");
+        assert_eq!(e.names().unwrap().len(), 1);
+        assert_eq!(e.values().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn odd_attribute_names_get_numbered_placeholders() {
+        let mut e = Expr::new();
+        assert_eq!(e.name("a-b"), "#n0");
+        assert_eq!(e.name("a-b"), "#n0");
+        assert_eq!(e.name("x.y"), "#n1");
+        assert_eq!(e.names().unwrap()["#n1"], "x.y");
+    }
+
+    #[test]
+    fn updates_render_set_and_remove_with_a_condition_sharing_the_maps() {
+        let mut e = Expr::new();
+        let u = e.update(
+            &Update::new()
+                .set("expiresAt", AttributeValue::N("5".into()))
+                .set("deletableAt", AttributeValue::N("9".into()))
+                .set_if_absent("created", AttributeValue::N("1".into()))
+                .remove("consumedAt"),
+        );
+        let c = e.cond(&Cond::Exists("id"));
+        assert_eq!(
+            u,
+            "SET #expiresAt = :v1, #deletableAt = :v2, #created = if_not_exists(#created, :v3) \
+             REMOVE #consumedAt"
+        );
+        assert_eq!(c, "attribute_exists(#id)");
+        let (names, values) = e.into_parts();
+        assert_eq!(names.unwrap().len(), 5);
+        assert_eq!(values.unwrap().len(), 3);
+    }
+}
