@@ -920,3 +920,32 @@ async fn patch_and_delete_find_secondary_items_by_the_stored_email_and_phone_not
     assert!(all_pks(&app).await.is_empty(), "{:?}", all_pks(&app).await);
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_timezone_curity_cannot_read_back_is_invalid_argument_naming_the_field() {
+    let mut app = TestApp::start().await;
+    let mut c = AccountServiceClient::new(app.channel.clone());
+    let mut a = new_account("tz", None, None);
+    a.attributes = Some(attrs(json!({"timezone": "Mars/Olympus"})));
+    let err = create(&mut c, "", a).await.expect_err("bad zone");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(
+        detail(&err).expect("detail").field,
+        "account.attributes.timezone"
+    );
+    assert!(all_pks(&app).await.is_empty());
+    let mut a = new_account("tz", None, None);
+    a.attributes = Some(attrs(json!({"timezone": "Europe/Stockholm"})));
+    let created = create(&mut c, "", a).await.expect("a real zone");
+    let err = c
+        .patch(PatchAccountRequest {
+            tenant: None,
+            id: created.id,
+            set_attributes: Some(attrs(json!({"timezone": 1}))),
+            ..Default::default()
+        })
+        .await
+        .expect_err("not a string");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    app.shutdown().await;
+}

@@ -510,3 +510,46 @@ async fn link_keys_shared_across_tenants_never_overwrite_or_reveal_the_other_ten
     );
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn in_curitys_order_account_first_the_credential_calls_succeed_on_a_missing_subject() {
+    let mut app = TestApp::start().await;
+    let id = account(&app, "", "gail").await;
+    let mut accounts = AccountServiceClient::new(app.channel.clone());
+    let mut creds = CredentialServiceClient::new(app.channel.clone());
+    // Rename: the account update runs first, then UpdateSubject(old, new).
+    accounts
+        .patch(PatchAccountRequest {
+            tenant: None,
+            id: id.clone(),
+            user_name: Some("gale".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("rename");
+    let r = creds
+        .update_subject(UpdateSubjectRequest {
+            tenant: None,
+            subject: "gail".into(),
+            new_subject: "gale".into(),
+        })
+        .await
+        .expect("UpdateSubject after the rename is OK, not a failure")
+        .into_inner();
+    assert!(!r.updated);
+    // Delete: the account first, then the credential.
+    accounts
+        .delete(curity_dynamodb::proto::DeleteAccountRequest { tenant: None, id })
+        .await
+        .expect("delete account");
+    let r = creds
+        .delete(DeleteCredentialRequest {
+            tenant: None,
+            subject: "gale".into(),
+        })
+        .await
+        .expect("Delete after the account is gone is OK, not a failure")
+        .into_inner();
+    assert!(!r.deleted);
+    app.shutdown().await;
+}

@@ -280,6 +280,15 @@ impl Store {
                 format!("the primary phone number is longer than {MAX_RANGE_KEY_BYTES} bytes"),
             ));
         }
+        if let Some(tz) = a.attributes.get("timezone")
+            && !tz.as_str().is_some_and(is_zone_id)
+        {
+            return Err(StoreError::invalid(
+                "account.attributes.timezone",
+                "must be a time-zone id such as Europe/Stockholm or +01:00 (Curity reads it \
+                 with Java's ZoneId, and cannot read the account otherwise)",
+            ));
+        }
         let common = self.common_item(tenant, stored);
         let size = item_size(&self.main_item(tenant, &common, stored));
         if size > MAX_ITEM_BYTES {
@@ -726,6 +735,42 @@ fn conflict_field(kind: &str) -> &'static str {
     }
 }
 
+/// What Java's `ZoneId.of` accepts: an IANA region id, `Z`, or an offset
+/// (`+01`, `-05:30`, `+0130`), alone or after `UTC`, `GMT` or `UT`, and
+/// those three alone.
+fn is_zone_id(v: &str) -> bool {
+    if v.parse::<chrono_tz::Tz>().is_ok() || v == "Z" {
+        return true;
+    }
+    let offset = ["UTC", "GMT", "UT"]
+        .iter()
+        .find_map(|p| v.strip_prefix(p))
+        .unwrap_or(v);
+    if offset.is_empty() {
+        return !v.is_empty();
+    }
+    let Some(rest) = offset.strip_prefix(['+', '-']) else {
+        return false;
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    let well_formed = match rest.len() {
+        1 | 2 | 4 => !rest.contains(':'),
+        5 => rest.as_bytes()[2] == b':',
+        _ => false,
+    };
+    if !well_formed || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let (h, m) = digits.split_at(digits.len().min(2));
+    let h: u32 = h.parse().unwrap_or(99);
+    let m: u32 = if m.is_empty() {
+        0
+    } else {
+        m.parse().unwrap_or(99)
+    };
+    h <= 18 && m < 60 && (h < 18 || m == 0)
+}
+
 /// The guard of every versioned write: the item still belongs to the
 /// account and nobody wrote it since `old` was read.
 fn unchanged_since(old: &Stored) -> Cond {
@@ -735,6 +780,34 @@ fn unchanged_since(old: &Stored) -> Cond {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zone_ids_are_what_java_zone_id_reads() {
+        for ok in [
+            "Europe/Stockholm",
+            "UTC",
+            "GMT",
+            "Z",
+            "+01:00",
+            "-05:30",
+            "UTC+2",
+            "GMT-0130",
+            "+18",
+        ] {
+            assert!(is_zone_id(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "Mars/Olympus",
+            "CEST+",
+            "+19",
+            "+01:60",
+            "1:00",
+            "Europe/Stockholm ",
+        ] {
+            assert!(!is_zone_id(bad), "{bad}");
+        }
+    }
     use serde_json::json;
 
     fn map(v: Value) -> Map<String, Value> {

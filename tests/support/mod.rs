@@ -7,6 +7,7 @@ pub mod app;
 pub mod imds;
 pub mod ministack;
 pub mod proxy;
+pub mod rpcs;
 pub mod service;
 
 use std::time::Duration;

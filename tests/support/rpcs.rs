@@ -1,0 +1,304 @@
+//! Every RPC of every data type, once: for the least-privilege proof and
+//! for running every write path on both servers.
+
+use curity_dynamodb::{
+    api::convert::json_to_struct,
+    proto::{
+        self, account_service_client::AccountServiceClient,
+        attribute_service_client::AttributeServiceClient,
+        bucket_service_client::BucketServiceClient,
+        credential_service_client::CredentialServiceClient, link_service_client::LinkServiceClient,
+        nonce_service_client::NonceServiceClient, session_service_client::SessionServiceClient,
+        token_service_client::TokenServiceClient,
+    },
+};
+use tonic::transport::Channel;
+
+/// Calls every RPC of every data type once, in an order in which each
+/// succeeds (filtered listings need `dynamodb.allow_table_scans`), in
+/// tenant `tenant`: every query, scan, condition and update shape the
+/// service sends, on whatever server is behind `ch`.
+pub async fn every_rpc(ch: Channel, tenant: &str) {
+    let t = || Some(proto::Tenant { id: tenant.into() });
+    let mut accounts = AccountServiceClient::new(ch.clone());
+    let emails =
+        serde_json::json!({"emails": [{"value": "lp@x.io"}], "phoneNumbers": [{"value": "+1"}]});
+    let id = accounts
+        .create(proto::CreateAccountRequest {
+            tenant: t(),
+            account: Some(proto::NewAccount {
+                user_name: "least".into(),
+                active: true,
+                attributes: Some(json_to_struct(
+                    emails.as_object().cloned().unwrap_or_default(),
+                )),
+            }),
+            password_hash: None,
+        })
+        .await
+        .expect("Accounts.Create")
+        .into_inner()
+        .account
+        .expect("account")
+        .id;
+    accounts
+        .get_by_id(proto::GetAccountByIdRequest {
+            tenant: t(),
+            id: id.clone(),
+        })
+        .await
+        .expect("GetById");
+    accounts
+        .get_by_user_name(proto::GetAccountByUserNameRequest {
+            tenant: t(),
+            user_name: "least".into(),
+        })
+        .await
+        .expect("GetByUserName");
+    accounts
+        .get_by_email(proto::GetAccountByEmailRequest {
+            tenant: t(),
+            email: "lp@x.io".into(),
+        })
+        .await
+        .expect("GetByEmail");
+    accounts
+        .get_by_phone(proto::GetAccountByPhoneRequest {
+            tenant: t(),
+            phone: "+1".into(),
+        })
+        .await
+        .expect("GetByPhone");
+    accounts
+        .update(proto::UpdateAccountRequest {
+            tenant: t(),
+            id: id.clone(),
+            account: Some(proto::NewAccount {
+                user_name: "least".into(),
+                active: true,
+                attributes: None,
+            }),
+        })
+        .await
+        .expect("Update");
+    accounts
+        .patch(proto::PatchAccountRequest {
+            tenant: t(),
+            id: id.clone(),
+            active: Some(true),
+            ..Default::default()
+        })
+        .await
+        .expect("Patch");
+    for filter in ["", r#"userName sw "lea""#, r#"userName eq "least""#] {
+        accounts
+            .list(proto::ListAccountsRequest {
+                tenant: t(),
+                filter: filter.into(),
+                page: None,
+                ..Default::default()
+            })
+            .await
+            .unwrap_or_else(|e| panic!("List {filter:?}: {e:?}"));
+        accounts
+            .count(proto::CountAccountsRequest {
+                tenant: t(),
+                filter: filter.into(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("Count {filter:?}: {e:?}"));
+    }
+
+    let mut creds = CredentialServiceClient::new(ch.clone());
+    creds
+        .store(proto::StoreCredentialRequest {
+            tenant: t(),
+            subject: "least".into(),
+            password_hash: Some("h".into()),
+            credential_attributes: None,
+        })
+        .await
+        .expect("Credentials.Store");
+    creds
+        .get(proto::GetCredentialRequest {
+            tenant: t(),
+            subject: "least".into(),
+        })
+        .await
+        .expect("Credentials.Get");
+    creds
+        .delete(proto::DeleteCredentialRequest {
+            tenant: t(),
+            subject: "least".into(),
+        })
+        .await
+        .expect("Credentials.Delete");
+    creds
+        .update_subject(proto::UpdateSubjectRequest {
+            tenant: t(),
+            subject: "least".into(),
+            new_subject: "least2".into(),
+        })
+        .await
+        .expect("Credentials.UpdateSubject");
+
+    let mut links = LinkServiceClient::new(ch.clone());
+    links
+        .link(proto::LinkRequest {
+            tenant: t(),
+            linking_account_manager: "am".into(),
+            local_account_id: id.clone(),
+            foreign_domain: "d".into(),
+            foreign_user_name: "f".into(),
+        })
+        .await
+        .expect("Links.Link");
+    links
+        .list_links(proto::ListLinksRequest {
+            tenant: t(),
+            linking_account_manager: "am".into(),
+            local_account_id: id.clone(),
+        })
+        .await
+        .expect("Links.ListLinks");
+    links
+        .resolve_link(proto::ResolveLinkRequest {
+            tenant: t(),
+            linking_account_manager: "am".into(),
+            foreign_domain: "d".into(),
+            foreign_account_id: "f".into(),
+        })
+        .await
+        .expect("Links.ResolveLink");
+    let mut attrs = AttributeServiceClient::new(ch.clone());
+    attrs
+        .get_attributes(proto::GetAttributesRequest {
+            tenant: t(),
+            subject: "least2".into(),
+        })
+        .await
+        .expect("Attributes.GetAttributes");
+    links
+        .delete_link(proto::DeleteLinkRequest {
+            tenant: t(),
+            linking_account_manager: "am".into(),
+            local_account_id: id.clone(),
+            foreign_domain: "d".into(),
+            foreign_account_id: "f".into(),
+        })
+        .await
+        .expect("Links.DeleteLink");
+    accounts
+        .delete(proto::DeleteAccountRequest { tenant: t(), id })
+        .await
+        .expect("Accounts.Delete");
+
+    let mut tokens = TokenServiceClient::new(ch.clone());
+    tokens
+        .create_token(proto::CreateTokenRequest {
+            token: Some(proto::Token {
+                token_hash: "th".into(),
+                status: "issued".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("CreateToken");
+    tokens
+        .get_token_by_hash(proto::GetTokenByHashRequest {
+            token_hash: "th".into(),
+        })
+        .await
+        .expect("GetTokenByHash");
+    tokens
+        .get_token_status(proto::GetTokenStatusRequest {
+            token_hash: "th".into(),
+        })
+        .await
+        .expect("GetTokenStatus");
+    tokens
+        .set_token_status(proto::SetTokenStatusRequest {
+            token_hash: "th".into(),
+            status: "revoked".into(),
+        })
+        .await
+        .expect("SetTokenStatus");
+    let mut nonces = NonceServiceClient::new(ch.clone());
+    nonces
+        .save_nonce(proto::SaveNonceRequest {
+            nonce: "n".into(),
+            value: "v".into(),
+            created_at: 1,
+            ttl_seconds: 1,
+        })
+        .await
+        .expect("SaveNonce");
+    nonces
+        .get_nonce(proto::GetNonceRequest { nonce: "n".into() })
+        .await
+        .expect("GetNonce (marks expired)");
+    nonces
+        .consume_nonce(proto::ConsumeNonceRequest {
+            nonce: "n".into(),
+            consumed_at: 2,
+        })
+        .await
+        .expect("ConsumeNonce");
+
+    let mut buckets = BucketServiceClient::new(ch.clone());
+    let bkey = || {
+        Some(proto::BucketKey {
+            tenant: t(),
+            subject: "least".into(),
+            purpose: "p".into(),
+        })
+    };
+    buckets
+        .store_bucket(proto::StoreBucketRequest {
+            key: bkey(),
+            attributes: None,
+            expires: Some(1),
+        })
+        .await
+        .expect("StoreBucket");
+    buckets
+        .get_bucket(proto::GetBucketRequest { key: bkey() })
+        .await
+        .expect("GetBucket");
+    buckets
+        .clear_bucket(proto::ClearBucketRequest { key: bkey() })
+        .await
+        .expect("ClearBucket");
+
+    let mut sessions = SessionServiceClient::new(ch);
+    let s = || {
+        Some(proto::Session {
+            id: "s".into(),
+            data: "d".into(),
+            expires_at: 5,
+        })
+    };
+    sessions
+        .insert_session(proto::InsertSessionRequest { session: s() })
+        .await
+        .expect("InsertSession");
+    sessions
+        .get_session(proto::GetSessionRequest { id: "s".into() })
+        .await
+        .expect("GetSession");
+    sessions
+        .update_session(proto::UpdateSessionRequest { session: s() })
+        .await
+        .expect("UpdateSession");
+    sessions
+        .update_session_expiration(proto::UpdateSessionExpirationRequest {
+            id: "s".into(),
+            expires_at: 9,
+        })
+        .await
+        .expect("UpdateSessionExpiration");
+    sessions
+        .delete_session(proto::DeleteSessionRequest { id: "s".into() })
+        .await
+        .expect("DeleteSession");
+}
