@@ -557,6 +557,24 @@ mod tests {
     }
 
     #[test]
+    fn no_query_filters_on_its_own_index_keys_and_no_key_condition_holds_an_unusable_value() {
+        // DynamoDB refuses a query filter naming the index's keys: the
+        // initials index cannot serve these, so they scan.
+        assert!(is_scan(
+            r#"userName sw "alic" and userNameInitial ne "zzz""#,
+            true
+        ));
+        assert!(is_scan(r#"emailInitial eq "ali" and emails co "x""#, true));
+        // Empty values, and an empty BETWEEN, never reach a key condition.
+        assert!(is_scan(r#"userNameInitial eq """#, true));
+        assert!(is_scan(r#"emailInitial eq "ali" and emails sw """#, true));
+        assert!(is_scan(
+            r#"emailInitial eq "ali" and emails ge "b" and emails le "a""#,
+            true
+        ));
+    }
+
+    #[test]
     fn more_than_eight_queries_are_refused() {
         let f = (0..9)
             .map(|i| format!(r#"userName eq "u{i}""#))
