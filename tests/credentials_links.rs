@@ -10,10 +10,10 @@ use curity_dynamodb::{
         status::detail,
     },
     proto::{
-        CreateAccountRequest, DeleteCredentialRequest, DeleteLinkRequest, GetAccountByIdRequest,
-        GetAttributesRequest, GetCredentialRequest, LinkRequest, ListLinksRequest, NewAccount,
-        PatchAccountRequest, ResolveLinkRequest, StoreCredentialRequest, Tenant,
-        UpdateSubjectRequest, account_service_client::AccountServiceClient,
+        DeleteCredentialRequest, DeleteLinkRequest, GetAccountByIdRequest, GetAttributesRequest,
+        GetCredentialRequest, LinkRequest, ListLinksRequest, PatchAccountRequest,
+        ResolveLinkRequest, StoreCredentialRequest, Tenant, UpdateSubjectRequest,
+        account_service_client::AccountServiceClient,
         attribute_service_client::AttributeServiceClient,
         credential_service_client::CredentialServiceClient, link_service_client::LinkServiceClient,
     },
@@ -26,29 +26,10 @@ fn tenant(t: &str) -> Option<Tenant> {
     (!t.is_empty()).then(|| Tenant { id: t.into() })
 }
 
-async fn account(app: &TestApp, t: &str, user: &str) -> String {
-    let mut c = AccountServiceClient::new(app.channel.clone());
-    c.create(CreateAccountRequest {
-        tenant: tenant(t),
-        account: Some(NewAccount {
-            user_name: user.into(),
-            active: true,
-            attributes: None,
-        }),
-        password_hash: None,
-    })
-    .await
-    .expect("create")
-    .into_inner()
-    .account
-    .expect("account")
-    .id
-}
-
 #[tokio::test]
 async fn stored_password_is_returned_only_by_the_credential_service() {
     let mut app = TestApp::start().await;
-    let id = account(&app, "", "alice").await;
+    let id = app.create_account("", "alice").await;
     let mut creds = CredentialServiceClient::new(app.channel.clone());
     let none = creds
         .get(GetCredentialRequest {
@@ -146,7 +127,7 @@ async fn stored_password_is_returned_only_by_the_credential_service() {
 #[tokio::test]
 async fn credential_store_on_a_missing_subject_is_not_found_and_delete_removes_the_hash() {
     let mut app = TestApp::start().await;
-    account(&app, "", "bob").await;
+    app.create_account("", "bob").await;
     let mut creds = CredentialServiceClient::new(app.channel.clone());
     let err = creds
         .store(StoreCredentialRequest {
@@ -203,8 +184,8 @@ async fn credential_store_on_a_missing_subject_is_not_found_and_delete_removes_t
 #[tokio::test]
 async fn update_subject_renames_the_user_and_refuses_a_taken_name() {
     let mut app = TestApp::start().await;
-    account(&app, "", "carol").await;
-    account(&app, "", "dave").await;
+    app.create_account("", "carol").await;
+    app.create_account("", "dave").await;
     let mut creds = CredentialServiceClient::new(app.channel.clone());
     let r = creds
         .update_subject(UpdateSubjectRequest {
@@ -238,19 +219,43 @@ async fn update_subject_renames_the_user_and_refuses_a_taken_name() {
     app.shutdown().await;
 }
 
-#[tokio::test]
-async fn links_are_listed_resolved_and_deleted_per_manager_and_tenant() {
-    let mut app = TestApp::start().await;
-    let local = account(&app, "", "erin").await;
-    let tenant_local = account(&app, "acme", "erin").await;
-    let mut links = LinkServiceClient::new(app.channel.clone());
-    let link = |t: &str, local: &str, domain: &str, foreign: &str| LinkRequest {
+/// A link by account manager `am1`.
+fn link_request(t: &str, local: &str, domain: &str, foreign: &str) -> LinkRequest {
+    LinkRequest {
         tenant: tenant(t),
         linking_account_manager: "am1".into(),
         local_account_id: local.into(),
         foreign_domain: domain.into(),
         foreign_user_name: foreign.into(),
-    };
+    }
+}
+
+fn resolve_request(t: &str, domain: &str, foreign: &str) -> ResolveLinkRequest {
+    ResolveLinkRequest {
+        tenant: tenant(t),
+        linking_account_manager: "am1".into(),
+        foreign_domain: domain.into(),
+        foreign_account_id: foreign.into(),
+    }
+}
+
+fn delete_request(t: &str, local: &str, domain: &str, foreign: &str) -> DeleteLinkRequest {
+    DeleteLinkRequest {
+        tenant: tenant(t),
+        linking_account_manager: "am1".into(),
+        local_account_id: local.into(),
+        foreign_domain: domain.into(),
+        foreign_account_id: foreign.into(),
+    }
+}
+
+#[tokio::test]
+async fn links_are_listed_resolved_and_deleted_per_manager_and_tenant() {
+    let mut app = TestApp::start().await;
+    let local = app.create_account("", "erin").await;
+    let tenant_local = app.create_account("acme", "erin").await;
+    let mut links = LinkServiceClient::new(app.channel.clone());
+    let link = link_request;
     links
         .link(link("", &local, "google", "g-123"))
         .await
@@ -382,8 +387,8 @@ async fn links_are_listed_resolved_and_deleted_per_manager_and_tenant() {
 #[tokio::test]
 async fn link_keys_shared_across_tenants_never_overwrite_or_reveal_the_other_tenants_link() {
     let mut app = TestApp::start().await;
-    let default_local = account(&app, "", "frank").await;
-    let acme_local = account(&app, "acme", "frank").await;
+    let default_local = app.create_account("", "frank").await;
+    let acme_local = app.create_account("acme", "frank").await;
     let mut links = LinkServiceClient::new(app.channel.clone());
     // The default tenant's link, written raw as the plugin writes it:
     // key `u1@idp.acme`, no tenantId.
@@ -407,37 +412,20 @@ async fn link_keys_shared_across_tenants_never_overwrite_or_reveal_the_other_ten
         .expect("raw put");
     // Tenant acme, domain `idp`, same foreign id: the same key.
     let err = links
-        .link(LinkRequest {
-            tenant: tenant("acme"),
-            linking_account_manager: "am1".into(),
-            local_account_id: acme_local.clone(),
-            foreign_domain: "idp".into(),
-            foreign_user_name: "u1".into(),
-        })
+        .link(link_request("acme", &acme_local, "idp", "u1"))
         .await
         .expect_err("key held by the default tenant");
     assert_eq!(err.code(), Code::AlreadyExists);
     assert_eq!(detail(&err).expect("detail").field, "foreign_domain");
     // Neither resolve nor delete from acme reaches the default tenant's link.
     let resolved = links
-        .resolve_link(ResolveLinkRequest {
-            tenant: tenant("acme"),
-            linking_account_manager: "am1".into(),
-            foreign_domain: "idp".into(),
-            foreign_account_id: "u1".into(),
-        })
+        .resolve_link(resolve_request("acme", "idp", "u1"))
         .await
         .expect("resolve")
         .into_inner();
     assert!(resolved.account.is_none());
     let deleted = links
-        .delete_link(DeleteLinkRequest {
-            tenant: tenant("acme"),
-            linking_account_manager: "am1".into(),
-            local_account_id: default_local.clone(),
-            foreign_domain: "idp".into(),
-            foreign_account_id: "u1".into(),
-        })
+        .delete_link(delete_request("acme", &default_local, "idp", "u1"))
         .await
         .expect("delete")
         .into_inner();
@@ -445,47 +433,24 @@ async fn link_keys_shared_across_tenants_never_overwrite_or_reveal_the_other_ten
     // The default tenant still resolves it, and may re-link (overwrite)
     // its own link.
     let resolved = links
-        .resolve_link(ResolveLinkRequest {
-            tenant: None,
-            linking_account_manager: "am1".into(),
-            foreign_domain: "idp.acme".into(),
-            foreign_account_id: "u1".into(),
-        })
+        .resolve_link(resolve_request("", "idp.acme", "u1"))
         .await
         .expect("resolve")
         .into_inner();
     assert_eq!(resolved.account.expect("linked").id, default_local);
     links
-        .link(LinkRequest {
-            tenant: None,
-            linking_account_manager: "am1".into(),
-            local_account_id: default_local.clone(),
-            foreign_domain: "idp.acme".into(),
-            foreign_user_name: "u1".into(),
-        })
+        .link(link_request("", &default_local, "idp.acme", "u1"))
         .await
         .expect("re-link by the owner");
     // The reverse: acme's link written through gRPC first, then the
     // default tenant's colliding link is refused; the stored item stays
     // acme's, in the plugin's layout.
     links
-        .link(LinkRequest {
-            tenant: tenant("acme"),
-            linking_account_manager: "am1".into(),
-            local_account_id: acme_local.clone(),
-            foreign_domain: "idp".into(),
-            foreign_user_name: "u2".into(),
-        })
+        .link(link_request("acme", &acme_local, "idp", "u2"))
         .await
         .expect("acme link");
     let err = links
-        .link(LinkRequest {
-            tenant: None,
-            linking_account_manager: "am1".into(),
-            local_account_id: default_local.clone(),
-            foreign_domain: "idp.acme".into(),
-            foreign_user_name: "u2".into(),
-        })
+        .link(link_request("", &default_local, "idp.acme", "u2"))
         .await
         .expect_err("key held by acme");
     assert_eq!(err.code(), Code::AlreadyExists);
@@ -514,7 +479,7 @@ async fn link_keys_shared_across_tenants_never_overwrite_or_reveal_the_other_ten
 #[tokio::test]
 async fn in_curitys_order_account_first_the_credential_calls_succeed_on_a_missing_subject() {
     let mut app = TestApp::start().await;
-    let id = account(&app, "", "gail").await;
+    let id = app.create_account("", "gail").await;
     let mut accounts = AccountServiceClient::new(app.channel.clone());
     let mut creds = CredentialServiceClient::new(app.channel.clone());
     // Rename: the account update runs first, then UpdateSubject(old, new).

@@ -112,22 +112,7 @@ async fn conditional_writes_report_their_outcome_on_both_servers() {
         }
 
         let mut accounts = AccountServiceClient::new(ch.clone());
-        let id = accounts
-            .create(proto::CreateAccountRequest {
-                tenant: None,
-                account: Some(proto::NewAccount {
-                    user_name: "w".into(),
-                    active: true,
-                    attributes: None,
-                }),
-                password_hash: None,
-            })
-            .await
-            .expect("create")
-            .into_inner()
-            .account
-            .expect("account")
-            .id;
+        let id = app.create_account("", "w").await;
         for expected in [true, false] {
             let deleted = accounts
                 .delete(proto::DeleteAccountRequest {

@@ -246,9 +246,9 @@ impl Store {
         forward: bool,
     ) -> Result<(Vec<Hit>, Option<Cursor>), StoreError> {
         let table = &self.tables().accounts;
-        let queries: Vec<QuerySpec> = match plan {
-            Plan::Queries(q) => q.clone(),
-            Plan::Scan { .. } => Vec::new(),
+        let queries: &[QuerySpec] = match plan {
+            Plan::Queries(q) => q,
+            Plan::Scan { .. } => &[],
         };
         let steps = queries.len().max(1);
         if start.query >= steps {
@@ -267,23 +267,36 @@ impl Store {
             } else {
                 None
             };
+            // Rendered once per step; every page of it sends the same.
+            let mut e = Expr::new();
+            let (key, filter) = match plan {
+                Plan::Queries(_) => {
+                    let q = &queries[step];
+                    (Some(e.cond(&q.key)), q.server_filter().map(|c| e.cond(&c)))
+                }
+                Plan::Scan { products } => (None, Some(e.cond(&scan_filter(tenant, products)))),
+            };
+            let (names, values) = e.into_parts();
+            // A table-key lookup reads one item at most: one request, no
+            // limit, nothing to resume (servers disagree on resuming "after"
+            // a hash-only key: Dynoxide returns the item again).
+            let single = queries.get(step).is_some_and(|q| q.index.is_none());
             loop {
-                let page_limit = want.map(|w| (w - hits.len()).max(1) as i32);
-                let mut e = Expr::new();
-                let (items, last_key) = match plan {
-                    Plan::Queries(_) => {
-                        let q = &queries[step];
-                        let key = e.cond(&q.key);
-                        let filter = q.server_filter().map(|c| e.cond(&c));
-                        let (names, values) = e.into_parts();
+                let page_limit = match want {
+                    Some(w) if !single => Some((w - hits.len()).max(1) as i32),
+                    _ => None,
+                };
+                let sent_start = exclusive_start.clone();
+                let (items, last_key) = match &key {
+                    Some(key) => {
                         let out = client
                             .query()
                             .table_name(table)
-                            .set_index_name(q.index.map(String::from))
+                            .set_index_name(queries[step].index.map(String::from))
                             .key_condition_expression(key)
-                            .set_filter_expression(filter)
-                            .set_expression_attribute_names(names)
-                            .set_expression_attribute_values(values)
+                            .set_filter_expression(filter.clone())
+                            .set_expression_attribute_names(names.clone())
+                            .set_expression_attribute_values(values.clone())
                             .set_exclusive_start_key(exclusive_start.take())
                             .set_limit(page_limit)
                             .scan_index_forward(forward)
@@ -292,15 +305,13 @@ impl Store {
                             .map_err(|e| classify(&e, self.at("dynamodb:Query", table)))?;
                         (out.items.unwrap_or_default(), out.last_evaluated_key)
                     }
-                    Plan::Scan { products } => {
-                        let filter = e.cond(&scan_filter(tenant, products));
-                        let (names, values) = e.into_parts();
+                    None => {
                         let out = client
                             .scan()
                             .table_name(table)
-                            .filter_expression(filter)
-                            .set_expression_attribute_names(names)
-                            .set_expression_attribute_values(values)
+                            .set_filter_expression(filter.clone())
+                            .set_expression_attribute_names(names.clone())
+                            .set_expression_attribute_values(values.clone())
                             .set_exclusive_start_key(exclusive_start.take())
                             .set_limit(page_limit)
                             .send()
@@ -311,7 +322,7 @@ impl Store {
                 };
                 for mut item in items {
                     complete_initials(tenant, &mut item);
-                    if !self.keep(plan, &queries, step, &item) {
+                    if !self.keep(plan, queries, step, &item) {
                         continue;
                     }
                     hits.push(Hit { item, query: step });
@@ -320,7 +331,24 @@ impl Store {
                     }
                 }
                 match last_key {
-                    Some(k) if !k.is_empty() => exclusive_start = Some(k),
+                    Some(k) if !k.is_empty() && !single => {
+                        // A server handing back the key it was given would
+                        // make this loop forever.
+                        if sent_start.as_ref() == Some(&k) {
+                            return Err(StoreError::Aws {
+                                action: if key.is_some() {
+                                    "dynamodb:Query"
+                                } else {
+                                    "dynamodb:Scan"
+                                }
+                                .into(),
+                                table: table.clone(),
+                                code: "PaginationStalled".into(),
+                                message: "LastEvaluatedKey equals ExclusiveStartKey".into(),
+                            });
+                        }
+                        exclusive_start = Some(k);
+                    }
                     _ => break,
                 }
             }
@@ -328,9 +356,20 @@ impl Store {
         let next = match limit {
             Some(l) if hits.len() > l => {
                 hits.truncate(l);
-                hits.last().map(|h| Cursor {
-                    query: h.query,
-                    after: Some(self.position(plan, &queries, h)),
+                hits.last().map(|h| match queries.get(h.query) {
+                    // A table-key lookup holds one item at most: the next
+                    // match is in a later query (there is one, as a match
+                    // followed). Resuming "after" the key inside the same
+                    // lookup is a request servers answer differently
+                    // (Dynoxide returns the item again).
+                    Some(q) if q.index.is_none() => Cursor {
+                        query: h.query + 1,
+                        after: None,
+                    },
+                    _ => Cursor {
+                        query: h.query,
+                        after: Some(self.position(plan, queries, h)),
+                    },
                 })
             }
             _ => None,

@@ -73,6 +73,25 @@ impl Cond {
     }
 
     fn group(parts: impl IntoIterator<Item = Cond>, and: bool) -> Option<Cond> {
+        let mut out = Self::flatten(parts, and);
+        match out.len() {
+            0 => None,
+            1 => out.pop(),
+            _ => Some(if and { Cond::And(out) } else { Cond::Or(out) }),
+        }
+    }
+
+    /// `self AND other`, flattened.
+    pub fn and(self, other: Cond) -> Cond {
+        Cond::And(Self::flatten([self, other], true))
+    }
+
+    /// `self OR other`, flattened.
+    pub fn or(self, other: Cond) -> Cond {
+        Cond::Or(Self::flatten([self, other], false))
+    }
+
+    fn flatten(parts: impl IntoIterator<Item = Cond>, and: bool) -> Vec<Cond> {
         let mut out = Vec::new();
         for p in parts {
             match p {
@@ -81,17 +100,7 @@ impl Cond {
                 other => out.push(other),
             }
         }
-        match out.len() {
-            0 => None,
-            1 => out.pop(),
-            _ => Some(if and { Cond::And(out) } else { Cond::Or(out) }),
-        }
-    }
-
-    /// `self AND other`.
-    pub fn and(self, other: Cond) -> Cond {
-        // Two parts always make a group.
-        Self::group([self, other], true).unwrap_or(Cond::And(Vec::new()))
+        out
     }
 
     #[allow(clippy::should_implement_trait)]

@@ -63,13 +63,8 @@ impl Store {
         // another (id, domain) pair already holds is never overwritten.
         let mut e = Expr::new();
         let pk = "linkedAccountId_linkedAccountDomainName";
-        let condition = e.cond(
-            &Cond::any([
-                Cond::NotExists(pk),
-                same_link(tenant, foreign_domain, foreign_id),
-            ])
-            .unwrap_or(Cond::NotExists(pk)),
-        );
+        let condition =
+            e.cond(&Cond::NotExists(pk).or(same_link(tenant, foreign_domain, foreign_id)));
         let (names, values) = e.into_parts();
         let client = self.client().await?;
         let result = client
@@ -84,7 +79,7 @@ impl Store {
         match result {
             Ok(_) => Ok(()),
             Err(e) if condition_failed(&e) => Err(StoreError::AlreadyExists {
-                what: "a link of another tenant or foreign account under this key",
+                what: "link",
                 field: "foreign_domain",
             }),
             Err(e) => Err(classify(&e, self.at("dynamodb:PutItem", table))),

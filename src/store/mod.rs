@@ -150,6 +150,40 @@ impl Store {
         }
     }
 
+    /// `UpdateItem` of the item whose hash key `key` is `value`, only where
+    /// `condition` holds: `false` when it does not (nothing is written).
+    pub(crate) async fn update_if(
+        &self,
+        table: &str,
+        (key, value): (&'static str, &str),
+        update: &expr::Update,
+        condition: &expr::Cond,
+    ) -> Result<bool, StoreError> {
+        let mut e = expr::Expr::new();
+        let update = e.update(update);
+        let condition = e.cond(condition);
+        let (names, values) = e.into_parts();
+        let client = self.client().await?;
+        let result = client
+            .update_item()
+            .table_name(table)
+            .key(key, codec::s(value))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if crate::aws::error::condition_failed(&e) => Ok(false),
+            Err(e) => Err(crate::aws::error::classify(
+                &e,
+                self.at("dynamodb:UpdateItem", table),
+            )),
+        }
+    }
+
     /// The readiness probe: DynamoDB answers a DescribeTable on the
     /// accounts table with the service's own credentials.
     pub async fn ping(&self) -> Result<(), StoreError> {

@@ -7,9 +7,8 @@ use super::{
     Store, StoreError,
     accounts::now_epoch,
     codec::{self, Item, n, plus_retain, s},
-    expr::{Cond, Expr, Update},
+    expr::{Cond, Update},
 };
-use crate::aws::error::{classify, condition_failed};
 
 const ISSUED: &str = "issued";
 const CONSUMED: &str = "consumed";
@@ -106,30 +105,17 @@ impl Store {
         status: &str,
         consumed_at: Option<i64>,
     ) -> Result<bool, StoreError> {
-        let table = &self.tables().nonces;
-        let client = self.client().await?;
         let mut update = Update::new().set("nonceStatus", s(status));
         if let Some(at) = consumed_at {
             update = update.set("consumedAt", n(at));
         }
-        let mut e = Expr::new();
-        let update = e.update(&update);
-        let condition = e.cond(&Cond::Exists("nonce").and(Cond::eq("nonceStatus", s(ISSUED))));
-        let (names, values) = e.into_parts();
-        let result = client
-            .update_item()
-            .table_name(table)
-            .key("nonce", s(nonce))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(classify(&e, self.at("dynamodb:UpdateItem", table))),
-        }
+        let only_issued = Cond::Exists("nonce").and(Cond::eq("nonceStatus", s(ISSUED)));
+        self.update_if(
+            &self.tables().nonces,
+            ("nonce", nonce),
+            &update,
+            &only_issued,
+        )
+        .await
     }
 }

@@ -4,9 +4,9 @@
 use super::{
     Store, StoreError,
     codec::{self, Item, n, plus_retain, s},
-    expr::{Cond, Expr, Update},
+    expr::{Cond, Update},
 };
-use crate::aws::error::{classify, condition_failed};
+use crate::aws::error::classify;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -91,32 +91,17 @@ impl Store {
                 "must be epoch seconds (not negative)",
             ));
         }
-        let table = &self.tables().sessions;
         let retain = self.settings().ttl.sessions_retain_seconds;
-        let mut e = Expr::new();
-        let update = e.update(
-            &Update::new()
-                .set("expiresAt", n(expires_at))
-                .set("deletableAt", n(plus_retain(expires_at, retain))),
-        );
-        let condition = e.cond(&Cond::Exists("id"));
-        let (names, values) = e.into_parts();
-        let client = self.client().await?;
-        let result = client
-            .update_item()
-            .table_name(table)
-            .key("id", s(id))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(classify(&e, self.at("dynamodb:UpdateItem", table))),
-        }
+        let update = Update::new()
+            .set("expiresAt", n(expires_at))
+            .set("deletableAt", n(plus_retain(expires_at, retain)));
+        self.update_if(
+            &self.tables().sessions,
+            ("id", id),
+            &update,
+            &Cond::Exists("id"),
+        )
+        .await
     }
 
     pub async fn delete_session(&self, id: &str) -> Result<(), StoreError> {

@@ -2,15 +2,14 @@
 //! list of strings, `tokenData` a JSON string, `deletableAt` = `expires` +
 //! `dynamodb.ttl.tokens_retain_seconds`. No delete: TTL removes tokens.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Map, Value};
 
 use super::{
     Store, StoreError,
     codec::{self, Item, n, plus_retain, s},
-    expr::{Cond, Expr, Update},
+    expr::{Cond, Update},
 };
-use crate::aws::error::{classify, condition_failed};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Token {
@@ -153,27 +152,14 @@ impl Store {
     ) -> Result<u32, StoreError> {
         codec::check_key("token_hash", token_hash)?;
         check_status("status", status)?;
-        let table = &self.tables().tokens;
-        let mut e = Expr::new();
-        let update = e.update(&Update::new().set("status", s(status)));
-        let condition = e.cond(&Cond::Exists("tokenHash"));
-        let (names, values) = e.into_parts();
-        let client = self.client().await?;
-        match client
-            .update_item()
-            .table_name(table)
-            .key("tokenHash", s(token_hash))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(u32::from(out.attributes.is_some_and(|a| !a.is_empty()))),
-            Err(e) if condition_failed(&e) => Ok(0),
-            Err(e) => Err(classify(&e, self.at("dynamodb:UpdateItem", table))),
-        }
+        let updated = self
+            .update_if(
+                &self.tables().tokens,
+                ("tokenHash", token_hash),
+                &Update::new().set("status", s(status)),
+                &Cond::Exists("tokenHash"),
+            )
+            .await?;
+        Ok(u32::from(updated))
     }
 }

@@ -9,6 +9,9 @@ use curity_dynamodb::{
     aws::{Aws, DynamoPool},
     config::{AccessMethod, Config, Secret, ServerConfig},
     embedded::Embedded,
+    proto::{
+        CreateAccountRequest, NewAccount, Tenant, account_service_client::AccountServiceClient,
+    },
     server,
     store::{
         Store,
@@ -99,6 +102,26 @@ impl TestApp {
             Backend::Embedded => Self::start_with(adjust).await,
             Backend::MiniStack => Self::start_on_ministack(adjust).await,
         }
+    }
+
+    /// Creates an active account with no attributes over gRPC; its id.
+    pub async fn create_account(&self, tenant: &str, user_name: &str) -> String {
+        let mut c = AccountServiceClient::new(self.channel.clone());
+        c.create(CreateAccountRequest {
+            tenant: (!tenant.is_empty()).then(|| Tenant { id: tenant.into() }),
+            account: Some(NewAccount {
+                user_name: user_name.into(),
+                active: true,
+                attributes: None,
+            }),
+            password_hash: None,
+        })
+        .await
+        .expect("create account")
+        .into_inner()
+        .account
+        .expect("created account")
+        .id
     }
 
     /// The table name under this app's prefix.
