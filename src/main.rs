@@ -12,6 +12,7 @@ use curity_dynamodb::{
     server,
     store::{
         Store, StoreError,
+        backfill::BackfillOptions,
         tables::{Billing, TableAdmin},
     },
     telemetry,
@@ -114,6 +115,23 @@ enum TablesCommand {
         #[arg(long)]
         prefix: Option<String>,
     },
+    /// Add the `userNameInitial` / `emailInitial` that accounts written by
+    /// plugin versions before October 2022 lack (prefix and initials
+    /// filters do not find those accounts otherwise). Idempotent.
+    BackfillInitials {
+        /// Overrides `dynamodb.table_name_prefix`.
+        #[arg(long)]
+        prefix: Option<String>,
+        /// Count what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Most updates per second.
+        #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        rate: u32,
+        /// Resume after this account key, as the progress lines print it.
+        #[arg(long)]
+        start_after: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -187,6 +205,19 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let (billing, prefix, create) = match action {
                 TablesCommand::Create { billing, prefix } => (billing, prefix, true),
                 TablesCommand::Check { prefix } => (Billing::OnDemand, prefix, false),
+                TablesCommand::BackfillInitials {
+                    prefix,
+                    dry_run,
+                    rate,
+                    start_after,
+                } => {
+                    let options = BackfillOptions {
+                        dry_run,
+                        rate_per_second: rate,
+                        start_after,
+                    };
+                    return backfill_initials(config, prefix, &options).await;
+                }
             };
             if let Some(p) = prefix {
                 config.dynamodb.table_name_prefix = p;
@@ -295,6 +326,59 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn backfill_initials(
+    mut config: Config,
+    prefix: Option<String>,
+    options: &BackfillOptions,
+) -> Result<ExitCode, Failure> {
+    if let Some(p) = prefix {
+        config.dynamodb.table_name_prefix = p;
+        config = config
+            .validate(&curity_dynamodb::config::process_env)
+            .map_err(bad_input)?;
+    }
+    let aws = Aws::connect(&config.aws).await.map_err(bad_input)?;
+    let pool = DynamoPool::new(
+        aws.dynamodb_config().clone(),
+        1,
+        Duration::from_millis(config.pool.wait_timeout_ms),
+    )
+    .map_err(bad_input)?;
+    let store = Store::new(pool, config.dynamodb.clone(), aws.method().as_str());
+    let verb = if options.dry_run {
+        "would update"
+    } else {
+        "updated"
+    };
+    let report = store
+        .backfill_initials(options, |p| {
+            let resume = p
+                .resume_after
+                .as_deref()
+                .map(|k| format!("; resume with --start-after '{k}'"))
+                .unwrap_or_default();
+            eprintln!(
+                "backfill-initials: {} lacking initials, {verb} {}, {} changed meanwhile (skipped){resume}",
+                p.found,
+                if options.dry_run { p.found } else { p.updated },
+                p.skipped_changed
+            );
+        })
+        .await
+        .map_err(store_failure)?;
+    println!(
+        "done: {} accounts lacked initials, {verb} {}, {} skipped because they changed meanwhile (run again for those)",
+        report.found,
+        if options.dry_run {
+            report.found
+        } else {
+            report.updated
+        },
+        report.skipped_changed
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn tables(

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod accounts_list;
+pub mod backfill;
 pub mod buckets;
 pub mod codec;
 pub mod credentials;
