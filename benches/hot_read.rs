@@ -63,6 +63,7 @@ fn hot_read(c: &mut Criterion) {
                     user_name: "bench-user".into(),
                     active: true,
                     attributes: None,
+                    ..Default::default()
                 }),
                 password_hash: None,
             })

@@ -96,6 +96,7 @@ async fn seed(ch: &Channel) -> Result<String, tonic::Status> {
             user_name: USER_NAME.into(),
             active: true,
             attributes: None,
+            ..Default::default()
         }),
         password_hash: None,
     })

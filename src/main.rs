@@ -202,22 +202,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Tables { action } => {
             let mut config = Config::load(path).map_err(bad_input)?;
             telemetry::init_logging(config.server.log_format);
-            let (billing, prefix, create) = match action {
-                TablesCommand::Create { billing, prefix } => (billing, prefix, true),
-                TablesCommand::Check { prefix } => (Billing::OnDemand, prefix, false),
-                TablesCommand::BackfillInitials {
-                    prefix,
-                    dry_run,
-                    rate,
-                    start_after,
-                } => {
-                    let options = BackfillOptions {
-                        dry_run,
-                        rate_per_second: rate,
-                        start_after,
-                    };
-                    return backfill_initials(config, prefix, &options).await;
-                }
+            let prefix = match &action {
+                TablesCommand::Create { prefix, .. }
+                | TablesCommand::Check { prefix }
+                | TablesCommand::BackfillInitials { prefix, .. } => prefix.clone(),
             };
             if let Some(p) = prefix {
                 config.dynamodb.table_name_prefix = p;
@@ -226,7 +214,25 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     .map_err(bad_input)?;
             }
             let aws = Aws::connect(&config.aws).await.map_err(bad_input)?;
-            tables(&aws, &config, billing, create).await
+            match action {
+                TablesCommand::Create { billing, .. } => tables(&aws, &config, billing, true).await,
+                TablesCommand::Check { .. } => {
+                    tables(&aws, &config, Billing::OnDemand, false).await
+                }
+                TablesCommand::BackfillInitials {
+                    dry_run,
+                    rate,
+                    start_after,
+                    ..
+                } => {
+                    let options = BackfillOptions {
+                        dry_run,
+                        rate_per_second: rate,
+                        start_after,
+                    };
+                    backfill_initials(&aws, &config, &options).await
+                }
+            }
         }
         Command::Config {
             action: ConfigCommand::Print,
@@ -329,17 +335,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
 }
 
 async fn backfill_initials(
-    mut config: Config,
-    prefix: Option<String>,
+    aws: &Aws,
+    config: &Config,
     options: &BackfillOptions,
 ) -> Result<ExitCode, Failure> {
-    if let Some(p) = prefix {
-        config.dynamodb.table_name_prefix = p;
-        config = config
-            .validate(&curity_dynamodb::config::process_env)
-            .map_err(bad_input)?;
-    }
-    let aws = Aws::connect(&config.aws).await.map_err(bad_input)?;
     let pool = DynamoPool::new(
         aws.dynamodb_config().clone(),
         1,

@@ -31,6 +31,7 @@ async fn two_hundred_concurrent_creates_of_one_user_name_yield_exactly_one_accou
                             .cloned()
                             .unwrap_or_default(),
                     )),
+                    ..Default::default()
                 }),
                 password_hash: None,
             })
@@ -70,6 +71,7 @@ async fn fifty_concurrent_patches_are_each_applied_or_refused_never_lost() {
                 user_name: "contended".into(),
                 active: true,
                 attributes: None,
+                ..Default::default()
             }),
             password_hash: None,
         })

@@ -349,6 +349,7 @@ async fn seed(app: &TestApp) -> Vec<Model> {
                         user_name: (*user).into(),
                         active,
                         attributes: Some(json_to_struct(attrs)),
+                        ..Default::default()
                     }),
                     password_hash: None,
                 })

@@ -45,6 +45,7 @@ fn new_account(user: &str, email: Option<&str>, phone: Option<&str>) -> NewAccou
         user_name: user.into(),
         active: true,
         attributes: Some(attrs(a)),
+        ..Default::default()
     }
 }
 
@@ -385,6 +386,7 @@ async fn patch_sets_and_removes_attributes_and_renames_the_user() {
             active: Some(false),
             set_attributes: Some(attrs(json!({"locale": "sv-SE"}))),
             remove_attributes: vec!["displayName".into()],
+            ..Default::default()
         })
         .await
         .expect("patch")
@@ -447,6 +449,7 @@ async fn bad_input_is_invalid_argument_and_nothing_is_written() {
                 user_name: "big".into(),
                 active: true,
                 attributes: Some(attrs(json!({"blob": huge}))),
+                ..Default::default()
             },
             "account.attributes",
         ),
@@ -884,6 +887,7 @@ async fn patch_and_delete_find_secondary_items_by_the_stored_email_and_phone_not
             active: None,
             set_attributes: Some(attrs(json!({"locale": "sv-SE"}))),
             remove_attributes: vec![],
+            ..Default::default()
         })
         .await
         .expect("patch of an account whose blob differs from its keys")

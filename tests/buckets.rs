@@ -62,6 +62,7 @@ async fn store_get_and_clear_a_bucket_in_the_plugin_layout() {
         key: key("", "jane", "otp"),
         attributes: attrs(serde_json::json!({"n": 1})),
         expires: None,
+        ..Default::default()
     })
     .await
     .expect("store");
@@ -76,6 +77,7 @@ async fn store_get_and_clear_a_bucket_in_the_plugin_layout() {
         key: key("", "jane", "otp"),
         attributes: attrs(serde_json::json!({"n": 2})),
         expires: Some(far),
+        ..Default::default()
     })
     .await
     .expect("store again");
@@ -98,6 +100,7 @@ async fn store_get_and_clear_a_bucket_in_the_plugin_layout() {
         key: key("", "jane", "otp"),
         attributes: attrs(serde_json::json!({"n": 3})),
         expires: None,
+        ..Default::default()
     })
     .await
     .expect("store without expiry");
@@ -137,6 +140,7 @@ async fn expired_buckets_are_reported_not_returned_and_tenants_are_prefixed() {
         key: key("acme", "jane", "p"),
         attributes: attrs(serde_json::json!({"a": "b"})),
         expires: Some(1_000),
+        ..Default::default()
     })
     .await
     .expect("store");
@@ -170,6 +174,7 @@ async fn expired_buckets_are_reported_not_returned_and_tenants_are_prefixed() {
             key: key("", "s(acme)#jane", "p"),
             attributes: None,
             expires: None,
+            ..Default::default()
         })
         .await
         .expect_err("a subject shaped like a tenant key");

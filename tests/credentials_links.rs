@@ -49,6 +49,7 @@ async fn stored_password_is_returned_only_by_the_credential_service() {
             subject: "alice".into(),
             password_hash: Some("$argon2id$v=19$hash".into()),
             credential_attributes: Some(json_to_struct(ca)),
+            ..Default::default()
         })
         .await
         .expect("store");
@@ -135,6 +136,7 @@ async fn credential_store_on_a_missing_subject_is_not_found_and_delete_removes_t
             subject: "nobody".into(),
             password_hash: Some("h".into()),
             credential_attributes: None,
+            ..Default::default()
         })
         .await
         .expect_err("missing");
@@ -145,6 +147,7 @@ async fn credential_store_on_a_missing_subject_is_not_found_and_delete_removes_t
             subject: "bob".into(),
             password_hash: None,
             credential_attributes: None,
+            ..Default::default()
         })
         .await
         .expect_err("nothing to store");
@@ -157,6 +160,7 @@ async fn credential_store_on_a_missing_subject_is_not_found_and_delete_removes_t
             subject: "bob".into(),
             password_hash: Some("h1".into()),
             credential_attributes: None,
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -85,6 +85,7 @@ async fn a_role_with_exactly_the_generated_policy_runs_every_rpc_and_nothing_els
                 user_name: "x".into(),
                 active: true,
                 attributes: None,
+                ..Default::default()
             }),
             password_hash: None,
         })

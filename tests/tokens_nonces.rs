@@ -40,6 +40,7 @@ fn token(hash: &str) -> Token {
         created: 1_700_000_000,
         expires: 1_700_003_600,
         not_before: 1_700_000_000,
+        ..Default::default()
     }
 }
 

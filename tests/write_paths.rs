@@ -99,6 +99,7 @@ async fn conditional_writes_report_their_outcome_on_both_servers() {
                     key: key(),
                     attributes: None,
                     expires,
+                    ..Default::default()
                 })
                 .await
                 .expect("store");

@@ -3,7 +3,7 @@
 use tonic::{Request, Response, Status};
 
 use super::{
-    convert::{json_to_struct, struct_to_json, tenant},
+    convert::{object_in, object_out, tenant},
     rpc,
 };
 use crate::{
@@ -30,14 +30,16 @@ impl AccountApi {
 }
 
 pub fn account_to_proto(a: Account) -> proto::Account {
+    let (attributes, attributes_json) = object_out(a.attributes);
     proto::Account {
         id: a.id,
         user_name: a.user_name,
         active: a.active,
-        attributes: Some(json_to_struct(a.attributes)),
+        attributes,
         created: a.created,
         updated: a.updated,
         version: a.version,
+        attributes_json,
     }
 }
 
@@ -46,7 +48,8 @@ fn new_account(a: Option<proto::NewAccount>) -> Result<NewAccount, StoreError> {
     Ok(NewAccount {
         user_name: a.user_name,
         active: a.active,
-        attributes: struct_to_json(a.attributes),
+        attributes: object_in("account.attributes_json", &a.attributes_json, a.attributes)?
+            .unwrap_or_default(),
     })
 }
 
@@ -169,7 +172,12 @@ impl AccountService for AccountApi {
             let patch = AccountPatch {
                 user_name: req.user_name,
                 active: req.active,
-                set: struct_to_json(req.set_attributes),
+                set: object_in(
+                    "set_attributes_json",
+                    &req.set_attributes_json,
+                    req.set_attributes,
+                )?
+                .unwrap_or_default(),
                 remove: req.remove_attributes,
             };
             must_exist(self.store.patch_account(tenant, &req.id, &patch).await?)

@@ -3,7 +3,7 @@
 use tonic::{Request, Response, Status};
 
 use super::{
-    convert::{json_to_struct, struct_to_json, tenant},
+    convert::{object_in, object_out, tenant},
     rpc,
 };
 use crate::{
@@ -60,17 +60,21 @@ impl BucketService for BucketApi {
                     },
                     Bucket::Expired { expires } => proto::GetBucketResponse {
                         state: proto::BucketState::Expired as i32,
-                        attributes: None,
                         expires: Some(expires),
+                        ..Default::default()
                     },
                     Bucket::Found {
                         attributes,
                         expires,
-                    } => proto::GetBucketResponse {
-                        state: proto::BucketState::Found as i32,
-                        attributes: Some(json_to_struct(attributes)),
-                        expires,
-                    },
+                    } => {
+                        let (attributes, attributes_json) = object_out(attributes);
+                        proto::GetBucketResponse {
+                            state: proto::BucketState::Found as i32,
+                            attributes,
+                            expires,
+                            attributes_json,
+                        }
+                    }
                 })
             },
         )
@@ -88,7 +92,9 @@ impl BucketService for BucketApi {
             tenant_id(&req.key),
             async {
                 let k = key(&req.key)?;
-                let attributes = struct_to_json(req.attributes);
+                let attributes =
+                    object_in("attributes_json", &req.attributes_json, req.attributes)?
+                        .unwrap_or_default();
                 self.store
                     .store_bucket(
                         tenant(&k.tenant)?,
@@ -98,8 +104,10 @@ impl BucketService for BucketApi {
                         req.expires,
                     )
                     .await?;
+                let (attributes, attributes_json) = object_out(attributes);
                 Ok(proto::StoreBucketResponse {
-                    attributes: Some(json_to_struct(attributes)),
+                    attributes,
+                    attributes_json,
                 })
             },
         )

@@ -1,5 +1,8 @@
-//! protobuf `Struct` <-> JSON objects. Attributes travel as `Struct` and are
-//! stored as JSON strings, as the plugin stores them.
+//! protobuf `Struct` <-> JSON objects. Attributes travel as `Struct` and,
+//! beside it, as JSON text (`*_json` fields): a `Struct` number is a
+//! double, so 64-bit integers and the integer/double distinction survive
+//! only in the text. They are stored as JSON strings, as the plugin stores
+//! them.
 
 use prost_types::{ListValue, Struct, Value as PValue, value::Kind};
 use serde_json::{Map, Number, Value};
@@ -51,6 +54,35 @@ fn json_to_value(v: Value) -> PValue {
     PValue { kind: Some(kind) }
 }
 
+/// The JSON object a request carries, either as `Struct` or as JSON text
+/// in the field `json_field` (not both); `None` when neither is given.
+pub fn object_in(
+    json_field: &'static str,
+    json: &str,
+    s: Option<Struct>,
+) -> Result<Option<Map<String, Value>>, StoreError> {
+    if json.is_empty() {
+        return Ok(s.map(|s| struct_to_json(Some(s))));
+    }
+    if s.is_some_and(|s| !s.fields.is_empty()) {
+        return Err(StoreError::invalid(
+            json_field,
+            "give the Struct or its JSON text, not both",
+        ));
+    }
+    match serde_json::from_str(json) {
+        Ok(Value::Object(m)) => Ok(Some(m)),
+        _ => Err(StoreError::invalid(json_field, "must be a JSON object")),
+    }
+}
+
+/// A JSON object as the response's `Struct` and JSON text.
+pub fn object_out(m: Map<String, Value>) -> (Option<Struct>, String) {
+    // A map of JSON values always serialises.
+    let json = serde_json::to_string(&m).unwrap_or_default();
+    (Some(json_to_struct(m)), json)
+}
+
 /// The request's tenant, validated.
 pub fn tenant(t: &Option<crate::proto::Tenant>) -> Result<Tenant<'_>, StoreError> {
     Tenant::parse(t.as_ref().map(|t| t.id.as_str()))
@@ -60,6 +92,27 @@ pub fn tenant(t: &Option<crate::proto::Tenant>) -> Result<Tenant<'_>, StoreError
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn json_text_keeps_64_bit_integers_and_doubles_exactly() {
+        let text =
+            r#"{"big":12345678901234567,"n":{"x":[1.5,3]},"neg":-9007199254740993,"two":2.0}"#;
+        let m = object_in("a_json", text, None).unwrap().unwrap();
+        let (s, back) = object_out(m);
+        assert_eq!(back, text);
+        assert!(s.is_some());
+        assert!(object_in("a_json", "[1]", None).is_err());
+        assert!(object_in("a_json", "{", None).is_err());
+        let both = object_in(
+            "a_json",
+            "{}",
+            Some(json_to_struct(
+                json!({"a": 1}).as_object().cloned().unwrap_or_default(),
+            )),
+        );
+        assert!(both.is_err());
+        assert_eq!(object_in("a_json", "", None).unwrap(), None);
+    }
 
     #[test]
     fn json_round_trips_and_whole_numbers_stay_integers() {

@@ -4,7 +4,7 @@
 use tonic::{Request, Response, Status};
 
 use super::{
-    convert::{json_to_struct, struct_to_json, tenant},
+    convert::{object_in, object_out, tenant},
     rpc,
 };
 use crate::{
@@ -38,11 +38,16 @@ impl CredentialService for CredentialApi {
             let tenant = tenant(&req.tenant)?;
             let c = self.store.get_credential(tenant, &req.subject).await?;
             Ok(proto::GetCredentialResponse {
-                credential: c.map(|c| proto::Credential {
-                    account_id: c.account_id,
-                    user_name: c.user_name,
-                    password_hash: c.password_hash,
-                    credential_attributes: Some(json_to_struct(c.attributes)),
+                credential: c.map(|c| {
+                    let (credential_attributes, credential_attributes_json) =
+                        object_out(c.attributes);
+                    proto::Credential {
+                        account_id: c.account_id,
+                        user_name: c.user_name,
+                        password_hash: c.password_hash,
+                        credential_attributes,
+                        credential_attributes_json,
+                    }
                 }),
             })
         })
@@ -57,7 +62,11 @@ impl CredentialService for CredentialApi {
         let t = req.tenant.as_ref().map(|t| t.id.as_str());
         rpc("Credentials.Store", self.table(), t, async {
             let tenant = tenant(&req.tenant)?;
-            let attrs = req.credential_attributes.map(|s| struct_to_json(Some(s)));
+            let attrs = object_in(
+                "credential_attributes_json",
+                &req.credential_attributes_json,
+                req.credential_attributes,
+            )?;
             let stored = self
                 .store
                 .store_credential(

@@ -3,7 +3,7 @@
 use tonic::{Request, Response, Status};
 
 use super::{
-    convert::{json_to_struct, struct_to_json},
+    convert::{object_in, object_out},
     rpc,
 };
 use crate::{
@@ -39,7 +39,7 @@ fn token_from(t: Option<proto::Token>) -> Result<Token, StoreError> {
         issuer: t.issuer,
         subject: t.subject,
         audience: t.audience,
-        data: struct_to_json(t.data),
+        data: object_in("token.data_json", &t.data_json, t.data)?.unwrap_or_default(),
         created: t.created,
         expires: t.expires,
         not_before: t.not_before,
@@ -47,6 +47,7 @@ fn token_from(t: Option<proto::Token>) -> Result<Token, StoreError> {
 }
 
 fn token_to(t: Token) -> proto::Token {
+    let (data, data_json) = object_out(t.data);
     proto::Token {
         token_hash: t.token_hash,
         id: t.id,
@@ -59,10 +60,11 @@ fn token_to(t: Token) -> proto::Token {
         issuer: t.issuer,
         subject: t.subject,
         audience: t.audience,
-        data: Some(json_to_struct(t.data)),
+        data,
         created: t.created,
         expires: t.expires,
         not_before: t.not_before,
+        data_json,
     }
 }
 

@@ -113,6 +113,7 @@ impl TestApp {
                 user_name: user_name.into(),
                 active: true,
                 attributes: None,
+                ..Default::default()
             }),
             password_hash: None,
         })

@@ -32,6 +32,7 @@ pub async fn every_rpc(ch: Channel, tenant: &str) {
                 attributes: Some(json_to_struct(
                     emails.as_object().cloned().unwrap_or_default(),
                 )),
+                ..Default::default()
             }),
             password_hash: None,
         })
@@ -77,6 +78,7 @@ pub async fn every_rpc(ch: Channel, tenant: &str) {
                 user_name: "least".into(),
                 active: true,
                 attributes: None,
+                ..Default::default()
             }),
         })
         .await
@@ -116,6 +118,7 @@ pub async fn every_rpc(ch: Channel, tenant: &str) {
             subject: "least".into(),
             password_hash: Some("h".into()),
             credential_attributes: None,
+            ..Default::default()
         })
         .await
         .expect("Credentials.Store");
@@ -258,6 +261,7 @@ pub async fn every_rpc(ch: Channel, tenant: &str) {
             key: bkey(),
             attributes: None,
             expires: Some(1),
+            ..Default::default()
         })
         .await
         .expect("StoreBucket");
