@@ -9,6 +9,7 @@ pub mod config;
 pub mod doctor;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+pub mod error;
 pub mod server;
 pub mod store;
 pub mod telemetry;

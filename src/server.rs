@@ -8,26 +8,7 @@ use tokio::{net::TcpListener, sync::oneshot};
 use tonic::transport::{Server, server::TcpIncoming};
 use tonic_health::{ServingStatus, server::HealthReporter};
 
-use crate::{
-    api::{
-        accounts::AccountApi,
-        buckets::BucketApi,
-        credentials::CredentialApi,
-        links::{AttributeApi, LinkApi},
-        sessions::SessionApi,
-        tokens::{NonceApi, TokenApi},
-    },
-    config::ServerConfig,
-    proto::{
-        FILE_DESCRIPTOR_SET, account_service_server::AccountServiceServer,
-        attribute_service_server::AttributeServiceServer,
-        bucket_service_server::BucketServiceServer,
-        credential_service_server::CredentialServiceServer, link_service_server::LinkServiceServer,
-        nonce_service_server::NonceServiceServer, session_service_server::SessionServiceServer,
-        token_service_server::TokenServiceServer,
-    },
-    store::Store,
-};
+use crate::{api, config::ServerConfig, proto::FILE_DESCRIPTOR_SET, store::Store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -37,18 +18,6 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
 }
 
-/// Services whose health is reported besides the overall "" entry.
-const SERVICES: [&str; 8] = [
-    "curity.datasource.v1.AccountService",
-    "curity.datasource.v1.CredentialService",
-    "curity.datasource.v1.LinkService",
-    "curity.datasource.v1.AttributeService",
-    "curity.datasource.v1.SessionService",
-    "curity.datasource.v1.TokenService",
-    "curity.datasource.v1.NonceService",
-    "curity.datasource.v1.BucketService",
-];
-
 /// Answered SERVING while the process runs: the liveness probe's service.
 /// Readiness ("" and the data services) follows DynamoDB; liveness must
 /// not, or a DynamoDB outage would restart every pod.
@@ -56,7 +25,7 @@ pub const LIVENESS_SERVICE: &str = "liveness";
 
 async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
     reporter.set_service_status("", status).await;
-    for s in SERVICES {
+    for s in api::SERVICE_NAMES {
         reporter.set_service_status(s, status).await;
     }
 }
@@ -96,20 +65,10 @@ pub async fn run(
 
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let serve = Server::builder()
+        .layer(tower::util::MapRequestLayer::new(api::label))
+        .add_routes(api::services(&store))
         .add_service(health)
         .add_service(reflection)
-        .add_service(AccountServiceServer::new(AccountApi::new(store.clone())))
-        .add_service(CredentialServiceServer::new(CredentialApi::new(
-            store.clone(),
-        )))
-        .add_service(LinkServiceServer::new(LinkApi::new(store.clone())))
-        .add_service(AttributeServiceServer::new(AttributeApi::new(
-            store.clone(),
-        )))
-        .add_service(BucketServiceServer::new(BucketApi::new(store.clone())))
-        .add_service(TokenServiceServer::new(TokenApi::new(store.clone())))
-        .add_service(NonceServiceServer::new(NonceApi::new(store.clone())))
-        .add_service(SessionServiceServer::new(SessionApi::new(store)))
         .serve_with_incoming_shutdown(incoming, signal);
     tokio::pin!(serve);
 
@@ -136,7 +95,7 @@ async fn become_ready(store: Store, reporter: HealthReporter, retry: Duration) {
         match store.ping().await {
             Ok(()) => {
                 set_health(&reporter, ServingStatus::Serving).await;
-                tracing::info!(table = %store.tables().accounts, "dynamodb reachable: serving");
+                tracing::info!(table = %store.accounts().name(), "dynamodb reachable: serving");
                 return;
             }
             Err(e) => {

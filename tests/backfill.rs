@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use curity_dynamodb::{
     proto::{ListAccountsRequest, Tenant, account_service_client::AccountServiceClient},
-    store::backfill::sample_missing_initials,
+    store::accounts::sample_missing_initials,
 };
 use support::{
     app::{Backend, TestApp},

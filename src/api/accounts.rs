@@ -3,31 +3,20 @@
 use tonic::{Request, Response, Status};
 
 use super::{
+    Tenanted,
     convert::{object_in, object_out, tenant},
     rpc,
 };
 use crate::{
     proto::{self, account_service_server::AccountService},
     store::{
-        Store, StoreError,
+        StoreError,
         accounts::{Account, AccountPatch, NewAccount},
-        accounts_list::{Sort, SortKey},
+        accounts::{Sort, SortKey},
     },
 };
 
-pub struct AccountApi {
-    store: Store,
-}
-
-impl AccountApi {
-    pub fn new(store: Store) -> Self {
-        Self { store }
-    }
-
-    fn table(&self) -> &str {
-        &self.store.tables().accounts
-    }
-}
+super::service!(AccountApi, accounts);
 
 pub fn account_to_proto(a: Account) -> proto::Account {
     let (attributes, attributes_json) = object_out(a.attributes);
@@ -72,11 +61,11 @@ impl AccountService for AccountApi {
         &self,
         request: Request<proto::GetAccountByIdRequest>,
     ) -> Result<Response<proto::AccountResponse>, Status> {
-        let req = request.into_inner();
-        let t = req.tenant.as_ref().map(|t| t.id.as_str());
-        rpc("Accounts.GetById", self.table(), t, async {
-            let tenant = tenant(&req.tenant)?;
-            Ok(found(self.store.get_account_by_id(tenant, &req.id).await?))
+        rpc(self.table(), request, |req| async move {
+            let tenant = req.tenant()?;
+            Ok(found(
+                self.store.accounts().get_by_id(tenant, &req.id).await?,
+            ))
         })
         .await
     }
@@ -85,13 +74,12 @@ impl AccountService for AccountApi {
         &self,
         request: Request<proto::GetAccountByUserNameRequest>,
     ) -> Result<Response<proto::AccountResponse>, Status> {
-        let req = request.into_inner();
-        let t = req.tenant.as_ref().map(|t| t.id.as_str());
-        rpc("Accounts.GetByUserName", self.table(), t, async {
-            let tenant = tenant(&req.tenant)?;
+        rpc(self.table(), request, |req| async move {
+            let tenant = req.tenant()?;
             Ok(found(
                 self.store
-                    .get_account_by_user_name(tenant, &req.user_name)
+                    .accounts()
+                    .get_by_user_name(tenant, &req.user_name)
                     .await?,
             ))
         })
@@ -102,12 +90,13 @@ impl AccountService for AccountApi {
         &self,
         request: Request<proto::GetAccountByEmailRequest>,
     ) -> Result<Response<proto::AccountResponse>, Status> {
-        let req = request.into_inner();
-        let t = req.tenant.as_ref().map(|t| t.id.as_str());
-        rpc("Accounts.GetByEmail", self.table(), t, async {
-            let tenant = tenant(&req.tenant)?;
+        rpc(self.table(), request, |req| async move {
+            let tenant = req.tenant()?;
             Ok(found(
-                self.store.get_account_by_email(tenant, &req.email).await?,
+                self.store
+                    .accounts()
+                    .get_by_email(tenant, &req.email)
+                    .await?,
             ))
         })
         .await
@@ -117,12 +106,13 @@ impl AccountService for AccountApi {
         &self,
         request: Request<proto::GetAccountByPhoneRequest>,
     ) -> Result<Response<proto::AccountResponse>, Status> {
-        let req = request.into_inner();
-        let t = req.tenant.as_ref().map(|t| t.id.as_str());
-        rpc("Accounts.GetByPhone", self.table(), t, async {
-            let tenant = tenant(&req.tenant)?;
+        rpc(self.table(), request, |req| async move {
+            let tenant = req.tenant()?;
             Ok(found(
-                self.store.get_account_by_phone(tenant, &req.phone).await?,
+                self.store
+                    .accounts()
+                    .get_by_phone(tenant, &req.phone)
+                    .await?,
             ))
         })
         .await
@@ -132,13 +122,12 @@ impl AccountService for AccountApi {
         &self,
         request: Request<proto::CreateAccountRequest>,
     ) -> Result<Response<proto::CreateAccountResponse>, Status> {
-        let req = request.into_inner();
-        let t = req.tenant.as_ref().map(|t| t.id.as_str());
-        rpc("Accounts.Create", self.table(), t, async {
+        rpc(self.table(), request, |req| async move {
             let tenant = tenant(&req.tenant)?;
             let account = self
                 .store
-                .create_account(tenant, new_account(req.account)?, req.password_hash)
+                .accounts()
+                .create(tenant, new_account(req.account)?, req.password_hash)
                 .await?;
             Ok(proto::CreateAccountResponse {
                 account: Some(account_to_proto(account)),
@@ -151,12 +140,10 @@ impl AccountService for AccountApi {
         &self,
         request: Request<proto::UpdateAccountRequest>,
     ) -> Result<Response<proto::AccountResponse>, Status> {
-        let req = request.into_inner();
-        let t = req.tenant.as_ref().map(|t| t.id.as_str());
-        rpc("Accounts.Update", self.table(), t, async {
+        rpc(self.table(), request, |req| async move {
             let tenant = tenant(&req.tenant)?;
             let new = new_account(req.account)?;
-            must_exist(self.store.update_account(tenant, &req.id, new).await?)
+            must_exist(self.store.accounts().update(tenant, &req.id, new).await?)
         })
         .await
     }
@@ -165,9 +152,7 @@ impl AccountService for AccountApi {
         &self,
         request: Request<proto::PatchAccountRequest>,
     ) -> Result<Response<proto::AccountResponse>, Status> {
-        let req = request.into_inner();
-        let t = req.tenant.as_ref().map(|t| t.id.as_str());
-        rpc("Accounts.Patch", self.table(), t, async {
+        rpc(self.table(), request, |req| async move {
             let tenant = tenant(&req.tenant)?;
             let patch = AccountPatch {
                 user_name: req.user_name,
@@ -180,7 +165,7 @@ impl AccountService for AccountApi {
                 .unwrap_or_default(),
                 remove: req.remove_attributes,
             };
-            must_exist(self.store.patch_account(tenant, &req.id, &patch).await?)
+            must_exist(self.store.accounts().patch(tenant, &req.id, &patch).await?)
         })
         .await
     }
@@ -189,11 +174,9 @@ impl AccountService for AccountApi {
         &self,
         request: Request<proto::DeleteAccountRequest>,
     ) -> Result<Response<proto::DeleteAccountResponse>, Status> {
-        let req = request.into_inner();
-        let t = req.tenant.as_ref().map(|t| t.id.as_str());
-        rpc("Accounts.Delete", self.table(), t, async {
-            let tenant = tenant(&req.tenant)?;
-            let deleted = self.store.delete_account(tenant, &req.id).await?;
+        rpc(self.table(), request, |req| async move {
+            let tenant = req.tenant()?;
+            let deleted = self.store.accounts().delete(tenant, &req.id).await?;
             Ok(proto::DeleteAccountResponse { deleted })
         })
         .await
@@ -203,10 +186,8 @@ impl AccountService for AccountApi {
         &self,
         request: Request<proto::ListAccountsRequest>,
     ) -> Result<Response<proto::ListAccountsResponse>, Status> {
-        let req = request.into_inner();
-        let t = req.tenant.as_ref().map(|t| t.id.as_str());
-        rpc("Accounts.List", self.table(), t, async {
-            let tenant = tenant(&req.tenant)?;
+        rpc(self.table(), request, |req| async move {
+            let tenant = req.tenant()?;
             let (count, cursor) = match &req.page {
                 Some(p) => (p.count.map(|c| c as usize), p.cursor.as_str()),
                 None => (None, ""),
@@ -222,7 +203,8 @@ impl AccountService for AccountApi {
             });
             let page = self
                 .store
-                .list_accounts(tenant, &req.filter, sort, count, cursor)
+                .accounts()
+                .list(tenant, &req.filter, sort, count, cursor)
                 .await?;
             Ok(proto::ListAccountsResponse {
                 accounts: page.accounts.into_iter().map(account_to_proto).collect(),
@@ -238,11 +220,9 @@ impl AccountService for AccountApi {
         &self,
         request: Request<proto::CountAccountsRequest>,
     ) -> Result<Response<proto::CountAccountsResponse>, Status> {
-        let req = request.into_inner();
-        let t = req.tenant.as_ref().map(|t| t.id.as_str());
-        rpc("Accounts.Count", self.table(), t, async {
-            let tenant = tenant(&req.tenant)?;
-            let count = self.store.count_accounts(tenant, &req.filter).await?;
+        rpc(self.table(), request, |req| async move {
+            let tenant = req.tenant()?;
+            let count = self.store.accounts().count(tenant, &req.filter).await?;
             Ok(proto::CountAccountsResponse { count })
         })
         .await

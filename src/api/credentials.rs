@@ -4,27 +4,16 @@
 use tonic::{Request, Response, Status};
 
 use super::{
+    Tenanted,
     convert::{object_in, object_out, tenant},
     rpc,
 };
 use crate::{
     proto::{self, credential_service_server::CredentialService},
-    store::{Store, StoreError},
+    store::StoreError,
 };
 
-pub struct CredentialApi {
-    store: Store,
-}
-
-impl CredentialApi {
-    pub fn new(store: Store) -> Self {
-        Self { store }
-    }
-
-    fn table(&self) -> &str {
-        &self.store.tables().accounts
-    }
-}
+super::service!(CredentialApi, accounts);
 
 #[tonic::async_trait]
 impl CredentialService for CredentialApi {
@@ -32,11 +21,9 @@ impl CredentialService for CredentialApi {
         &self,
         request: Request<proto::GetCredentialRequest>,
     ) -> Result<Response<proto::GetCredentialResponse>, Status> {
-        let req = request.into_inner();
-        let t = req.tenant.as_ref().map(|t| t.id.as_str());
-        rpc("Credentials.Get", self.table(), t, async {
-            let tenant = tenant(&req.tenant)?;
-            let c = self.store.get_credential(tenant, &req.subject).await?;
+        rpc(self.table(), request, |req| async move {
+            let tenant = req.tenant()?;
+            let c = self.store.credentials().get(tenant, &req.subject).await?;
             Ok(proto::GetCredentialResponse {
                 credential: c.map(|c| {
                     let (credential_attributes, credential_attributes_json) =
@@ -58,9 +45,7 @@ impl CredentialService for CredentialApi {
         &self,
         request: Request<proto::StoreCredentialRequest>,
     ) -> Result<Response<proto::StoreCredentialResponse>, Status> {
-        let req = request.into_inner();
-        let t = req.tenant.as_ref().map(|t| t.id.as_str());
-        rpc("Credentials.Store", self.table(), t, async {
+        rpc(self.table(), request, |req| async move {
             let tenant = tenant(&req.tenant)?;
             let attrs = object_in(
                 "credential_attributes_json",
@@ -69,7 +54,8 @@ impl CredentialService for CredentialApi {
             )?;
             let stored = self
                 .store
-                .store_credential(
+                .credentials()
+                .store(
                     tenant,
                     &req.subject,
                     req.password_hash.as_deref(),
@@ -88,11 +74,13 @@ impl CredentialService for CredentialApi {
         &self,
         request: Request<proto::DeleteCredentialRequest>,
     ) -> Result<Response<proto::DeleteCredentialResponse>, Status> {
-        let req = request.into_inner();
-        let t = req.tenant.as_ref().map(|t| t.id.as_str());
-        rpc("Credentials.Delete", self.table(), t, async {
-            let tenant = tenant(&req.tenant)?;
-            let deleted = self.store.delete_credential(tenant, &req.subject).await?;
+        rpc(self.table(), request, |req| async move {
+            let tenant = req.tenant()?;
+            let deleted = self
+                .store
+                .credentials()
+                .delete(tenant, &req.subject)
+                .await?;
             Ok(proto::DeleteCredentialResponse { deleted })
         })
         .await
@@ -102,12 +90,11 @@ impl CredentialService for CredentialApi {
         &self,
         request: Request<proto::UpdateSubjectRequest>,
     ) -> Result<Response<proto::UpdateSubjectResponse>, Status> {
-        let req = request.into_inner();
-        let t = req.tenant.as_ref().map(|t| t.id.as_str());
-        rpc("Credentials.UpdateSubject", self.table(), t, async {
-            let tenant = tenant(&req.tenant)?;
+        rpc(self.table(), request, |req| async move {
+            let tenant = req.tenant()?;
             let updated = self
                 .store
+                .credentials()
                 .update_subject(tenant, &req.subject, &req.new_subject)
                 .await?;
             Ok(proto::UpdateSubjectResponse { updated })

@@ -2,25 +2,12 @@
 
 use tonic::{Request, Response, Status};
 
-use super::{accounts::account_to_proto, convert::tenant, rpc};
-use crate::{
-    proto::{self, attribute_service_server::AttributeService, link_service_server::LinkService},
-    store::Store,
+use super::{Tenanted, accounts::account_to_proto, rpc};
+use crate::proto::{
+    self, attribute_service_server::AttributeService, link_service_server::LinkService,
 };
 
-pub struct LinkApi {
-    store: Store,
-}
-
-impl LinkApi {
-    pub fn new(store: Store) -> Self {
-        Self { store }
-    }
-
-    fn table(&self) -> &str {
-        &self.store.tables().links
-    }
-}
+super::service!(LinkApi, links);
 
 #[tonic::async_trait]
 impl LinkService for LinkApi {
@@ -28,11 +15,10 @@ impl LinkService for LinkApi {
         &self,
         request: Request<proto::LinkRequest>,
     ) -> Result<Response<proto::LinkResponse>, Status> {
-        let req = request.into_inner();
-        let t = req.tenant.as_ref().map(|t| t.id.as_str());
-        rpc("Links.Link", self.table(), t, async {
-            let tenant = tenant(&req.tenant)?;
+        rpc(self.table(), request, |req| async move {
+            let tenant = req.tenant()?;
             self.store
+                .links()
                 .link(
                     tenant,
                     &req.linking_account_manager,
@@ -50,13 +36,12 @@ impl LinkService for LinkApi {
         &self,
         request: Request<proto::ListLinksRequest>,
     ) -> Result<Response<proto::ListLinksResponse>, Status> {
-        let req = request.into_inner();
-        let t = req.tenant.as_ref().map(|t| t.id.as_str());
-        rpc("Links.ListLinks", self.table(), t, async {
-            let tenant = tenant(&req.tenant)?;
+        rpc(self.table(), request, |req| async move {
+            let tenant = req.tenant()?;
             let links = self
                 .store
-                .list_links(tenant, &req.linking_account_manager, &req.local_account_id)
+                .links()
+                .list(tenant, &req.linking_account_manager, &req.local_account_id)
                 .await?;
             Ok(proto::ListLinksResponse {
                 links: links
@@ -76,13 +61,12 @@ impl LinkService for LinkApi {
         &self,
         request: Request<proto::ResolveLinkRequest>,
     ) -> Result<Response<proto::AccountResponse>, Status> {
-        let req = request.into_inner();
-        let t = req.tenant.as_ref().map(|t| t.id.as_str());
-        rpc("Links.ResolveLink", self.table(), t, async {
-            let tenant = tenant(&req.tenant)?;
+        rpc(self.table(), request, |req| async move {
+            let tenant = req.tenant()?;
             let account = self
                 .store
-                .resolve_link(
+                .links()
+                .resolve(
                     tenant,
                     &req.linking_account_manager,
                     &req.foreign_domain,
@@ -100,13 +84,12 @@ impl LinkService for LinkApi {
         &self,
         request: Request<proto::DeleteLinkRequest>,
     ) -> Result<Response<proto::DeleteLinkResponse>, Status> {
-        let req = request.into_inner();
-        let t = req.tenant.as_ref().map(|t| t.id.as_str());
-        rpc("Links.DeleteLink", self.table(), t, async {
-            let tenant = tenant(&req.tenant)?;
+        rpc(self.table(), request, |req| async move {
+            let tenant = req.tenant()?;
             let deleted = self
                 .store
-                .delete_link(
+                .links()
+                .delete(
                     tenant,
                     &req.linking_account_manager,
                     &req.local_account_id,
@@ -120,15 +103,7 @@ impl LinkService for LinkApi {
     }
 }
 
-pub struct AttributeApi {
-    store: Store,
-}
-
-impl AttributeApi {
-    pub fn new(store: Store) -> Self {
-        Self { store }
-    }
-}
+super::service!(AttributeApi, links);
 
 #[tonic::async_trait]
 impl AttributeService for AttributeApi {
@@ -136,25 +111,22 @@ impl AttributeService for AttributeApi {
         &self,
         request: Request<proto::GetAttributesRequest>,
     ) -> Result<Response<proto::GetAttributesResponse>, Status> {
-        let req = request.into_inner();
-        let t = req.tenant.as_ref().map(|t| t.id.as_str());
-        rpc(
-            "Attributes.GetAttributes",
-            &self.store.tables().links,
-            t,
-            async {
-                let tenant = tenant(&req.tenant)?;
-                let rows = self.store.get_attributes(tenant, &req.subject).await?;
-                Ok(proto::GetAttributesResponse {
-                    rows: rows
-                        .into_iter()
-                        .map(|r| proto::AttributeRow {
-                            columns: r.into_iter().collect(),
-                        })
-                        .collect(),
-                })
-            },
-        )
+        rpc(self.table(), request, |req| async move {
+            let tenant = req.tenant()?;
+            let rows = self
+                .store
+                .links()
+                .get_attributes(tenant, &req.subject)
+                .await?;
+            Ok(proto::GetAttributesResponse {
+                rows: rows
+                    .into_iter()
+                    .map(|r| proto::AttributeRow {
+                        columns: r.into_iter().collect(),
+                    })
+                    .collect(),
+            })
+        })
         .await
     }
 }

@@ -1,95 +1,108 @@
 //! One tonic service per data type: decode, validate, call the store,
-//! encode. Knows protobuf, nothing about DynamoDB.
+//! encode. Knows protobuf, nothing about DynamoDB. `glue` is what every
+//! RPC shares; `services` the one list of what `serve` registers.
 
 pub mod accounts;
 pub mod buckets;
 pub mod convert;
 pub mod credentials;
+mod glue;
 pub mod links;
 pub mod sessions;
 pub mod status;
 pub mod tokens;
 
-use std::{future::Future, time::Instant};
+use tonic::{
+    server::NamedService,
+    service::{Routes, RoutesBuilder},
+};
 
-use tonic::{Response, Status};
-use tracing::{Instrument, field::Empty};
+pub use self::glue::{RpcMethod, label, method_of};
+pub(crate) use self::glue::{Tenanted, rpc};
+use self::{
+    accounts::AccountApi,
+    buckets::BucketApi,
+    credentials::CredentialApi,
+    links::{AttributeApi, LinkApi},
+    sessions::SessionApi,
+    tokens::{NonceApi, TokenApi},
+};
+use crate::{
+    proto::{
+        account_service_server::AccountServiceServer,
+        attribute_service_server::AttributeServiceServer,
+        bucket_service_server::BucketServiceServer,
+        credential_service_server::CredentialServiceServer, link_service_server::LinkServiceServer,
+        nonce_service_server::NonceServiceServer, session_service_server::SessionServiceServer,
+        token_service_server::TokenServiceServer,
+    },
+    store::Store,
+};
 
-use crate::store::StoreError;
-
-/// Runs one RPC inside a span carrying method, table, tenant, outcome and
-/// latency. Request payloads are never recorded: they hold tokens, session
-/// state and password hashes.
-pub(crate) async fn rpc<T, F>(
-    method: &'static str,
-    table: &str,
-    tenant: Option<&str>,
-    work: F,
-) -> Result<Response<T>, Status>
-where
-    F: Future<Output = Result<T, StoreError>>,
-{
-    let span = tracing::info_span!(
-        "rpc",
-        method,
-        table,
-        tenant = tenant.unwrap_or(""),
-        outcome = Empty,
-        latency_us = Empty
-    );
-    let started = Instant::now();
-    let result = work.instrument(span.clone()).await;
-    let elapsed = started.elapsed();
-    let outcome = match &result {
-        Ok(_) => "ok",
-        Err(e) => outcome_of(e),
-    };
-    span.record("outcome", outcome);
-    span.record("latency_us", elapsed.as_micros() as u64);
-    metrics::histogram!("curity_dynamodb_rpc_seconds", "method" => method, "outcome" => outcome)
-        .record(elapsed.as_secs_f64());
-    let _entered = span.enter();
-    match result {
-        Ok(v) => {
-            tracing::debug!("rpc done");
-            Ok(Response::new(v))
+/// A service type over the store, labelled with the table its calls touch.
+macro_rules! service {
+    ($name:ident, $table:ident) => {
+        pub struct $name {
+            store: $crate::store::Store,
+            table: String,
         }
-        Err(e) => {
-            if is_server_side(&e) {
-                tracing::warn!(error = %e, "rpc failed");
-            } else {
-                tracing::debug!(error = %e, "rpc rejected");
+
+        impl $name {
+            pub fn new(store: $crate::store::Store) -> Self {
+                Self {
+                    table: store.$table().name().to_string(),
+                    store,
+                }
             }
-            Err(status::to_status(&e))
+
+            fn table(&self) -> &str {
+                &self.table
+            }
         }
-    }
+    };
 }
+use service;
 
-fn outcome_of(e: &StoreError) -> &'static str {
-    match e {
-        StoreError::InvalidArgument { .. } => "invalid_argument",
-        StoreError::AlreadyExists { .. } => "already_exists",
-        StoreError::NotFound { .. } => "not_found",
-        StoreError::VersionConflict { .. } => "version_conflict",
-        StoreError::NotSupportedByLayout(_) => "not_supported_by_layout",
-        StoreError::AccessDenied { .. } => "access_denied",
-        StoreError::TableMissing { .. } => "table_missing",
-        StoreError::Throttled { .. } => "throttled",
-        StoreError::Unavailable { .. } | StoreError::PoolExhausted { .. } => "unavailable",
-        StoreError::Credentials { .. } => "credentials",
-        StoreError::MalformedItem { .. } => "malformed_item",
-        StoreError::Aws { .. } => "aws_error",
-    }
+registry!(
+    AccountServiceServer(AccountApi),
+    CredentialServiceServer(CredentialApi),
+    LinkServiceServer(LinkApi),
+    AttributeServiceServer(AttributeApi),
+    SessionServiceServer(SessionApi),
+    TokenServiceServer(TokenApi),
+    NonceServiceServer(NonceApi),
+    BucketServiceServer(BucketApi),
+);
+
+/// The one list of data services: `SERVICE_NAMES` (what health reports)
+/// and `services` (what `serve` routes) come from the same entries, so a
+/// service cannot be served without a health name or named without being
+/// served.
+macro_rules! registry {
+    ($($server:ident($api:ident)),* $(,)?) => {
+        /// The full proto name of every data service.
+        pub const SERVICE_NAMES: &[&str] = &[$(<$server<$api> as NamedService>::NAME),*];
+
+        /// The routes of every data service over `store`.
+        pub fn services(store: &Store) -> Routes {
+            let mut routes = RoutesBuilder::default();
+            $(routes.add_service($server::new($api::new(store.clone())));)*
+            routes.routes()
+        }
+    };
 }
+use registry;
 
-/// Failures an operator must hear about (as opposed to the caller's own).
-fn is_server_side(e: &StoreError) -> bool {
-    !matches!(
-        e,
-        StoreError::InvalidArgument { .. }
-            | StoreError::AlreadyExists { .. }
-            | StoreError::NotFound { .. }
-            | StoreError::VersionConflict { .. }
-            | StoreError::NotSupportedByLayout(_)
-    )
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_service_of_the_protos_is_registered_with_a_health_name() {
+        let mut in_protos = glue::service_paths();
+        in_protos.sort_unstable();
+        let mut registered: Vec<&str> = SERVICE_NAMES.to_vec();
+        registered.sort_unstable();
+        assert_eq!(registered, in_protos);
+    }
 }

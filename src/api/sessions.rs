@@ -5,22 +5,10 @@ use tonic::{Request, Response, Status};
 use super::rpc;
 use crate::{
     proto::{self, session_service_server::SessionService},
-    store::{Store, StoreError, sessions::Session},
+    store::{StoreError, sessions::Session},
 };
 
-pub struct SessionApi {
-    store: Store,
-}
-
-impl SessionApi {
-    pub fn new(store: Store) -> Self {
-        Self { store }
-    }
-
-    fn table(&self) -> &str {
-        &self.store.tables().sessions
-    }
-}
+super::service!(SessionApi, sessions);
 
 fn session_from(msg: Option<proto::Session>) -> Result<Session, StoreError> {
     let s = msg.ok_or_else(|| StoreError::invalid("session", "required"))?;
@@ -37,9 +25,8 @@ impl SessionService for SessionApi {
         &self,
         request: Request<proto::GetSessionRequest>,
     ) -> Result<Response<proto::GetSessionResponse>, Status> {
-        let req = request.into_inner();
-        rpc("GetSession", self.table(), None, async {
-            let session = self.store.get_session(&req.id).await?;
+        rpc(self.table(), request, |req| async move {
+            let session = self.store.sessions().get(&req.id).await?;
             Ok(proto::GetSessionResponse {
                 session: session.map(|s| proto::Session {
                     id: s.id,
@@ -55,10 +42,10 @@ impl SessionService for SessionApi {
         &self,
         request: Request<proto::InsertSessionRequest>,
     ) -> Result<Response<proto::InsertSessionResponse>, Status> {
-        let req = request.into_inner();
-        rpc("InsertSession", self.table(), None, async {
+        rpc(self.table(), request, |req| async move {
             self.store
-                .insert_session(&session_from(req.session)?)
+                .sessions()
+                .insert(&session_from(req.session)?)
                 .await?;
             Ok(proto::InsertSessionResponse {})
         })
@@ -69,10 +56,10 @@ impl SessionService for SessionApi {
         &self,
         request: Request<proto::UpdateSessionRequest>,
     ) -> Result<Response<proto::UpdateSessionResponse>, Status> {
-        let req = request.into_inner();
-        rpc("UpdateSession", self.table(), None, async {
+        rpc(self.table(), request, |req| async move {
             self.store
-                .update_session(&session_from(req.session)?)
+                .sessions()
+                .update(&session_from(req.session)?)
                 .await?;
             Ok(proto::UpdateSessionResponse {})
         })
@@ -83,11 +70,11 @@ impl SessionService for SessionApi {
         &self,
         request: Request<proto::UpdateSessionExpirationRequest>,
     ) -> Result<Response<proto::UpdateSessionExpirationResponse>, Status> {
-        let req = request.into_inner();
-        rpc("UpdateSessionExpiration", self.table(), None, async {
+        rpc(self.table(), request, |req| async move {
             let updated = self
                 .store
-                .update_session_expiration(&req.id, req.expires_at)
+                .sessions()
+                .update_expiration(&req.id, req.expires_at)
                 .await?;
             Ok(proto::UpdateSessionExpirationResponse { updated })
         })
@@ -98,9 +85,8 @@ impl SessionService for SessionApi {
         &self,
         request: Request<proto::DeleteSessionRequest>,
     ) -> Result<Response<proto::DeleteSessionResponse>, Status> {
-        let req = request.into_inner();
-        rpc("DeleteSession", self.table(), None, async {
-            self.store.delete_session(&req.id).await?;
+        rpc(self.table(), request, |req| async move {
+            self.store.sessions().delete(&req.id).await?;
             Ok(proto::DeleteSessionResponse {})
         })
         .await

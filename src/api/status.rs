@@ -1,60 +1,21 @@
-//! The one place where a `StoreError` becomes a gRPC status. Each variant
-//! gets its code and an `ErrorDetail` in the status details, so Curity can
-//! tell the failures apart without reading messages.
+//! A `StoreError` as a gRPC status: the code and `ErrorDetail` of its row
+//! in `crate::error`, so Curity can tell failures apart without reading
+//! messages.
 
 use prost::Message;
-use tonic::{Code, Status};
+use tonic::Status;
 
-use crate::{
-    proto::{ErrorDetail, error_detail::Reason},
-    store::StoreError,
-};
+use crate::{proto::ErrorDetail, store::StoreError};
 
 pub fn to_status(err: &StoreError) -> Status {
-    let (code, reason, field, table) = match err {
-        StoreError::InvalidArgument { field, .. } => {
-            (Code::InvalidArgument, Reason::InvalidArgument, *field, "")
-        }
-        StoreError::AlreadyExists { field, .. } => {
-            (Code::AlreadyExists, Reason::AlreadyExists, *field, "")
-        }
-        StoreError::NotFound { .. } => (Code::NotFound, Reason::NotFound, "", ""),
-        StoreError::VersionConflict { .. } => (Code::Aborted, Reason::VersionConflict, "", ""),
-        StoreError::NotSupportedByLayout(_) => (
-            Code::FailedPrecondition,
-            Reason::NotSupportedByLayout,
-            "filter",
-            "",
-        ),
-        StoreError::AccessDenied { action, table, .. } => (
-            Code::PermissionDenied,
-            Reason::AccessDenied,
-            action.as_str(),
-            table.as_str(),
-        ),
-        StoreError::TableMissing { table } => (
-            Code::FailedPrecondition,
-            Reason::TableMissing,
-            "",
-            table.as_str(),
-        ),
-        StoreError::Throttled { table, .. } | StoreError::Unavailable { table, .. } => {
-            (Code::Unavailable, Reason::Unavailable, "", table.as_str())
-        }
-        StoreError::PoolExhausted { .. } => (Code::Unavailable, Reason::Unavailable, "", ""),
-        StoreError::Credentials { .. } => (Code::Unauthenticated, Reason::Credentials, "", ""),
-        StoreError::MalformedItem { table, .. } => {
-            (Code::DataLoss, Reason::MalformedItem, "", table.as_str())
-        }
-        StoreError::Aws { table, .. } => (Code::Internal, Reason::Unspecified, "", table.as_str()),
-    };
+    let class = err.class();
     let detail = ErrorDetail {
-        reason: reason as i32,
-        field: field.to_string(),
-        table: table.to_string(),
-        retryable: err.is_retryable(),
+        reason: class.reason as i32,
+        field: class.field.to_string(),
+        table: class.table.to_string(),
+        retryable: class.retryable,
     };
-    Status::with_details(code, err.to_string(), detail.encode_to_vec().into())
+    Status::with_details(class.code, err.to_string(), detail.encode_to_vec().into())
 }
 
 /// Reads the `ErrorDetail` back out of a status (for clients and tests).
@@ -64,7 +25,10 @@ pub fn detail(status: &Status) -> Option<ErrorDetail> {
 
 #[cfg(test)]
 mod tests {
+    use tonic::Code;
+
     use super::*;
+    use crate::proto::error_detail::Reason;
 
     #[test]
     fn invalid_argument_names_the_field() {

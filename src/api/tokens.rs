@@ -8,22 +8,10 @@ use super::{
 };
 use crate::{
     proto::{self, nonce_service_server::NonceService, token_service_server::TokenService},
-    store::{Store, StoreError, nonces::NonceStatus, tokens::Token},
+    store::{StoreError, nonces::NonceStatus, tokens::Token},
 };
 
-pub struct TokenApi {
-    store: Store,
-}
-
-impl TokenApi {
-    pub fn new(store: Store) -> Self {
-        Self { store }
-    }
-
-    fn table(&self) -> &str {
-        &self.store.tables().tokens
-    }
-}
+super::service!(TokenApi, tokens);
 
 fn token_from(t: Option<proto::Token>) -> Result<Token, StoreError> {
     let t = t.ok_or_else(|| StoreError::invalid("token", "required"))?;
@@ -74,9 +62,8 @@ impl TokenService for TokenApi {
         &self,
         request: Request<proto::CreateTokenRequest>,
     ) -> Result<Response<proto::CreateTokenResponse>, Status> {
-        let req = request.into_inner();
-        rpc("Tokens.CreateToken", self.table(), None, async {
-            self.store.create_token(&token_from(req.token)?).await?;
+        rpc(self.table(), request, |req| async move {
+            self.store.tokens().create(&token_from(req.token)?).await?;
             Ok(proto::CreateTokenResponse {})
         })
         .await
@@ -86,9 +73,8 @@ impl TokenService for TokenApi {
         &self,
         request: Request<proto::GetTokenByHashRequest>,
     ) -> Result<Response<proto::GetTokenByHashResponse>, Status> {
-        let req = request.into_inner();
-        rpc("Tokens.GetTokenByHash", self.table(), None, async {
-            let token = self.store.get_token(&req.token_hash).await?;
+        rpc(self.table(), request, |req| async move {
+            let token = self.store.tokens().get(&req.token_hash).await?;
             Ok(proto::GetTokenByHashResponse {
                 token: token.map(token_to),
             })
@@ -100,9 +86,8 @@ impl TokenService for TokenApi {
         &self,
         request: Request<proto::GetTokenStatusRequest>,
     ) -> Result<Response<proto::GetTokenStatusResponse>, Status> {
-        let req = request.into_inner();
-        rpc("Tokens.GetTokenStatus", self.table(), None, async {
-            let token = self.store.get_token(&req.token_hash).await?;
+        rpc(self.table(), request, |req| async move {
+            let token = self.store.tokens().get(&req.token_hash).await?;
             Ok(proto::GetTokenStatusResponse {
                 status: token.map(|t| t.status),
             })
@@ -114,11 +99,11 @@ impl TokenService for TokenApi {
         &self,
         request: Request<proto::SetTokenStatusRequest>,
     ) -> Result<Response<proto::SetTokenStatusResponse>, Status> {
-        let req = request.into_inner();
-        rpc("Tokens.SetTokenStatus", self.table(), None, async {
+        rpc(self.table(), request, |req| async move {
             let updated = self
                 .store
-                .set_token_status(&req.token_hash, &req.status)
+                .tokens()
+                .set_status(&req.token_hash, &req.status)
                 .await?;
             Ok(proto::SetTokenStatusResponse { updated })
         })
@@ -126,19 +111,7 @@ impl TokenService for TokenApi {
     }
 }
 
-pub struct NonceApi {
-    store: Store,
-}
-
-impl NonceApi {
-    pub fn new(store: Store) -> Self {
-        Self { store }
-    }
-
-    fn table(&self) -> &str {
-        &self.store.tables().nonces
-    }
-}
+super::service!(NonceApi, nonces);
 
 #[tonic::async_trait]
 impl NonceService for NonceApi {
@@ -146,10 +119,10 @@ impl NonceService for NonceApi {
         &self,
         request: Request<proto::SaveNonceRequest>,
     ) -> Result<Response<proto::SaveNonceResponse>, Status> {
-        let req = request.into_inner();
-        rpc("Nonces.SaveNonce", self.table(), None, async {
+        rpc(self.table(), request, |req| async move {
             self.store
-                .save_nonce(&req.nonce, &req.value, req.created_at, req.ttl_seconds)
+                .nonces()
+                .save(&req.nonce, &req.value, req.created_at, req.ttl_seconds)
                 .await?;
             Ok(proto::SaveNonceResponse {})
         })
@@ -160,9 +133,8 @@ impl NonceService for NonceApi {
         &self,
         request: Request<proto::GetNonceRequest>,
     ) -> Result<Response<proto::GetNonceResponse>, Status> {
-        let req = request.into_inner();
-        rpc("Nonces.GetNonce", self.table(), None, async {
-            let state = self.store.get_nonce(&req.nonce).await?;
+        rpc(self.table(), request, |req| async move {
+            let state = self.store.nonces().get(&req.nonce).await?;
             Ok(proto::GetNonceResponse {
                 state: state.map(|s| proto::NonceState {
                     value: s.value,
@@ -183,11 +155,11 @@ impl NonceService for NonceApi {
         &self,
         request: Request<proto::ConsumeNonceRequest>,
     ) -> Result<Response<proto::ConsumeNonceResponse>, Status> {
-        let req = request.into_inner();
-        rpc("Nonces.ConsumeNonce", self.table(), None, async {
+        rpc(self.table(), request, |req| async move {
             let consumed = self
                 .store
-                .consume_nonce(&req.nonce, req.consumed_at)
+                .nonces()
+                .consume(&req.nonce, req.consumed_at)
                 .await?;
             Ok(proto::ConsumeNonceResponse { consumed })
         })

@@ -8,7 +8,7 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_types::error::display::DisplayErrorContext;
 
-use crate::store::StoreError;
+use crate::error::StoreError;
 
 /// The call that failed: the DynamoDB action (`dynamodb:PutItem`) and table.
 #[derive(Debug, Clone, Copy)]
@@ -62,6 +62,33 @@ where
             code: "ClientError".into(),
             message: DisplayErrorContext(err).to_string(),
         },
+    }
+}
+
+/// Store-call helpers on every SDK result: `.classify(at)` turns a failure
+/// into a `StoreError`; `.conditional(at)` also turns a refused condition
+/// expression into `Ok(None)` (callers decide what a refusal means: a
+/// conflict, `false`, nothing to do).
+pub trait SdkResultExt<T> {
+    fn classify(self, at: CallSite<'_>) -> Result<T, StoreError>;
+    fn conditional(self, at: CallSite<'_>) -> Result<Option<T>, StoreError>;
+}
+
+impl<T, E, R> SdkResultExt<T> for Result<T, SdkError<E, R>>
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    fn classify(self, at: CallSite<'_>) -> Result<T, StoreError> {
+        self.map_err(|e| classify(&e, at))
+    }
+
+    fn conditional(self, at: CallSite<'_>) -> Result<Option<T>, StoreError> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if condition_failed(&e) => Ok(None),
+            Err(e) => Err(classify(&e, at)),
+        }
     }
 }
 

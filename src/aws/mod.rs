@@ -110,7 +110,7 @@ pub struct CallerIdentity {
 
 impl Aws {
     /// Asks STS through the same provider and cache DynamoDB calls use.
-    pub async fn caller_identity(&self) -> Result<CallerIdentity, crate::store::StoreError> {
+    pub async fn caller_identity(&self) -> Result<CallerIdentity, crate::error::StoreError> {
         let out = self
             .sts_client()
             .get_caller_identity()

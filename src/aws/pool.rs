@@ -11,7 +11,7 @@ use deadpool::{
     managed::{self, Metrics, Object, PoolError, RecycleResult},
 };
 
-use crate::store::StoreError;
+use crate::error::StoreError;
 
 #[derive(Debug)]
 pub struct ClientManager {

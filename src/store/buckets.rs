@@ -3,16 +3,33 @@
 //! `created` (set once), `updated`, optional `expires`, `tenantId`.
 
 use aws_sdk_dynamodb::types::ReturnValue;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{
-    Store, StoreError,
-    accounts::now_epoch,
-    codec::{self, n, s},
-    expr::{Expr, Update},
+    StoreError,
+    codec::{self, n, now_epoch, s},
+    expr::Update,
+    handle,
     keys::Tenant,
 };
-use crate::aws::error::classify;
+use crate::aws::error::SdkResultExt;
+
+handle!(
+    /// `store.buckets()`.
+    Buckets
+);
+
+/// What a read needs of the item (`subject`, `purpose`, `created`,
+/// `updated` and `tenantId` are written, never read back). `attributes` is
+/// JSON object text, not a map.
+#[derive(Debug, Deserialize)]
+struct BucketItem {
+    #[serde(with = "codec::json_text")]
+    attributes: Map<String, Value>,
+    #[serde(default, with = "codec::epoch::option")]
+    expires: Option<i64>,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Bucket {
@@ -43,9 +60,9 @@ fn subject_key(tenant: Tenant<'_>, subject: &str) -> Result<String, StoreError> 
     })
 }
 
-impl Store {
+impl Buckets<'_> {
     /// Consistent read; an expired bucket is reported, not returned.
-    pub async fn get_bucket(
+    pub async fn get(
         &self,
         tenant: Tenant<'_>,
         subject: &str,
@@ -53,45 +70,19 @@ impl Store {
     ) -> Result<Bucket, StoreError> {
         let key = subject_key(tenant, subject)?;
         codec::check_key("key.purpose", purpose)?;
-        let table = &self.tables().bucket;
-        let client = self.client().await?;
-        let out = client
-            .get_item()
-            .table_name(table)
-            .key("subject", s(&key))
-            .key("purpose", s(purpose))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify(&e, self.at("dynamodb:GetItem", table)))?;
-        let Some(mut item) = out.item else {
+        let Some(item) = self.read::<BucketItem>(self.key2(&key, purpose)).await? else {
             return Ok(Bucket::NotFound);
         };
-        let expires = codec::get_n(&item, table, "expires").ok();
-        if let Some(exp) = expires
-            && now_epoch() > exp
-        {
-            return Ok(Bucket::Expired { expires: exp });
+        match item.expires {
+            Some(exp) if now_epoch() > exp => Ok(Bucket::Expired { expires: exp }),
+            expires => Ok(Bucket::Found {
+                attributes: item.attributes,
+                expires,
+            }),
         }
-        let json = codec::get_s(&mut item, table, "attributes")?;
-        let attributes = match serde_json::from_str(&json) {
-            Ok(Value::Object(m)) => m,
-            _ => {
-                return Err(StoreError::MalformedItem {
-                    table: table.clone(),
-                    reason: "attributes is not a JSON object".into(),
-                });
-            }
-        };
-        Ok(Bucket::Found {
-            attributes,
-            expires,
-        })
     }
 
-    /// Upsert: replaces the map, sets `updated`, keeps `created` (and
-    /// `tenantId`), sets or removes `expires`.
-    pub async fn store_bucket(
+    pub async fn store(
         &self,
         tenant: Tenant<'_>,
         subject: &str,
@@ -109,7 +100,6 @@ impl Store {
                 "the bucket would exceed DynamoDB's 400 KB item size",
             ));
         }
-        let table = &self.tables().bucket;
         let now = now_epoch();
         let mut update = Update::new()
             .set("attributes", s(json))
@@ -122,26 +112,10 @@ impl Store {
             Some(at) => update.set("expires", n(at)),
             None => update.remove("expires"),
         };
-        let mut e = Expr::new();
-        let update = e.update(&update);
-        let (names, values) = e.into_parts();
-        let client = self.client().await?;
-        client
-            .update_item()
-            .table_name(table)
-            .key("subject", s(&key))
-            .key("purpose", s(purpose))
-            .update_expression(update)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .send()
-            .await
-            .map_err(|e| classify(&e, self.at("dynamodb:UpdateItem", table)))?;
-        Ok(())
+        self.update(self.key2(&key, purpose), &update).await
     }
 
-    /// `true` when a bucket was removed.
-    pub async fn clear_bucket(
+    pub async fn clear(
         &self,
         tenant: Tenant<'_>,
         subject: &str,
@@ -149,17 +123,15 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let key = subject_key(tenant, subject)?;
         codec::check_key("key.purpose", purpose)?;
-        let table = &self.tables().bucket;
         let client = self.client().await?;
         let out = client
             .delete_item()
-            .table_name(table)
-            .key("subject", s(&key))
-            .key("purpose", s(purpose))
+            .table_name(self.name())
+            .set_key(Some(self.key2(&key, purpose)))
             .return_values(ReturnValue::AllOld)
             .send()
             .await
-            .map_err(|e| classify(&e, self.at("dynamodb:DeleteItem", table)))?;
+            .classify(self.at("dynamodb:DeleteItem"))?;
         Ok(out.attributes.is_some_and(|a| !a.is_empty()))
     }
 }

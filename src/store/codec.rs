@@ -1,9 +1,17 @@
-//! Reading typed values out of DynamoDB items, with errors that name the
-//! table and attribute when an item does not have the layout's shape.
+//! Items and their layout types: `decode` / `encode` between an item and a
+//! serde struct (serde_dynamo), with errors that name the table and
+//! attribute when an item does not have the layout's shape; serde helpers
+//! for what serde_dynamo cannot express alone (epoch numbers written by
+//! other tools, JSON object text); and the few single-value readers the
+//! multi-item layouts (accounts) still use.
 
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    time::{SystemTime, UNIX_EPOCH},
+};
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Serialize, de::DeserializeOwned};
 
 use super::StoreError;
 
@@ -17,13 +25,129 @@ pub fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-pub fn get_s(item: &mut Item, table: &str, name: &str) -> Result<String, StoreError> {
+/// An item as its layout type `T`.
+pub fn decode<T: DeserializeOwned>(table: &str, item: Item) -> Result<T, StoreError> {
+    let de = serde_dynamo::Deserializer::from_attribute_value(AttributeValue::M(item).into());
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let reason = if path == "." {
+            e.inner().to_string()
+        } else {
+            format!("attribute {path}: {}", e.inner())
+        };
+        StoreError::MalformedItem {
+            table: table.to_string(),
+            reason,
+        }
+    })
+}
+
+/// A layout type as an item.
+pub fn encode<T: Serialize>(table: &str, value: &T) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value).map_err(|e| StoreError::Aws {
+        action: "encode item".into(),
+        table: table.to_string(),
+        code: "SerializationError".into(),
+        message: e.to_string(),
+    })
+}
+
+/// Seconds since the epoch, now (0 if the clock is before 1970).
+pub fn now_epoch() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Epoch seconds (`N`) for `#[serde(with = "codec::epoch")]`: read also when
+/// another tool wrote them with a fraction or exponent (`1.7e9`).
+pub mod epoch {
+    use serde::{Deserializer, Serializer, de};
+
+    pub fn serialize<S: Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(*v)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        d.deserialize_any(Epoch)
+    }
+
+    /// `Option<i64>` with `#[serde(default, with = "codec::epoch::option")]`.
+    pub mod option {
+        use serde::{Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+            match v {
+                Some(v) => s.serialize_some(v),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+            super::deserialize(d).map(Some)
+        }
+    }
+
+    struct Epoch;
+
+    impl de::Visitor<'_> for Epoch {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a number (N) of epoch seconds")
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+            Ok(i64::try_from(v).unwrap_or(i64::MAX))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+            // Saturating, as `as` is for floats.
+            Ok(v as i64)
+        }
+    }
+}
+
+/// A JSON object stored as `S` text (`tokenData`, bucket `attributes`,
+/// account `attributes`): the plugin's layout, which serde_dynamo alone would
+/// write as `M`. Text that is not a JSON object is malformed.
+pub mod json_text {
+    use serde::{Deserialize, Deserializer, Serializer, de};
+    use serde_json::{Map, Value};
+
+    pub fn serialize<S: Serializer>(v: &Map<String, Value>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&Value::Object(v.clone()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Map<String, Value>, D::Error> {
+        let text = String::deserialize(d)?;
+        super::json_object(&text).ok_or_else(|| de::Error::custom("is not a JSON object"))
+    }
+}
+
+/// JSON text as an object map; `None` when it is not a JSON object.
+pub fn json_object(text: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+    match serde_json::from_str(text) {
+        Ok(serde_json::Value::Object(m)) => Some(m),
+        _ => None,
+    }
+}
+
+/// Removes the string attribute `name` from `item` (it is moved out, not
+/// cloned).
+pub fn take_s(item: &mut Item, table: &str, name: &str) -> Result<String, StoreError> {
     match item.remove(name) {
         Some(AttributeValue::S(v)) => Ok(v),
         other => Err(malformed(table, name, "S", other.as_ref())),
     }
 }
 
+/// Reads the number attribute `name` (left in place).
 pub fn get_n(item: &Item, table: &str, name: &str) -> Result<i64, StoreError> {
     match item.get(name) {
         Some(AttributeValue::N(v)) => v.parse::<i64>().or_else(|_| {

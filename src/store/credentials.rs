@@ -5,10 +5,17 @@
 use serde_json::{Map, Value};
 
 use super::{
-    Store, StoreError,
-    accounts::Stored,
+    StoreError,
+    accounts::{Accounts, Stored},
+    codec::json_object,
+    handle,
     keys::{self, Tenant},
 };
+
+handle!(
+    /// `store.credentials()`: on the account items of `curity-accounts`.
+    Credentials
+);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Credential {
@@ -18,22 +25,26 @@ pub struct Credential {
     pub attributes: Map<String, Value>,
 }
 
-impl Store {
-    fn subject_key(tenant: Tenant<'_>, subject: &str) -> Result<String, StoreError> {
-        super::codec::check_key("subject", subject)?;
-        Ok(keys::account_key(tenant, keys::USER_NAME, subject))
+fn subject_key(tenant: Tenant<'_>, subject: &str) -> Result<String, StoreError> {
+    super::codec::check_key("subject", subject)?;
+    Ok(keys::account_key(tenant, keys::USER_NAME, subject))
+}
+
+impl Credentials<'_> {
+    fn accounts(&self) -> Accounts<'_> {
+        self.tables().accounts()
     }
 
     /// `None` when the account is missing, inactive, or has no password.
     /// A consistent read (the plugin's is not, so a password just changed
     /// could be missed).
-    pub async fn get_credential(
+    pub async fn get(
         &self,
         tenant: Tenant<'_>,
         subject: &str,
     ) -> Result<Option<Credential>, StoreError> {
-        let key = Self::subject_key(tenant, subject)?;
-        let Some(stored) = self.read_account(&key).await? else {
+        let key = subject_key(tenant, subject)?;
+        let Some(stored) = self.accounts().read_stored(&key).await? else {
             return Ok(None);
         };
         let Stored {
@@ -50,15 +61,10 @@ impl Store {
         }
         let attributes = match credential_attributes {
             None => Map::new(),
-            Some(json) => match serde_json::from_str::<Value>(&json) {
-                Ok(Value::Object(m)) => m,
-                _ => {
-                    return Err(StoreError::MalformedItem {
-                        table: self.tables().accounts.clone(),
-                        reason: "credentialAttributes is not a JSON object".into(),
-                    });
-                }
-            },
+            Some(json) => json_object(&json).ok_or_else(|| StoreError::MalformedItem {
+                table: self.name().to_string(),
+                reason: "credentialAttributes is not a JSON object".into(),
+            })?,
         };
         Ok(Some(Credential {
             account_id: account.id,
@@ -70,7 +76,7 @@ impl Store {
 
     /// Sets the password hash and/or the credential attributes. `false`
     /// when no account has that subject.
-    pub async fn store_credential(
+    pub async fn store(
         &self,
         tenant: Tenant<'_>,
         subject: &str,
@@ -86,10 +92,11 @@ impl Store {
         if password_hash.is_some_and(str::is_empty) {
             return Err(StoreError::invalid("password_hash", "must not be empty"));
         }
-        let key = Self::subject_key(tenant, subject)?;
+        let key = subject_key(tenant, subject)?;
         let attrs_json = attributes.map(|a| Value::Object(a.clone()).to_string());
         let done = self
-            .modify_account(tenant, &key, &|s: &mut Stored| {
+            .accounts()
+            .modify(tenant, &key, &|s: &mut Stored| {
                 if let Some(p) = password_hash {
                     s.password = Some(p.to_string());
                 }
@@ -104,14 +111,11 @@ impl Store {
 
     /// Removes the password hash and credential attributes (the plugin's
     /// delete does nothing, which leaves a "deleted" credential usable).
-    pub async fn delete_credential(
-        &self,
-        tenant: Tenant<'_>,
-        subject: &str,
-    ) -> Result<bool, StoreError> {
-        let key = Self::subject_key(tenant, subject)?;
+    pub async fn delete(&self, tenant: Tenant<'_>, subject: &str) -> Result<bool, StoreError> {
+        let key = subject_key(tenant, subject)?;
         let done = self
-            .modify_account(tenant, &key, &|s: &mut Stored| {
+            .accounts()
+            .modify(tenant, &key, &|s: &mut Stored| {
                 s.password = None;
                 s.credential_attributes = None;
                 Ok(())
@@ -128,10 +132,11 @@ impl Store {
         subject: &str,
         new_subject: &str,
     ) -> Result<bool, StoreError> {
-        let key = Self::subject_key(tenant, subject)?;
+        let key = subject_key(tenant, subject)?;
         super::codec::check_key("new_subject", new_subject)?;
         let done = self
-            .modify_account(tenant, &key, &|s: &mut Stored| {
+            .accounts()
+            .modify(tenant, &key, &|s: &mut Stored| {
                 s.account.user_name = new_subject.to_string();
                 Ok(())
             })

@@ -7,13 +7,18 @@ use std::collections::BTreeMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{
-    Store, StoreError,
-    accounts::{Account, now_epoch},
-    codec::{self, Item, n, s},
-    expr::{Cond, Expr},
+    StoreError,
+    accounts::Account,
+    codec::{self, Item, n, now_epoch, s},
+    expr::Cond,
+    handle,
     keys::{self, Tenant},
 };
-use crate::aws::error::{classify, condition_failed};
+
+handle!(
+    /// `store.links()`.
+    Links
+);
 
 pub const LINKS_INDEX: &str = "list-links-index";
 
@@ -28,7 +33,7 @@ pub struct LinkedAccount {
 /// One attribute row per link (the attribute provider's table).
 pub type AttributeRow = BTreeMap<String, String>;
 
-impl Store {
+impl Links<'_> {
     /// Links (or re-links, overwriting) a foreign account to a local one.
     pub async fn link(
         &self,
@@ -42,7 +47,6 @@ impl Store {
         codec::check_key("local_account_id", local_account_id)?;
         codec::check_key("foreign_domain", foreign_domain)?;
         codec::check_key("foreign_user_name", foreign_id)?;
-        let table = &self.tables().links;
         let key = keys::link_key(tenant, foreign_id, foreign_domain);
         codec::check_key("foreign_user_name", &key)?;
         let mut item = Item::from([
@@ -61,29 +65,17 @@ impl Store {
         }
         // Re-linking overwrites (as the plugin); a key another tenant or
         // another (id, domain) pair already holds is never overwritten.
-        let mut e = Expr::new();
-        let pk = "linkedAccountId_linkedAccountDomainName";
-        let condition =
-            e.cond(&Cond::NotExists(pk).or(same_link(tenant, foreign_domain, foreign_id)));
-        let (names, values) = e.into_parts();
-        let client = self.client().await?;
-        let result = client
-            .put_item()
-            .table_name(table)
-            .set_item(Some(item))
-            .condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) => Err(StoreError::AlreadyExists {
-                what: "link",
-                field: "foreign_domain",
-            }),
-            Err(e) => Err(classify(&e, self.at("dynamodb:PutItem", table))),
-        }
+        let free = Cond::NotExists(self.def().hash.name);
+        let written = self
+            .put_if(
+                item,
+                &free.or(same_link(tenant, foreign_domain, foreign_id)),
+            )
+            .await?;
+        written.then_some(()).ok_or(StoreError::AlreadyExists {
+            what: "link",
+            field: "foreign_domain",
+        })
     }
 
     /// Every page of `list-links-index` for one account, with the tenant
@@ -94,40 +86,15 @@ impl Store {
         account_id: &str,
         manager: Option<&str>,
     ) -> Result<Vec<Item>, StoreError> {
-        let table = &self.tables().links;
         let mut key = Cond::eq("accountId", s(account_id));
         if let Some(m) = manager {
             key = key.and(Cond::eq("linkingAccountManager", s(m)));
         }
-        let mut e = Expr::new();
-        let key = e.cond(&key);
-        let filter = e.cond(&tenant_cond(tenant));
-        let (names, values) = e.into_parts();
-        let client = self.client().await?;
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = client
-                .query()
-                .table_name(table)
-                .index_name(LINKS_INDEX)
-                .key_condition_expression(&key)
-                .filter_expression(&filter)
-                .set_expression_attribute_names(names.clone())
-                .set_expression_attribute_values(values.clone())
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| classify(&e, self.at("dynamodb:Query", table)))?;
-            out.extend(page.items.unwrap_or_default());
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(out),
-            }
-        }
+        self.query_all(Some(LINKS_INDEX), &key, Some(&tenant_cond(tenant)))
+            .await
     }
 
-    pub async fn list_links(
+    pub async fn list(
         &self,
         tenant: Tenant<'_>,
         manager: &str,
@@ -135,22 +102,22 @@ impl Store {
     ) -> Result<Vec<LinkedAccount>, StoreError> {
         codec::check_key("linking_account_manager", manager)?;
         codec::check_key("local_account_id", local_account_id)?;
-        let table = &self.tables().links;
+        let table = self.name();
         self.query_links(tenant, local_account_id, Some(manager))
             .await?
             .into_iter()
             .map(|mut item| {
                 Ok(LinkedAccount {
                     created: codec::get_n(&item, table, "created").unwrap_or(0),
-                    domain: codec::get_s(&mut item, table, "linkedAccountDomainName")?,
-                    id: codec::get_s(&mut item, table, "linkedAccountId")?,
+                    domain: codec::take_s(&mut item, table, "linkedAccountDomainName")?,
+                    id: codec::take_s(&mut item, table, "linkedAccountId")?,
                 })
             })
             .collect()
     }
 
     /// The local account a foreign account is linked to by `manager`.
-    pub async fn resolve_link(
+    pub async fn resolve(
         &self,
         tenant: Tenant<'_>,
         manager: &str,
@@ -160,11 +127,8 @@ impl Store {
         codec::check_key("linking_account_manager", manager)?;
         codec::check_key("foreign_domain", foreign_domain)?;
         codec::check_key("foreign_account_id", foreign_id)?;
-        let table = &self.tables().links;
         let key = keys::link_key(tenant, foreign_id, foreign_domain);
-        let found = self
-            .get_consistent(table, "linkedAccountId_linkedAccountDomainName", &key)
-            .await?;
+        let found = self.get(self.key(&key)).await?;
         let Some(mut item) = found else {
             return Ok(None);
         };
@@ -173,12 +137,15 @@ impl Store {
         {
             return Ok(None);
         }
-        let account_id = codec::get_s(&mut item, table, "accountId")?;
-        self.get_account_by_id(tenant, &account_id).await
+        let account_id = codec::take_s(&mut item, self.name(), "accountId")?;
+        self.tables()
+            .accounts()
+            .get_by_id(tenant, &account_id)
+            .await
     }
 
     /// `true` when the link existed for that account and manager.
-    pub async fn delete_link(
+    pub async fn delete(
         &self,
         tenant: Tenant<'_>,
         manager: &str,
@@ -190,30 +157,11 @@ impl Store {
         codec::check_key("local_account_id", local_account_id)?;
         codec::check_key("foreign_domain", foreign_domain)?;
         codec::check_key("foreign_account_id", foreign_id)?;
-        let table = &self.tables().links;
         let key = keys::link_key(tenant, foreign_id, foreign_domain);
-        let mut e = Expr::new();
-        let condition = e.cond(
-            &Cond::eq("accountId", s(local_account_id))
-                .and(Cond::eq("linkingAccountManager", s(manager)))
-                .and(same_link(tenant, foreign_domain, foreign_id)),
-        );
-        let (names, values) = e.into_parts();
-        let client = self.client().await?;
-        let result = client
-            .delete_item()
-            .table_name(table)
-            .key("linkedAccountId_linkedAccountDomainName", s(key))
-            .condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(classify(&e, self.at("dynamodb:DeleteItem", table))),
-        }
+        let condition = Cond::eq("accountId", s(local_account_id))
+            .and(Cond::eq("linkingAccountManager", s(manager)))
+            .and(same_link(tenant, foreign_domain, foreign_id));
+        self.delete_if(self.key(&key), &condition).await
     }
 
     /// The attribute provider: the subject's links as rows, columns renamed
@@ -226,7 +174,7 @@ impl Store {
     ) -> Result<Vec<AttributeRow>, StoreError> {
         codec::check_key("subject", subject)?;
         let key = keys::account_key(tenant, keys::USER_NAME, subject);
-        let Some(stored) = self.read_account(&key).await? else {
+        let Some(stored) = self.tables().accounts().read_stored(&key).await? else {
             return Ok(Vec::new());
         };
         let items = self.query_links(tenant, &stored.account.id, None).await?;

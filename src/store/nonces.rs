@@ -3,12 +3,21 @@
 //! `consumedAt`, and `deletableAt` = `createdAt` + `nonceTtl` +
 //! `dynamodb.ttl.nonces_retain_seconds`, written once.
 
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
 use super::{
-    Store, StoreError,
-    accounts::now_epoch,
-    codec::{self, Item, n, plus_retain, s},
+    StoreError,
+    codec::{self, n, now_epoch, plus_retain, s},
     expr::{Cond, Update},
+    handle,
 };
+
+handle!(
+    /// `store.nonces()`.
+    Nonces
+);
 
 const ISSUED: &str = "issued";
 const CONSUMED: &str = "consumed";
@@ -26,12 +35,32 @@ pub struct NonceState {
     pub created_at: i64,
     pub expires_at: i64,
     pub consumed_at: Option<i64>,
-    /// As read, before any expiry marking (the plugin's contract).
     pub status: NonceStatus,
 }
 
-impl Store {
-    pub async fn save_nonce(
+/// The item as the plugin writes it; `consumedAt` appears when consumed.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NonceItem<'a> {
+    nonce: Cow<'a, str>,
+    nonce_value: Cow<'a, str>,
+    #[serde(with = "codec::epoch")]
+    created_at: i64,
+    #[serde(with = "codec::epoch")]
+    nonce_ttl: i64,
+    nonce_status: Cow<'a, str>,
+    #[serde(
+        default,
+        with = "codec::epoch::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    consumed_at: Option<i64>,
+    #[serde(default, with = "codec::epoch::option")]
+    deletable_at: Option<i64>,
+}
+
+impl Nonces<'_> {
+    pub async fn save(
         &self,
         nonce: &str,
         value: &str,
@@ -42,48 +71,38 @@ impl Store {
         if ttl_seconds < 0 {
             return Err(StoreError::invalid("ttl_seconds", "must not be negative"));
         }
-        let table = &self.tables().nonces;
         let retain = self.settings().ttl.nonces_retain_seconds;
-        let item = Item::from([
-            ("nonce".to_string(), s(nonce)),
-            ("nonceValue".to_string(), s(value)),
-            ("createdAt".to_string(), n(created_at)),
-            ("nonceTtl".to_string(), n(ttl_seconds)),
-            ("nonceStatus".to_string(), s(ISSUED)),
-            (
-                "deletableAt".to_string(),
-                n(plus_retain(created_at.saturating_add(ttl_seconds), retain)),
-            ),
-        ]);
-        self.put_if_absent(table, "nonce", item, "nonce", "nonce")
-            .await
+        let item = self.encode(&NonceItem {
+            nonce: Cow::Borrowed(nonce),
+            nonce_value: Cow::Borrowed(value),
+            created_at,
+            nonce_ttl: ttl_seconds,
+            nonce_status: Cow::Borrowed(ISSUED),
+            consumed_at: None,
+            deletable_at: Some(plus_retain(created_at.saturating_add(ttl_seconds), retain)),
+        })?;
+        self.put_if_absent(item, "nonce", "nonce").await
     }
 
-    /// Consistent read. An expired, still-issued nonce is marked `expired`
-    /// in the table on the way; the state returned is the one read.
-    pub async fn get_nonce(&self, nonce: &str) -> Result<Option<NonceState>, StoreError> {
+    pub async fn get(&self, nonce: &str) -> Result<Option<NonceState>, StoreError> {
         codec::check_key("nonce", nonce)?;
-        let table = &self.tables().nonces;
-        let Some(mut item) = self.get_consistent(table, "nonce", nonce).await? else {
+        let Some(item) = self.0.get(self.key(nonce)).await? else {
             return Ok(None);
         };
-        let created_at = codec::get_n(&item, table, "createdAt")?;
-        let ttl = codec::get_n(&item, table, "nonceTtl")?;
-        let consumed_at = codec::get_n(&item, table, "consumedAt").ok();
-        let stored_status = codec::get_s(&mut item, table, "nonceStatus")?;
-        let expires_at = created_at.saturating_add(ttl);
-        if expires_at <= now_epoch() && stored_status == ISSUED {
-            // Best effort, as the plugin: the read's answer does not depend on it.
-            if let Err(e) = self.change_nonce_status(nonce, EXPIRED, None).await {
-                tracing::debug!(error = %e, "marking an expired nonce failed");
-            }
+        let item: NonceItem<'static> = self.decode(item)?;
+        let expires_at = item.created_at.saturating_add(item.nonce_ttl);
+        if expires_at <= now_epoch()
+            && item.nonce_status == ISSUED
+            && let Err(e) = self.change_status(nonce, EXPIRED, None).await
+        {
+            tracing::debug!(error = %e, "marking an expired nonce failed");
         }
         Ok(Some(NonceState {
-            value: codec::get_s(&mut item, table, "nonceValue")?,
-            created_at,
+            value: item.nonce_value.into_owned(),
+            created_at: item.created_at,
             expires_at,
-            consumed_at,
-            status: if stored_status == CONSUMED {
+            consumed_at: item.consumed_at,
+            status: if item.nonce_status == CONSUMED {
                 NonceStatus::Used
             } else {
                 NonceStatus::Issued
@@ -91,15 +110,12 @@ impl Store {
         }))
     }
 
-    /// `true` when the nonce was issued and is now consumed.
-    pub async fn consume_nonce(&self, nonce: &str, consumed_at: i64) -> Result<bool, StoreError> {
+    pub async fn consume(&self, nonce: &str, consumed_at: i64) -> Result<bool, StoreError> {
         codec::check_key("nonce", nonce)?;
-        self.change_nonce_status(nonce, CONSUMED, Some(consumed_at))
-            .await
+        self.change_status(nonce, CONSUMED, Some(consumed_at)).await
     }
 
-    /// `issued` → `status`, only from `issued`; `deletableAt` untouched.
-    async fn change_nonce_status(
+    async fn change_status(
         &self,
         nonce: &str,
         status: &str,
@@ -109,13 +125,7 @@ impl Store {
         if let Some(at) = consumed_at {
             update = update.set("consumedAt", n(at));
         }
-        let only_issued = Cond::Exists("nonce").and(Cond::eq("nonceStatus", s(ISSUED)));
-        self.update_if(
-            &self.tables().nonces,
-            ("nonce", nonce),
-            &update,
-            &only_issued,
-        )
-        .await
+        let only_issued = self.exists().and(Cond::eq("nonceStatus", s(ISSUED)));
+        self.update_if(self.key(nonce), &update, &only_issued).await
     }
 }

@@ -1,17 +1,29 @@
 //! `curity-sessions`: `id` (hash key), `sessionData` (opaque), `expiresAt`
 //! and `deletableAt` (epoch seconds). Global: sessions ignore tenants.
 
-use super::{
-    Store, StoreError,
-    codec::{self, Item, n, plus_retain, s},
-    expr::{Cond, Update},
-};
-use crate::aws::error::classify;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+use super::{
+    StoreError,
+    codec::{self, n, plus_retain},
+    expr::Update,
+    handle,
+    schema::TTL_ATTRIBUTE,
+};
+
+handle!(
+    /// `store.sessions()`.
+    Sessions
+);
+
+/// A session, and the item as the plugin writes it (plus `deletableAt`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Session {
     pub id: String,
+    #[serde(rename = "sessionData")]
     pub data: String,
+    #[serde(with = "codec::epoch")]
     pub expires_at: i64,
 }
 
@@ -28,62 +40,37 @@ impl Session {
     }
 }
 
-impl Store {
-    fn session_item(&self, session: &Session) -> Item {
+impl Sessions<'_> {
+    fn item(&self, session: &Session) -> Result<codec::Item, StoreError> {
         let retain = self.settings().ttl.sessions_retain_seconds;
-        Item::from([
-            ("id".to_string(), s(&session.id)),
-            ("sessionData".to_string(), s(&session.data)),
-            ("expiresAt".to_string(), n(session.expires_at)),
-            (
-                "deletableAt".to_string(),
-                n(plus_retain(session.expires_at, retain)),
-            ),
-        ])
+        let mut item = self.encode(session)?;
+        item.insert(
+            TTL_ATTRIBUTE.into(),
+            n(plus_retain(session.expires_at, retain)),
+        );
+        Ok(item)
     }
 
     /// Consistent read; no expiry check (the caller judges expiry).
-    pub async fn get_session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+    pub async fn get(&self, id: &str) -> Result<Option<Session>, StoreError> {
         codec::check_key("id", id)?;
-        let table = &self.tables().sessions;
-        let Some(mut item) = self.get_consistent(table, "id", id).await? else {
-            return Ok(None);
-        };
-        Ok(Some(Session {
-            expires_at: codec::get_n(&item, table, "expiresAt")?,
-            data: codec::get_s(&mut item, table, "sessionData")?,
-            id: codec::get_s(&mut item, table, "id")?,
-        }))
+        self.read(self.key(id)).await
     }
 
-    pub async fn insert_session(&self, session: &Session) -> Result<(), StoreError> {
+    pub async fn insert(&self, session: &Session) -> Result<(), StoreError> {
         session.validate()?;
-        let item = self.session_item(session);
-        self.put_if_absent(&self.tables().sessions, "id", item, "session", "session.id")
+        self.put_if_absent(self.item(session)?, "session", "session.id")
             .await
     }
 
     /// Full replace; creates the session when missing (as the plugin does).
-    pub async fn update_session(&self, session: &Session) -> Result<(), StoreError> {
+    pub async fn update(&self, session: &Session) -> Result<(), StoreError> {
         session.validate()?;
-        let table = &self.tables().sessions;
-        let client = self.client().await?;
-        client
-            .put_item()
-            .table_name(table)
-            .set_item(Some(self.session_item(session)))
-            .send()
-            .await
-            .map_err(|e| classify(&e, self.at("dynamodb:PutItem", table)))?;
-        Ok(())
+        self.put(self.item(session)?).await
     }
 
     /// Returns false (and writes nothing) when no session has that id.
-    pub async fn update_session_expiration(
-        &self,
-        id: &str,
-        expires_at: i64,
-    ) -> Result<bool, StoreError> {
+    pub async fn update_expiration(&self, id: &str, expires_at: i64) -> Result<bool, StoreError> {
         codec::check_key("id", id)?;
         if expires_at < 0 {
             return Err(StoreError::invalid(
@@ -95,26 +82,11 @@ impl Store {
         let update = Update::new()
             .set("expiresAt", n(expires_at))
             .set("deletableAt", n(plus_retain(expires_at, retain)));
-        self.update_if(
-            &self.tables().sessions,
-            ("id", id),
-            &update,
-            &Cond::Exists("id"),
-        )
-        .await
+        self.update_if(self.key(id), &update, &self.exists()).await
     }
 
-    pub async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
+    pub async fn delete(&self, id: &str) -> Result<(), StoreError> {
         codec::check_key("id", id)?;
-        let table = &self.tables().sessions;
-        let client = self.client().await?;
-        client
-            .delete_item()
-            .table_name(table)
-            .key("id", s(id))
-            .send()
-            .await
-            .map_err(|e| classify(&e, self.at("dynamodb:DeleteItem", table)))?;
-        Ok(())
+        self.0.delete(self.key(id)).await
     }
 }

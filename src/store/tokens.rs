@@ -2,31 +2,58 @@
 //! list of strings, `tokenData` a JSON string, `deletableAt` = `expires` +
 //! `dynamodb.ttl.tokens_retain_seconds`. No delete: TTL removes tokens.
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use super::{
-    Store, StoreError,
-    codec::{self, Item, n, plus_retain, s},
-    expr::{Cond, Update},
+    StoreError,
+    codec::{self, n, plus_retain, s},
+    expr::Update,
+    handle,
+    schema::TTL_ATTRIBUTE,
 };
 
-#[derive(Debug, Clone, PartialEq)]
+handle!(
+    /// `store.tokens()`.
+    Tokens
+);
+
+/// A token, and the item as the plugin writes it (plus `deletableAt`).
+/// Reads are lenient where the plugin's are (a missing string is empty, a
+/// missing number 0, `audience` may be a list, a string set or one string);
+/// `status` and `tokenHash` are required. `tokenData` is JSON object text,
+/// not a map (`codec::json_text`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Token {
     pub token_hash: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    #[serde(default)]
     pub delegations_id: String,
+    #[serde(default)]
     pub purpose: String,
+    #[serde(default)]
     pub usage: String,
+    #[serde(default)]
     pub format: String,
+    /// No status is no token Curity can use: malformed, not "".
     pub status: String,
+    #[serde(default)]
     pub issuer: String,
+    #[serde(default)]
     pub subject: String,
+    #[serde(default, deserialize_with = "one_or_many")]
     pub audience: Vec<String>,
+    #[serde(rename = "tokenData", default, with = "codec::json_text")]
     pub data: Map<String, Value>,
+    #[serde(default, with = "codec::epoch")]
     pub created: i64,
+    #[serde(default, with = "codec::epoch")]
     pub expires: i64,
+    #[serde(default, with = "codec::epoch")]
     pub not_before: i64,
 }
 
@@ -46,118 +73,46 @@ fn check_status(field: &'static str, status: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-impl Store {
-    pub async fn create_token(&self, t: &Token) -> Result<(), StoreError> {
+/// `audience` as the plugin writes it (L of S), as a string set, or as one
+/// string written by another tool.
+fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<String>),
+        One(String),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::Many(v) => v,
+        OneOrMany::One(s) => vec![s],
+    })
+}
+
+impl Tokens<'_> {
+    pub async fn create(&self, t: &Token) -> Result<(), StoreError> {
         codec::check_key("token.token_hash", &t.token_hash)?;
         check_status("token.status", &t.status)?;
-        let table = &self.tables().tokens;
-        let mut item = Item::from([
-            ("tokenHash".to_string(), s(&t.token_hash)),
-            ("delegationsId".to_string(), s(&t.delegations_id)),
-            ("purpose".to_string(), s(&t.purpose)),
-            ("usage".to_string(), s(&t.usage)),
-            ("format".to_string(), s(&t.format)),
-            ("status".to_string(), s(&t.status)),
-            ("issuer".to_string(), s(&t.issuer)),
-            ("subject".to_string(), s(&t.subject)),
-            (
-                "audience".to_string(),
-                AttributeValue::L(t.audience.iter().map(s).collect()),
-            ),
-            (
-                "tokenData".to_string(),
-                s(Value::Object(t.data.clone()).to_string()),
-            ),
-            ("created".to_string(), n(t.created)),
-            ("expires".to_string(), n(t.expires)),
-            ("notBefore".to_string(), n(t.not_before)),
-            (
-                "deletableAt".to_string(),
-                n(plus_retain(
-                    t.expires,
-                    self.settings().ttl.tokens_retain_seconds,
-                )),
-            ),
-        ]);
-        if let Some(id) = &t.id {
-            item.insert("id".into(), s(id));
-        }
-        if let Some(scope) = &t.scope {
-            item.insert("scope".into(), s(scope));
-        }
-        self.put_if_absent(table, "tokenHash", item, "token", "token.token_hash")
-            .await
+        let retain = self.settings().ttl.tokens_retain_seconds;
+        let mut item = self.encode(t)?;
+        item.insert(TTL_ATTRIBUTE.into(), n(plus_retain(t.expires, retain)));
+        self.put_if_absent(item, "token", "token.token_hash").await
     }
 
     /// Consistent read; no expiry check.
-    pub async fn get_token(&self, token_hash: &str) -> Result<Option<Token>, StoreError> {
+    pub async fn get(&self, token_hash: &str) -> Result<Option<Token>, StoreError> {
         codec::check_key("token_hash", token_hash)?;
-        let table = &self.tables().tokens;
-        let Some(mut item) = self.get_consistent(table, "tokenHash", token_hash).await? else {
-            return Ok(None);
-        };
-        let opt = |item: &mut Item, name: &str| match item.remove(name) {
-            Some(AttributeValue::S(v)) => Some(v),
-            _ => None,
-        };
-        let audience = match item.remove("audience") {
-            Some(AttributeValue::L(l)) => l
-                .into_iter()
-                .filter_map(|v| match v {
-                    AttributeValue::S(s) => Some(s),
-                    _ => None,
-                })
-                .collect(),
-            Some(AttributeValue::Ss(l)) => l,
-            Some(AttributeValue::S(one)) => vec![one],
-            _ => Vec::new(),
-        };
-        let data = match opt(&mut item, "tokenData") {
-            None => Map::new(),
-            Some(json) => match serde_json::from_str(&json) {
-                Ok(Value::Object(m)) => m,
-                _ => {
-                    return Err(StoreError::MalformedItem {
-                        table: table.clone(),
-                        reason: "tokenData is not a JSON object".into(),
-                    });
-                }
-            },
-        };
-        Ok(Some(Token {
-            created: codec::get_n(&item, table, "created").unwrap_or(0),
-            expires: codec::get_n(&item, table, "expires").unwrap_or(0),
-            not_before: codec::get_n(&item, table, "notBefore").unwrap_or(0),
-            id: opt(&mut item, "id"),
-            scope: opt(&mut item, "scope"),
-            delegations_id: opt(&mut item, "delegationsId").unwrap_or_default(),
-            purpose: opt(&mut item, "purpose").unwrap_or_default(),
-            usage: opt(&mut item, "usage").unwrap_or_default(),
-            format: opt(&mut item, "format").unwrap_or_default(),
-            // No status is no token Curity can use: malformed, not "".
-            status: codec::get_s(&mut item, table, "status")?,
-            issuer: opt(&mut item, "issuer").unwrap_or_default(),
-            subject: opt(&mut item, "subject").unwrap_or_default(),
-            token_hash: codec::get_s(&mut item, table, "tokenHash")?,
-            audience,
-            data,
-        }))
+        self.read(self.key(token_hash)).await
     }
 
     /// 1 when the token exists and took the status, 0 otherwise.
-    pub async fn set_token_status(
-        &self,
-        token_hash: &str,
-        status: &str,
-    ) -> Result<u32, StoreError> {
+    pub async fn set_status(&self, token_hash: &str, status: &str) -> Result<u32, StoreError> {
         codec::check_key("token_hash", token_hash)?;
         check_status("status", status)?;
         let updated = self
             .update_if(
-                &self.tables().tokens,
-                ("tokenHash", token_hash),
+                self.key(token_hash),
                 &Update::new().set("status", s(status)),
-                &Cond::Exists("tokenHash"),
+                &self.exists(),
             )
             .await?;
         Ok(u32::from(updated))

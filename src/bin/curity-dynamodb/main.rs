@@ -1,147 +1,27 @@
 //! The `curity-dynamodb` binary: parse the command line, load the config,
 //! call into the library. Exit codes: 0 success, 1 failure, 2 bad
 //! configuration or environment (a config key, file or endpoint to fix).
+//! `args` is the command line, `tables` the `tables` subcommands.
+
+mod args;
+mod tables;
 
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use args::{Cli, Command, ConfigCommand, TablesCommand};
+use clap::Parser;
 use curity_dynamodb::{
     aws::{Aws, DynamoPool},
     config::Config,
     server,
-    store::{
-        Store, StoreError,
-        backfill::BackfillOptions,
-        tables::{Billing, TableAdmin},
-    },
+    store::{Store, StoreError, accounts::backfill::BackfillOptions, tables::Billing},
     telemetry,
 };
-
-#[derive(Parser)]
-#[command(
-    name = "curity-dynamodb",
-    version,
-    about = "Curity data source on DynamoDB"
-)]
-struct Cli {
-    /// TOML config file; `CURITY_DYNAMODB_*` variables override it.
-    #[arg(
-        long,
-        global = true,
-        env = "CURITY_DYNAMODB_CONFIG",
-        value_name = "PATH"
-    )]
-    config: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Serve the gRPC data source.
-    Serve {
-        /// Overrides `server.listen`.
-        #[arg(long, value_name = "ADDR")]
-        listen: Option<SocketAddr>,
-        /// Run against an embedded DynamoDB-compatible store (tables created
-        /// first), persisted in DIR, or in memory without DIR.
-        #[arg(long, value_name = "DIR", num_args = 0..=1)]
-        embedded: Option<Option<PathBuf>>,
-    },
-    /// Create or check the `curity-*` tables.
-    Tables {
-        #[command(subcommand)]
-        action: TablesCommand,
-    },
-    /// Show configuration.
-    Config {
-        #[command(subcommand)]
-        action: ConfigCommand,
-    },
-    /// Explain which AWS identity the service gets and why; check every
-    /// table and index. Exit 1 when a check fails.
-    Doctor {
-        /// Print JSON instead of text.
-        #[arg(long)]
-        json: bool,
-        /// The IAM role the pod should run as (default: AWS_ROLE_ARN).
-        #[arg(long, value_name = "ARN")]
-        expect_role_arn: Option<String>,
-        /// The token subject the role trusts.
-        #[arg(long, value_name = "SUB")]
-        expect_subject: Option<String>,
-        /// The token audience the OIDC provider lists.
-        #[arg(long, value_name = "AUD", default_value = "sts.amazonaws.com")]
-        expect_audience: String,
-    },
-    /// Print the least-privilege IAM policy for the `curity-*` tables.
-    Policy {
-        /// Table name prefix (default: `dynamodb.table_name_prefix` when a
-        /// config is given, else none).
-        #[arg(long)]
-        prefix: Option<String>,
-        /// Narrow the resources to one region.
-        #[arg(long)]
-        region: Option<String>,
-        /// Narrow the resources to one AWS account (12 digits).
-        #[arg(long)]
-        account: Option<String>,
-        /// Also allow creating tables and managing TTL (`tables create`).
-        #[arg(long)]
-        admin: bool,
-    },
-    /// Show the AWS identity the configured credentials resolve to.
-    Whoami {
-        /// Print JSON instead of text.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum TablesCommand {
-    /// Create missing tables (idempotent), wait for ACTIVE, enable TTL.
-    Create {
-        #[arg(long, value_enum, default_value = "on-demand")]
-        billing: Billing,
-        /// Overrides `dynamodb.table_name_prefix`.
-        #[arg(long)]
-        prefix: Option<String>,
-    },
-    /// Compare live tables with the layout; exit 1 naming each difference.
-    Check {
-        /// Overrides `dynamodb.table_name_prefix`.
-        #[arg(long)]
-        prefix: Option<String>,
-    },
-    /// Add the `userNameInitial` / `emailInitial` that accounts written by
-    /// plugin versions before October 2022 lack (prefix and initials
-    /// filters do not find those accounts otherwise). Idempotent.
-    BackfillInitials {
-        /// Overrides `dynamodb.table_name_prefix`.
-        #[arg(long)]
-        prefix: Option<String>,
-        /// Count what would change; write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Most updates per second.
-        #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-        rate: u32,
-        /// Resume after this account key, as the progress lines print it.
-        #[arg(long)]
-        start_after: Option<String>,
-    },
-}
-
-#[derive(Subcommand)]
-enum ConfigCommand {
-    /// Print the effective configuration, secrets redacted.
-    Print,
-}
+use tables::{backfill_initials, tables};
 
 /// An error and the exit code it deserves.
-struct Failure {
+pub(crate) struct Failure {
     code: u8,
     error: anyhow::Error,
 }
@@ -155,7 +35,7 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
     }
 }
 
-fn bad_input(e: impl Into<anyhow::Error>) -> Failure {
+pub(crate) fn bad_input(e: impl Into<anyhow::Error>) -> Failure {
     Failure {
         code: 2,
         error: e.into(),
@@ -163,13 +43,9 @@ fn bad_input(e: impl Into<anyhow::Error>) -> Failure {
 }
 
 /// Store errors that mean "fix the configuration or environment".
-fn store_failure(e: StoreError) -> Failure {
-    let code = match e {
-        StoreError::Credentials { .. } | StoreError::Unavailable { .. } => 2,
-        _ => 1,
-    };
+pub(crate) fn store_failure(e: StoreError) -> Failure {
     Failure {
-        code,
+        code: e.class().exit_code,
         error: e.into(),
     }
 }
@@ -331,106 +207,6 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
             Ok(ExitCode::SUCCESS)
         }
-    }
-}
-
-async fn backfill_initials(
-    aws: &Aws,
-    config: &Config,
-    options: &BackfillOptions,
-) -> Result<ExitCode, Failure> {
-    let pool = DynamoPool::new(
-        aws.dynamodb_config().clone(),
-        1,
-        Duration::from_millis(config.pool.wait_timeout_ms),
-    )
-    .map_err(bad_input)?;
-    let store = Store::new(pool, config.dynamodb.clone(), aws.method().as_str());
-    let verb = if options.dry_run {
-        "would update"
-    } else {
-        "updated"
-    };
-    let report = store
-        .backfill_initials(options, |p| {
-            let resume = p
-                .resume_after
-                .as_deref()
-                .map(|k| format!("; resume with --start-after '{k}'"))
-                .unwrap_or_default();
-            eprintln!(
-                "backfill-initials: {} lacking initials, {verb} {}, {} changed meanwhile (skipped){resume}",
-                p.found,
-                if options.dry_run { p.found } else { p.updated },
-                p.skipped_changed
-            );
-        })
-        .await
-        .map_err(store_failure)?;
-    println!(
-        "done: {} accounts lacked initials, {verb} {}, {} skipped because they changed meanwhile (run again for those)",
-        report.found,
-        if options.dry_run {
-            report.found
-        } else {
-            report.updated
-        },
-        report.skipped_changed
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn tables(
-    aws: &Aws,
-    config: &Config,
-    billing: Billing,
-    create: bool,
-) -> Result<ExitCode, Failure> {
-    let client = aws.dynamodb_client();
-    let admin = TableAdmin {
-        client: &client,
-        prefix: &config.dynamodb.table_name_prefix,
-        method: aws.method().as_str(),
-    };
-    if create {
-        let report = admin.create_all(billing).await.map_err(store_failure)?;
-        for line in &report.lines {
-            println!("{line}");
-        }
-        if report.changed_anything() {
-            println!(
-                "done: {} tables created, TTL enabled on {}",
-                report.created, report.ttl_enabled
-            );
-        } else {
-            println!("done: nothing to change, all tables already match");
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
-    let checks = admin.check_all().await.map_err(store_failure)?;
-    let mut failed = 0;
-    for c in &checks {
-        if c.differences.is_empty() {
-            println!("{}: ok", c.table);
-        } else {
-            failed += 1;
-        }
-        for d in &c.differences {
-            println!("{}: DIFFERS: {d}", c.table);
-        }
-        for w in &c.warnings {
-            println!("{}: warning: {w}", c.table);
-        }
-    }
-    if failed == 0 {
-        println!("check: {} tables match the layout", checks.len());
-        Ok(ExitCode::SUCCESS)
-    } else {
-        println!(
-            "check: {failed} of {} tables differ from the layout",
-            checks.len()
-        );
-        Ok(ExitCode::FAILURE)
     }
 }
 

@@ -14,13 +14,14 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 
-use super::{
-    Store, StoreError,
+use super::Accounts;
+use crate::aws::error::SdkResultExt;
+use crate::store::{
+    StoreError,
     codec::{Item, s},
     expr::{Cond, Expr, Update},
     keys::{self, Tenant},
 };
-use crate::aws::error::classify;
 
 /// Items read per scan page.
 const PAGE: i32 = 100;
@@ -128,14 +129,14 @@ fn plan_update(item: &Item) -> Option<(String, Update, Cond)> {
     Some((pk.to_string(), update, unchanged))
 }
 
-impl Store {
+impl Accounts<'_> {
     /// Runs the back-fill; `progress` is called after every scanned page.
     pub async fn backfill_initials(
         &self,
         options: &BackfillOptions,
         mut progress: impl FnMut(&BackfillProgress),
     ) -> Result<BackfillProgress, StoreError> {
-        let table = &self.tables().accounts;
+        let table = self.name();
         let pause = Duration::from_secs_f64(1.0 / f64::from(options.rate_per_second.max(1)));
         let mut e = Expr::new();
         let filter = e.cond(&missing_initials());
@@ -159,7 +160,7 @@ impl Store {
                     .limit(PAGE)
                     .send()
                     .await
-                    .map_err(|e| classify(&e, self.at("dynamodb:Scan", table)))?
+                    .classify(self.at("dynamodb:Scan"))?
             };
             for item in page.items.unwrap_or_default() {
                 let Some((pk, update, unchanged)) = plan_update(&item) else {
@@ -169,10 +170,7 @@ impl Store {
                 if options.dry_run {
                     continue;
                 }
-                if self
-                    .update_if(table, ("pk", &pk), &update, &unchanged)
-                    .await?
-                {
+                if self.update_if(self.key(&pk), &update, &unchanged).await? {
                     state.updated += 1;
                 } else {
                     state.skipped_changed += 1;

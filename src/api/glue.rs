@@ -1,0 +1,256 @@
+//! The glue every RPC shares: which proto method a call addresses (taken
+//! from the request path, checked against the compiled descriptors), which
+//! tenant it acts for, and [`rpc`], which runs the work inside a span and
+//! turns a `StoreError` into a status.
+
+use std::{future::Future, sync::OnceLock, time::Instant};
+
+use prost::Message;
+use tonic::{Request, Response, Status, codegen::http};
+use tracing::{Instrument, field::Empty};
+
+use super::status;
+use crate::{
+    proto::{self, FILE_DESCRIPTOR_SET},
+    store::{StoreError, keys::Tenant},
+};
+
+/// A proto method (`AccountService`, `GetById`), as it labels spans and
+/// metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RpcMethod {
+    pub service: &'static str,
+    pub method: &'static str,
+}
+
+impl RpcMethod {
+    /// A call that did not pass through [`label`] (never in `serve`).
+    const UNKNOWN: Self = Self {
+        service: "unknown",
+        method: "unknown",
+    };
+}
+
+struct Entry {
+    /// `/curity.datasource.v1.AccountService/GetById`
+    path: String,
+    /// `curity.datasource.v1.AccountService`
+    #[cfg_attr(not(test), allow(dead_code))]
+    full_service: String,
+    service: String,
+    method: String,
+}
+
+/// Every method of the compiled protos, read once from the descriptors.
+fn methods() -> &'static [Entry] {
+    static METHODS: OnceLock<Vec<Entry>> = OnceLock::new();
+    METHODS.get_or_init(|| {
+        let Ok(set) = prost_types::FileDescriptorSet::decode(FILE_DESCRIPTOR_SET) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for file in &set.file {
+            let package = file.package();
+            for svc in &file.service {
+                for m in &svc.method {
+                    out.push(Entry {
+                        path: format!("/{package}.{}/{}", svc.name(), m.name()),
+                        full_service: format!("{package}.{}", svc.name()),
+                        service: svc.name().to_string(),
+                        method: m.name().to_string(),
+                    });
+                }
+            }
+        }
+        out
+    })
+}
+
+/// The method a request path (`/curity.datasource.v1.AccountService/GetById`)
+/// addresses, if it is one of ours.
+pub fn method_of(path: &str) -> Option<RpcMethod> {
+    methods()
+        .iter()
+        .find(|e| e.path == path)
+        .map(|e| RpcMethod {
+            service: &e.service,
+            method: &e.method,
+        })
+}
+
+/// The full name of every service with methods in the compiled protos.
+#[cfg(test)]
+pub fn service_paths() -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = methods().iter().map(|e| e.full_service.as_str()).collect();
+    out.dedup();
+    out
+}
+
+/// The server layer's request hook: labels the call with its method.
+pub fn label<B>(mut request: http::Request<B>) -> http::Request<B> {
+    if let Some(m) = method_of(request.uri().path()) {
+        request.extensions_mut().insert(m);
+    }
+    request
+}
+
+/// A request message and the tenant it acts for (none for the global data
+/// types: sessions, tokens, nonces).
+pub trait Tenanted {
+    fn tenant_field(&self) -> Option<&proto::Tenant>;
+
+    /// The tenant, validated (an id with `(`, `)` or `#` is refused).
+    fn tenant(&self) -> Result<Tenant<'_>, StoreError> {
+        Tenant::parse(self.tenant_field().map(|t| t.id.as_str()))
+    }
+}
+
+macro_rules! tenanted {
+    ($($t:ident),* $(,)?) => {
+        $(impl Tenanted for proto::$t {
+            fn tenant_field(&self) -> Option<&proto::Tenant> {
+                self.tenant.as_ref()
+            }
+        })*
+    };
+}
+
+macro_rules! global {
+    ($($t:ident),* $(,)?) => {
+        $(impl Tenanted for proto::$t {
+            fn tenant_field(&self) -> Option<&proto::Tenant> {
+                None
+            }
+        })*
+    };
+}
+
+tenanted!(
+    GetAccountByIdRequest,
+    GetAccountByUserNameRequest,
+    GetAccountByEmailRequest,
+    GetAccountByPhoneRequest,
+    CreateAccountRequest,
+    UpdateAccountRequest,
+    PatchAccountRequest,
+    DeleteAccountRequest,
+    ListAccountsRequest,
+    CountAccountsRequest,
+    GetCredentialRequest,
+    StoreCredentialRequest,
+    DeleteCredentialRequest,
+    UpdateSubjectRequest,
+    LinkRequest,
+    ListLinksRequest,
+    ResolveLinkRequest,
+    DeleteLinkRequest,
+    GetAttributesRequest,
+);
+
+global!(
+    GetSessionRequest,
+    InsertSessionRequest,
+    UpdateSessionRequest,
+    UpdateSessionExpirationRequest,
+    DeleteSessionRequest,
+    CreateTokenRequest,
+    GetTokenByHashRequest,
+    GetTokenStatusRequest,
+    SetTokenStatusRequest,
+    SaveNonceRequest,
+    GetNonceRequest,
+    ConsumeNonceRequest,
+);
+
+/// Buckets carry their tenant inside the key.
+macro_rules! keyed {
+    ($($t:ident),* $(,)?) => {
+        $(impl Tenanted for proto::$t {
+            fn tenant_field(&self) -> Option<&proto::Tenant> {
+                self.key.as_ref().and_then(|k| k.tenant.as_ref())
+            }
+        })*
+    };
+}
+
+keyed!(GetBucketRequest, StoreBucketRequest, ClearBucketRequest);
+
+/// Runs one RPC inside a span carrying service, method, table, tenant,
+/// outcome and latency. Request payloads are never recorded: they hold
+/// tokens, session state and password hashes.
+pub async fn rpc<Req, Res, F, Fut>(
+    table: &str,
+    request: Request<Req>,
+    work: F,
+) -> Result<Response<Res>, Status>
+where
+    Req: Tenanted,
+    F: FnOnce(Req) -> Fut,
+    Fut: Future<Output = Result<Res, StoreError>>,
+{
+    let RpcMethod { service, method } = request
+        .extensions()
+        .get::<RpcMethod>()
+        .copied()
+        .unwrap_or(RpcMethod::UNKNOWN);
+    let req = request.into_inner();
+    let span = tracing::info_span!(
+        "rpc",
+        service,
+        method,
+        table,
+        tenant = req.tenant_field().map_or("", |t| t.id.as_str()),
+        outcome = Empty,
+        latency_us = Empty
+    );
+    let started = Instant::now();
+    let result = work(req).instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(e) => e.class().outcome,
+    };
+    span.record("outcome", outcome);
+    span.record("latency_us", elapsed.as_micros() as u64);
+    metrics::histogram!(
+        "curity_dynamodb_rpc_seconds",
+        "service" => service,
+        "method" => method,
+        "outcome" => outcome
+    )
+    .record(elapsed.as_secs_f64());
+    let _entered = span.enter();
+    match result {
+        Ok(v) => {
+            tracing::debug!("rpc done");
+            Ok(Response::new(v))
+        }
+        Err(e) => {
+            if e.class().caller_fault {
+                tracing::debug!(error = %e, "rpc rejected");
+            } else {
+                tracing::warn!(error = %e, "rpc failed");
+            }
+            Err(status::to_status(&e))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_method_of_the_protos_is_labelled_from_its_path() {
+        let m = method_of("/curity.datasource.v1.AccountService/GetById").unwrap();
+        assert_eq!(
+            m,
+            RpcMethod {
+                service: "AccountService",
+                method: "GetById"
+            }
+        );
+        assert!(method_of("/curity.datasource.v1.AccountService/Nope").is_none());
+        assert!(methods().len() >= 34, "{}", methods().len());
+    }
+}

@@ -1,0 +1,272 @@
+//! Typed configuration: a TOML file plus `CURITY_DYNAMODB_...` environment
+//! overrides, validated once at start. Every problem names its key, and all
+//! problems are reported together. This module has the types and their
+//! defaults; `load` reads and validates them.
+
+mod load;
+
+pub use self::load::is_region_name;
+
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Prefix of environment overrides; nesting uses `__`
+/// (`CURITY_DYNAMODB_AWS__REGION=eu-west-1` sets `aws.region`).
+pub const ENV_PREFIX: &str = "CURITY_DYNAMODB_";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Parse(String),
+    #[error("{}", .0.join("; "))]
+    Invalid(Vec<String>),
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub aws: AwsConfig,
+    pub dynamodb: DynamoDbConfig,
+    pub pool: PoolConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// gRPC listen address.
+    pub listen: SocketAddr,
+    /// Prometheus `/metrics` listen address; no metrics endpoint when absent.
+    pub metrics_listen: Option<SocketAddr>,
+    /// How long in-flight RPCs may take to finish after SIGTERM/SIGINT.
+    pub shutdown_grace_seconds: u64,
+    /// How often the readiness probe re-checks DynamoDB while not serving.
+    pub readiness_retry_seconds: u64,
+    /// Log format: `plain` or `json`.
+    pub log_format: LogFormat,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            metrics_listen: None,
+            shutdown_grace_seconds: 30,
+            readiness_retry_seconds: 2,
+            log_format: LogFormat::Plain,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Plain,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessMethod {
+    /// IRSA: `AWS_ROLE_ARN` + `AWS_WEB_IDENTITY_TOKEN_FILE` (or config).
+    #[default]
+    WebIdentity,
+    AccessKey,
+    Profile,
+    InstanceProfile,
+    DefaultChain,
+}
+
+impl AccessMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WebIdentity => "web_identity",
+            Self::AccessKey => "access_key",
+            Self::Profile => "profile",
+            Self::InstanceProfile => "instance_profile",
+            Self::DefaultChain => "default_chain",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AwsConfig {
+    /// Region; falls back to `AWS_REGION` / `AWS_DEFAULT_REGION`.
+    pub region: Option<String>,
+    /// DynamoDB endpoint override (the plugin's `endpoint-override`). STS
+    /// follows the SDK's standard `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL`.
+    pub endpoint_url: Option<String>,
+    pub access_method: AccessMethod,
+    /// Total time per API call, retries included (SDK default when unset).
+    pub api_call_timeout_seconds: Option<f64>,
+    /// Time per HTTP attempt (SDK default when unset).
+    pub api_call_attempt_timeout_seconds: Option<f64>,
+    pub web_identity: WebIdentityConfig,
+    pub access_key: AccessKeyConfig,
+    pub profile: ProfileConfig,
+    pub instance_profile: InstanceProfileConfig,
+    pub assume_role: AssumeRoleConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebIdentityConfig {
+    /// Falls back to `AWS_ROLE_ARN`.
+    pub role_arn: Option<String>,
+    /// Falls back to `AWS_WEB_IDENTITY_TOKEN_FILE`.
+    pub token_file: Option<PathBuf>,
+    /// Falls back to `AWS_ROLE_SESSION_NAME`, then `assume_role.session_name`.
+    pub session_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessKeyConfig {
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<Secret>,
+    /// When set, the key only authorises a refreshing `sts:AssumeRole`.
+    pub role_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProfileConfig {
+    /// Falls back to `AWS_PROFILE`, then `default`.
+    pub name: Option<String>,
+    pub role_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InstanceProfileConfig {
+    /// IMDS endpoint override (else `AWS_EC2_METADATA_SERVICE_ENDPOINT`, else
+    /// the link-local default).
+    pub endpoint: Option<String>,
+}
+
+/// Settings of every `sts:AssumeRole*` call the service makes.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AssumeRoleConfig {
+    pub session_name: String,
+    /// Lifetime of assumed-role credentials; they are refreshed before they
+    /// expire. AWS accepts 900 to the role's maximum (43200 at most).
+    pub duration_seconds: u32,
+}
+
+impl Default for AssumeRoleConfig {
+    fn default() -> Self {
+        Self {
+            session_name: "curity-dynamodb".into(),
+            duration_seconds: 3600,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DynamoDbConfig {
+    /// Prepended to every `curity-*` table name (`dev-` gives `dev-curity-accounts`).
+    pub table_name_prefix: String,
+    pub allow_table_scans: bool,
+    pub unique_phone_numbers: bool,
+    pub ttl: TtlConfig,
+    pub delegations: DelegationsConfig,
+}
+
+impl Default for DynamoDbConfig {
+    fn default() -> Self {
+        Self {
+            table_name_prefix: String::new(),
+            allow_table_scans: false,
+            unique_phone_numbers: true,
+            ttl: TtlConfig::default(),
+            delegations: DelegationsConfig::default(),
+        }
+    }
+}
+
+/// Extra seconds items stay in the table after they expire, before
+/// DynamoDB's TTL may delete them (`deletableAt`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TtlConfig {
+    pub sessions_retain_seconds: u64,
+    pub nonces_retain_seconds: u64,
+    pub delegations_retain_seconds: u64,
+    pub tokens_retain_seconds: u64,
+    pub devices_retain_seconds: u64,
+}
+
+impl Default for TtlConfig {
+    fn default() -> Self {
+        Self {
+            sessions_retain_seconds: 86_400,
+            nonces_retain_seconds: 86_400,
+            delegations_retain_seconds: 31_536_000,
+            tokens_retain_seconds: 172_800,
+            devices_retain_seconds: 2_592_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DelegationsConfig {
+    pub attributes_from_claims: Vec<String>,
+    pub attributes_from_custom_claim_values: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoolConfig {
+    /// Most DynamoDB calls in flight at once.
+    pub max_size: usize,
+    /// How long a request waits for a free client before `UNAVAILABLE`.
+    pub wait_timeout_ms: u64,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            max_size: 64,
+            wait_timeout_ms: 2_000,
+        }
+    }
+}
+
+/// A secret string: never shown by `Debug`, serialised as `<redacted>`.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("<redacted>")
+    }
+}
+
+/// Reads an environment variable; injectable so validation is testable.
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}

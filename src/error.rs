@@ -1,0 +1,245 @@
+//! The one home of errors: what can go wrong below the API layer, in terms
+//! Curity must be able to tell apart, and, in [`StoreError::class`], the
+//! single table deciding how each surfaces: gRPC code, `ErrorDetail`
+//! reason, retryable, the outcome label of metrics and spans, and the exit
+//! code of the command line.
+
+use std::time::Duration;
+
+use tonic::Code;
+
+use crate::proto::error_detail::Reason;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("invalid {field}: {reason}")]
+    InvalidArgument { field: &'static str, reason: String },
+
+    #[error("{what} already exists ({field} is taken)")]
+    AlreadyExists {
+        what: &'static str,
+        field: &'static str,
+    },
+
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+
+    #[error("{what} was changed concurrently; gave up after {attempts} attempts")]
+    VersionConflict { what: &'static str, attempts: usize },
+
+    /// The layout cannot serve the request: a filter needing a scan while
+    /// `dynamodb.allow_table_scans` is off, or an ordering no index has.
+    #[error("{0}")]
+    NotSupportedByLayout(String),
+
+    #[error(
+        "access denied: the AWS identity may not call {action} on table/{table}; \
+         grant it in the IAM policy ({message})"
+    )]
+    AccessDenied {
+        action: String,
+        table: String,
+        message: String,
+    },
+
+    #[error("table {table} does not exist (run `curity-dynamodb tables create`)")]
+    TableMissing { table: String },
+
+    #[error("DynamoDB throttled {action} on {table}: {message}")]
+    Throttled {
+        action: String,
+        table: String,
+        message: String,
+    },
+
+    #[error("DynamoDB unavailable ({action} on {table}): {message}")]
+    Unavailable {
+        action: String,
+        table: String,
+        message: String,
+    },
+
+    #[error("no DynamoDB client free after {waited:?} (pool.max_size reached)")]
+    PoolExhausted { waited: Duration },
+
+    #[error("AWS credentials ({method}): {message}")]
+    Credentials {
+        method: &'static str,
+        message: String,
+    },
+
+    #[error("item in {table} does not have the expected layout: {reason}")]
+    MalformedItem { table: String, reason: String },
+
+    #[error("DynamoDB {action} on {table} failed: {code}: {message}")]
+    Aws {
+        action: String,
+        table: String,
+        code: String,
+        message: String,
+    },
+}
+
+impl StoreError {
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::InvalidArgument {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    /// Whether the same request may succeed later without any change.
+    pub fn is_retryable(&self) -> bool {
+        self.class().retryable
+    }
+
+    /// The error table: one row per variant.
+    pub fn class(&self) -> Class<'_> {
+        use Code as C;
+        use Reason as R;
+        let row = |code, reason, retryable, outcome, exit_code, caller| Class {
+            code,
+            reason,
+            retryable,
+            outcome,
+            exit_code,
+            caller_fault: caller,
+            field: "",
+            table: "",
+        };
+        match self {
+            Self::InvalidArgument { field, .. } => Class {
+                field,
+                ..row(
+                    C::InvalidArgument,
+                    R::InvalidArgument,
+                    false,
+                    "invalid_argument",
+                    1,
+                    true,
+                )
+            },
+            Self::AlreadyExists { field, .. } => Class {
+                field,
+                ..row(
+                    C::AlreadyExists,
+                    R::AlreadyExists,
+                    false,
+                    "already_exists",
+                    1,
+                    true,
+                )
+            },
+            Self::NotFound { .. } => row(C::NotFound, R::NotFound, false, "not_found", 1, true),
+            Self::VersionConflict { .. } => row(
+                C::Aborted,
+                R::VersionConflict,
+                false,
+                "version_conflict",
+                1,
+                true,
+            ),
+            Self::NotSupportedByLayout(_) => Class {
+                field: "filter",
+                ..row(
+                    C::FailedPrecondition,
+                    R::NotSupportedByLayout,
+                    false,
+                    "not_supported_by_layout",
+                    1,
+                    true,
+                )
+            },
+            Self::AccessDenied { action, table, .. } => Class {
+                field: action,
+                table,
+                ..row(
+                    C::PermissionDenied,
+                    R::AccessDenied,
+                    false,
+                    "access_denied",
+                    1,
+                    false,
+                )
+            },
+            Self::TableMissing { table } => Class {
+                table,
+                ..row(
+                    C::FailedPrecondition,
+                    R::TableMissing,
+                    false,
+                    "table_missing",
+                    1,
+                    false,
+                )
+            },
+            Self::Throttled { table, .. } => Class {
+                table,
+                ..row(C::Unavailable, R::Unavailable, true, "throttled", 1, false)
+            },
+            Self::Unavailable { table, .. } => Class {
+                table,
+                ..row(
+                    C::Unavailable,
+                    R::Unavailable,
+                    true,
+                    "unavailable",
+                    2,
+                    false,
+                )
+            },
+            Self::PoolExhausted { .. } => row(
+                C::Unavailable,
+                R::Unavailable,
+                true,
+                "unavailable",
+                1,
+                false,
+            ),
+            Self::Credentials { .. } => row(
+                C::Unauthenticated,
+                R::Credentials,
+                false,
+                "credentials",
+                2,
+                false,
+            ),
+            Self::MalformedItem { table, .. } => Class {
+                table,
+                ..row(
+                    C::DataLoss,
+                    R::MalformedItem,
+                    false,
+                    "malformed_item",
+                    1,
+                    false,
+                )
+            },
+            Self::Aws { table, .. } => Class {
+                table,
+                ..row(C::Internal, R::Unspecified, false, "aws_error", 1, false)
+            },
+        }
+    }
+}
+
+/// How one error surfaces everywhere it can (see [`StoreError::class`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Class<'e> {
+    pub code: Code,
+    pub reason: Reason,
+    /// The same request may succeed later without any change.
+    pub retryable: bool,
+    /// The `outcome` label of the RPC span and metric.
+    pub outcome: &'static str,
+    /// The command line's exit code: 2 means "fix the configuration or
+    /// environment", 1 any other failure.
+    pub exit_code: u8,
+    /// The caller's own doing (logged at debug), as opposed to a failure an
+    /// operator must hear about (logged at warn).
+    pub caller_fault: bool,
+    /// `ErrorDetail.field`: the request field, or the denied IAM action.
+    pub field: &'e str,
+    /// `ErrorDetail.table`.
+    pub table: &'e str,
+}

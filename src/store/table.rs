@@ -1,0 +1,306 @@
+//! One table's handle: its layout from `schema`, its prefixed name and the
+//! shared pool. Every per-table handle (`store.sessions()`, ...) wraps one
+//! and derefs to it, so the single-item calls every table makes (consistent
+//! get, conditional put, conditional update, put, delete) and the item
+//! codec live here once.
+
+use std::borrow::Cow;
+
+use serde::{Serialize, de::DeserializeOwned};
+
+use super::{
+    Store, StoreError,
+    codec::{Item, s},
+    expr::{Cond, Expr, Update},
+    schema::TableDef,
+};
+use crate::{
+    aws::{
+        PooledClient,
+        error::{CallSite, SdkResultExt},
+    },
+    config::DynamoDbConfig,
+};
+
+#[derive(Debug, Clone)]
+pub struct Table<'s> {
+    store: &'s Store,
+    def: &'static TableDef,
+    name: Cow<'s, str>,
+}
+
+impl<'s> Table<'s> {
+    pub(super) fn new(store: &'s Store, def: &'static TableDef, name: Cow<'s, str>) -> Self {
+        Self { store, def, name }
+    }
+
+    /// The table's name with the configured prefix.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn def(&self) -> &'static TableDef {
+        self.def
+    }
+
+    /// The store, to reach the other tables (`self.tables().accounts()`).
+    pub fn tables(&self) -> &'s Store {
+        self.store
+    }
+
+    pub fn settings(&self) -> &'s DynamoDbConfig {
+        self.store.settings()
+    }
+
+    pub(crate) async fn client(&self) -> Result<PooledClient, StoreError> {
+        self.store.client().await
+    }
+
+    /// Where a failing call happened, for `classify`.
+    pub(crate) fn at(&self, action: &'static str) -> CallSite<'_> {
+        self.store.at(action, &self.name)
+    }
+
+    /// The key of the item whose hash key is `value` (hash-only tables).
+    pub(crate) fn key(&self, value: &str) -> Item {
+        Item::from([(self.def.hash.name.to_string(), s(value))])
+    }
+
+    /// The key of a table with a range key.
+    pub(crate) fn key2(&self, hash: &str, range: &str) -> Item {
+        let mut key = self.key(hash);
+        if let Some(r) = self.def.range {
+            key.insert(r.name.to_string(), s(range));
+        }
+        key
+    }
+
+    /// The condition "an item with this key exists".
+    pub(crate) fn exists(&self) -> Cond {
+        Cond::Exists(self.def.hash.name)
+    }
+
+    /// Consistent `GetItem`; the pooled client is returned before the
+    /// caller goes on.
+    pub(crate) async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let client = self.client().await?;
+        let out = client
+            .get_item()
+            .table_name(self.name())
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .classify(self.at("dynamodb:GetItem"))?;
+        Ok(out.item)
+    }
+
+    /// Consistent `GetItem` decoded as the layout type `T`.
+    pub(crate) async fn read<T: DeserializeOwned>(
+        &self,
+        key: Item,
+    ) -> Result<Option<T>, StoreError> {
+        match self.get(key).await? {
+            Some(item) => self.decode(item).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Unconditional `PutItem` (a full replace).
+    pub(crate) async fn put(&self, item: Item) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .put_item()
+            .table_name(self.name())
+            .set_item(Some(item))
+            .send()
+            .await
+            .classify(self.at("dynamodb:PutItem"))?;
+        Ok(())
+    }
+
+    /// `PutItem` only when no item has that key; a taken key is
+    /// `AlreadyExists` naming `field`.
+    pub(crate) async fn put_if_absent(
+        &self,
+        item: Item,
+        what: &'static str,
+        field: &'static str,
+    ) -> Result<(), StoreError> {
+        let mut e = Expr::new();
+        let condition = e.cond(&Cond::NotExists(self.def.hash.name));
+        let client = self.client().await?;
+        let written = client
+            .put_item()
+            .table_name(self.name())
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_names(e.names())
+            .send()
+            .await
+            .conditional(self.at("dynamodb:PutItem"))?;
+        written
+            .map(|_| ())
+            .ok_or(StoreError::AlreadyExists { what, field })
+    }
+
+    /// `PutItem` only where `condition` holds: `false` when it does not.
+    pub(crate) async fn put_if(&self, item: Item, condition: &Cond) -> Result<bool, StoreError> {
+        let mut e = Expr::new();
+        let condition = e.cond(condition);
+        let (names, values) = e.into_parts();
+        let client = self.client().await?;
+        let written = client
+            .put_item()
+            .table_name(self.name())
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .send()
+            .await
+            .conditional(self.at("dynamodb:PutItem"))?;
+        Ok(written.is_some())
+    }
+
+    /// `DeleteItem` only where `condition` holds: `false` when it does not.
+    pub(crate) async fn delete_if(&self, key: Item, condition: &Cond) -> Result<bool, StoreError> {
+        let mut e = Expr::new();
+        let condition = e.cond(condition);
+        let (names, values) = e.into_parts();
+        let client = self.client().await?;
+        let deleted = client
+            .delete_item()
+            .table_name(self.name())
+            .set_key(Some(key))
+            .condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .send()
+            .await
+            .conditional(self.at("dynamodb:DeleteItem"))?;
+        Ok(deleted.is_some())
+    }
+
+    /// Every page of a query on `index` (`None`: the table): the one
+    /// pagination loop. A server handing back the start key it was given
+    /// is an error, not a loop.
+    pub(crate) async fn query_all(
+        &self,
+        index: Option<&str>,
+        key: &Cond,
+        filter: Option<&Cond>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut e = Expr::new();
+        let key = e.cond(key);
+        let filter = filter.map(|f| e.cond(f));
+        let (names, values) = e.into_parts();
+        let client = self.client().await?;
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let sent = start.clone();
+            let page = client
+                .query()
+                .table_name(self.name())
+                .set_index_name(index.map(str::to_string))
+                .key_condition_expression(&key)
+                .set_filter_expression(filter.clone())
+                .set_expression_attribute_names(names.clone())
+                .set_expression_attribute_values(values.clone())
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .classify(self.at("dynamodb:Query"))?;
+            out.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() && Some(&k) == sent.as_ref() => {
+                    return Err(stalled(self.name()));
+                }
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// `UpdateItem` only where `condition` holds: `false` when it does not
+    /// (nothing is written).
+    pub(crate) async fn update_if(
+        &self,
+        key: Item,
+        update: &Update,
+        condition: &Cond,
+    ) -> Result<bool, StoreError> {
+        let mut e = Expr::new();
+        let update = e.update(update);
+        let condition = e.cond(condition);
+        let (names, values) = e.into_parts();
+        let client = self.client().await?;
+        let updated = client
+            .update_item()
+            .table_name(self.name())
+            .set_key(Some(key))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .send()
+            .await
+            .conditional(self.at("dynamodb:UpdateItem"))?;
+        Ok(updated.is_some())
+    }
+
+    /// Unconditional `UpdateItem` (creates the item when missing).
+    pub(crate) async fn update(&self, key: Item, update: &Update) -> Result<(), StoreError> {
+        let mut e = Expr::new();
+        let update = e.update(update);
+        let (names, values) = e.into_parts();
+        let client = self.client().await?;
+        client
+            .update_item()
+            .table_name(self.name())
+            .set_key(Some(key))
+            .update_expression(update)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .send()
+            .await
+            .classify(self.at("dynamodb:UpdateItem"))?;
+        Ok(())
+    }
+
+    /// Unconditional `DeleteItem`; deleting nothing is not an error.
+    pub(crate) async fn delete(&self, key: Item) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .delete_item()
+            .table_name(self.name())
+            .set_key(Some(key))
+            .send()
+            .await
+            .classify(self.at("dynamodb:DeleteItem"))?;
+        Ok(())
+    }
+
+    /// An item as its layout type; a missing or wrongly typed attribute is
+    /// `MalformedItem` naming this table and the attribute.
+    pub(crate) fn decode<T: DeserializeOwned>(&self, item: Item) -> Result<T, StoreError> {
+        super::codec::decode(self.name(), item)
+    }
+
+    /// A layout type as an item.
+    pub(crate) fn encode<T: Serialize>(&self, value: &T) -> Result<Item, StoreError> {
+        super::codec::encode(self.name(), value)
+    }
+}
+
+/// The server answered a page with the start key it was given: paging on
+/// would never end.
+pub(crate) fn stalled(table: &str) -> StoreError {
+    StoreError::Aws {
+        action: "dynamodb:Query".into(),
+        table: table.to_string(),
+        code: "PaginationStalled".into(),
+        message: "the server returned the start key it was given".into(),
+    }
+}
