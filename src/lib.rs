@@ -1,7 +1,10 @@
 //! curity-dynamodb: a gRPC data source for the Curity Identity Server,
 //! storing identity data in DynamoDB in the layout of Curity's own
 //! DynamoDB plugin.
-#![forbid(unsafe_code)]
+// Input and the network must never panic the service: no unwrap/expect
+// outside tests (integration tests and benches may).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod api;
 pub mod aws;

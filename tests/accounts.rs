@@ -17,7 +17,7 @@ use curity_dynamodb::{
     },
 };
 use serde_json::{Value, json};
-use support::app::TestApp;
+use support::app::{RawItem, TestApp};
 use tonic::{Code, transport::Channel};
 
 type Client = AccountServiceClient<Channel>;
@@ -63,16 +63,8 @@ async fn create(
     .map(|r| r.into_inner().account.expect("account"))
 }
 
-async fn raw(app: &TestApp, pk: &str) -> Option<HashMap<String, AttributeValue>> {
-    app.raw
-        .get_item()
-        .table_name("curity-accounts")
-        .key("pk", AttributeValue::S(pk.into()))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("raw get")
-        .item
+async fn raw(app: &TestApp, pk: &str) -> Option<RawItem> {
+    app.raw_get("curity-accounts", &[("pk", pk)]).await
 }
 
 async fn all_pks(app: &TestApp) -> Vec<String> {

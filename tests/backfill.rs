@@ -169,14 +169,8 @@ async fn backfill_makes_old_plugin_accounts_visible_to_prefix_filters_once_and_i
             ["oldjoe"]
         );
         let main = app
-            .raw
-            .get_item()
-            .table_name(&table)
-            .key("pk", s("ai(acme)#id-2"))
-            .send()
+            .raw_get("curity-accounts", &[("pk", "ai(acme)#id-2")])
             .await
-            .expect("raw get")
-            .item
             .expect("main item");
         assert_eq!(main["userNameInitial"], s("un(acme)#old"));
         assert!(!main.contains_key("emailInitial"));

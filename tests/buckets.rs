@@ -13,7 +13,7 @@ use curity_dynamodb::{
         bucket_service_client::BucketServiceClient,
     },
 };
-use support::app::TestApp;
+use support::app::{RawItem, TestApp};
 use tonic::Code;
 
 fn key(t: &str, subject: &str, purpose: &str) -> Option<BucketKey> {
@@ -28,21 +28,12 @@ fn attrs(v: serde_json::Value) -> Option<prost_types::Struct> {
     Some(json_to_struct(v.as_object().cloned().unwrap_or_default()))
 }
 
-async fn raw(
-    app: &TestApp,
-    subject: &str,
-    purpose: &str,
-) -> Option<std::collections::HashMap<String, AttributeValue>> {
-    app.raw
-        .get_item()
-        .table_name("curity-bucket")
-        .key("subject", AttributeValue::S(subject.into()))
-        .key("purpose", AttributeValue::S(purpose.into()))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("raw get")
-        .item
+async fn raw(app: &TestApp, subject: &str, purpose: &str) -> Option<RawItem> {
+    app.raw_get(
+        "curity-bucket",
+        &[("subject", subject), ("purpose", purpose)],
+    )
+    .await
 }
 
 #[tokio::test]

@@ -71,15 +71,9 @@ async fn stored_password_is_returned_only_by_the_credential_service() {
     // an account attribute.
     for pk in [format!("ai#{id}"), "un#alice".into()] {
         let item = app
-            .raw
-            .get_item()
-            .table_name("curity-accounts")
-            .key("pk", AttributeValue::S(pk))
-            .send()
+            .raw_get("curity-accounts", &[("pk", &pk)])
             .await
-            .unwrap()
-            .item
-            .unwrap();
+            .expect("account item");
         assert_eq!(
             item["password"],
             AttributeValue::S("$argon2id$v=19$hash".into())
@@ -274,17 +268,14 @@ async fn links_are_listed_resolved_and_deleted_per_manager_and_tenant() {
         .unwrap();
 
     let item = app
-        .raw
-        .get_item()
-        .table_name("curity-links")
-        .key(
-            "linkedAccountId_linkedAccountDomainName",
-            AttributeValue::S("g-123@google.acme".into()),
+        .raw_get(
+            "curity-links",
+            &[(
+                "linkedAccountId_linkedAccountDomainName",
+                "g-123@google.acme",
+            )],
         )
-        .send()
         .await
-        .unwrap()
-        .item
         .expect("tenant link item");
     assert_eq!(item["tenantId"], AttributeValue::S("acme".into()));
     assert_eq!(
@@ -459,17 +450,11 @@ async fn link_keys_shared_across_tenants_never_overwrite_or_reveal_the_other_ten
         .expect_err("key held by acme");
     assert_eq!(err.code(), Code::AlreadyExists);
     let item = app
-        .raw
-        .get_item()
-        .table_name("curity-links")
-        .key(
-            "linkedAccountId_linkedAccountDomainName",
-            AttributeValue::S("u2@idp.acme".into()),
+        .raw_get(
+            "curity-links",
+            &[("linkedAccountId_linkedAccountDomainName", "u2@idp.acme")],
         )
-        .send()
         .await
-        .expect("raw get")
-        .item
         .expect("acme's link");
     assert_eq!(item["tenantId"], AttributeValue::S("acme".into()));
     assert_eq!(item["accountId"], AttributeValue::S(acme_local));

@@ -30,11 +30,7 @@ fn has_exact_numbers(text: &str) {
 }
 
 async fn raw_s(app: &TestApp, table: &str, key: &[(&str, &str)], attr: &str) -> String {
-    let mut req = app.raw.get_item().table_name(table);
-    for (k, v) in key {
-        req = req.key(*k, AttributeValue::S((*v).into()));
-    }
-    let item = req.send().await.expect("raw get").item.expect("item");
+    let item = app.raw_get(table, key).await.expect("item");
     match &item[attr] {
         AttributeValue::S(s) => s.clone(),
         other => panic!("{attr}: {other:?}"),

@@ -12,7 +12,7 @@ use curity_dynamodb::{
         session_service_client::SessionServiceClient,
     },
 };
-use support::app::TestApp;
+use support::app::{RawItem, TestApp};
 use tonic::Code;
 
 fn session(id: &str, data: &str, expires_at: i64) -> Session {
@@ -23,19 +23,8 @@ fn session(id: &str, data: &str, expires_at: i64) -> Session {
     }
 }
 
-async fn raw_item(
-    app: &TestApp,
-    id: &str,
-) -> Option<std::collections::HashMap<String, AttributeValue>> {
-    app.raw
-        .get_item()
-        .table_name("curity-sessions")
-        .key("id", AttributeValue::S(id.into()))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("raw get")
-        .item
+async fn raw_item(app: &TestApp, id: &str) -> Option<RawItem> {
+    app.raw_get("curity-sessions", &[("id", id)]).await
 }
 
 #[tokio::test]

@@ -70,14 +70,8 @@ async fn token_round_trips_and_is_stored_in_the_plugin_layout() {
     assert_eq!(got, want);
 
     let item = app
-        .raw
-        .get_item()
-        .table_name("curity-tokens")
-        .key("tokenHash", AttributeValue::S("h1".into()))
-        .send()
+        .raw_get("curity-tokens", &[("tokenHash", "h1")])
         .await
-        .expect("raw get")
-        .item
         .expect("item");
     assert_eq!(
         item["audience"],
@@ -205,15 +199,8 @@ async fn plugin_written_token_with_a_single_audience_is_read() {
 }
 
 async fn nonce_status(app: &TestApp, nonce: &str) -> AttributeValue {
-    app.raw
-        .get_item()
-        .table_name("curity-nonces")
-        .key("nonce", AttributeValue::S(nonce.into()))
-        .consistent_read(true)
-        .send()
+    app.raw_get("curity-nonces", &[("nonce", nonce)])
         .await
-        .expect("raw get")
-        .item
         .expect("item")["nonceStatus"]
         .clone()
 }
@@ -321,14 +308,8 @@ async fn reading_an_expired_nonce_marks_it_expired_but_reports_it_as_read() {
     .await
     .expect("save");
     let item_deletable = app
-        .raw
-        .get_item()
-        .table_name("curity-nonces")
-        .key("nonce", AttributeValue::S("old".into()))
-        .send()
+        .raw_get("curity-nonces", &[("nonce", "old")])
         .await
-        .unwrap()
-        .item
         .unwrap()["deletableAt"]
         .clone();
     assert_eq!(

@@ -1,132 +1,102 @@
 //! `LinkService` and `AttributeService` over `store::links`.
 
-use tonic::{Request, Response, Status};
-
-use super::{Tenanted, accounts::account_to_proto, rpc};
+use super::{Tenanted, accounts::account_to_proto};
 use crate::proto::{
     self, attribute_service_server::AttributeService, link_service_server::LinkService,
 };
 
 super::service!(LinkApi, links);
 
-#[tonic::async_trait]
-impl LinkService for LinkApi {
-    async fn link(
-        &self,
-        request: Request<proto::LinkRequest>,
-    ) -> Result<Response<proto::LinkResponse>, Status> {
-        rpc(self.table(), request, |req| async move {
-            let tenant = req.tenant()?;
-            self.store
-                .links()
-                .link(
-                    tenant,
-                    &req.linking_account_manager,
-                    &req.local_account_id,
-                    &req.foreign_domain,
-                    &req.foreign_user_name,
-                )
-                .await?;
-            Ok(proto::LinkResponse {})
-        })
-        .await
+super::rpcs! {
+    LinkService for LinkApi;
+
+    link(LinkRequest) -> LinkResponse, |api, req| {
+        let tenant = req.tenant()?;
+        api.store
+            .links()
+            .link(
+                tenant,
+                &req.linking_account_manager,
+                &req.local_account_id,
+                &req.foreign_domain,
+                &req.foreign_user_name,
+            )
+            .await?;
+        Ok(proto::LinkResponse {})
     }
 
-    async fn list_links(
-        &self,
-        request: Request<proto::ListLinksRequest>,
-    ) -> Result<Response<proto::ListLinksResponse>, Status> {
-        rpc(self.table(), request, |req| async move {
-            let tenant = req.tenant()?;
-            let links = self
-                .store
-                .links()
-                .list(tenant, &req.linking_account_manager, &req.local_account_id)
-                .await?;
-            Ok(proto::ListLinksResponse {
-                links: links
-                    .into_iter()
-                    .map(|l| proto::LinkedAccount {
-                        domain: l.domain,
-                        id: l.id,
-                        created: l.created,
-                    })
-                    .collect(),
-            })
+    list_links(ListLinksRequest) -> ListLinksResponse, |api, req| {
+        let tenant = req.tenant()?;
+        let links = api
+            .store
+            .links()
+            .list(tenant, &req.linking_account_manager, &req.local_account_id)
+            .await?;
+        Ok(proto::ListLinksResponse {
+            links: links
+                .into_iter()
+                .map(|l| proto::LinkedAccount {
+                    domain: l.domain,
+                    id: l.id,
+                    created: l.created,
+                })
+                .collect(),
         })
-        .await
     }
 
-    async fn resolve_link(
-        &self,
-        request: Request<proto::ResolveLinkRequest>,
-    ) -> Result<Response<proto::AccountResponse>, Status> {
-        rpc(self.table(), request, |req| async move {
-            let tenant = req.tenant()?;
-            let account = self
-                .store
-                .links()
-                .resolve(
-                    tenant,
-                    &req.linking_account_manager,
-                    &req.foreign_domain,
-                    &req.foreign_account_id,
-                )
-                .await?;
-            Ok(proto::AccountResponse {
-                account: account.map(account_to_proto),
-            })
+    resolve_link(ResolveLinkRequest) -> AccountResponse, |api, req| {
+        let tenant = req.tenant()?;
+        let account = api
+            .store
+            .links()
+            .resolve(
+                tenant,
+                &req.linking_account_manager,
+                &req.foreign_domain,
+                &req.foreign_account_id,
+            )
+            .await?;
+        Ok(proto::AccountResponse {
+            account: account.map(account_to_proto),
         })
-        .await
     }
 
-    async fn delete_link(
-        &self,
-        request: Request<proto::DeleteLinkRequest>,
-    ) -> Result<Response<proto::DeleteLinkResponse>, Status> {
-        rpc(self.table(), request, |req| async move {
-            let tenant = req.tenant()?;
-            let deleted = self
-                .store
-                .links()
-                .delete(
-                    tenant,
-                    &req.linking_account_manager,
-                    &req.local_account_id,
-                    &req.foreign_domain,
-                    &req.foreign_account_id,
-                )
-                .await?;
-            Ok(proto::DeleteLinkResponse { deleted })
-        })
-        .await
+    delete_link(DeleteLinkRequest) -> DeleteLinkResponse, |api, req| {
+        let tenant = req.tenant()?;
+        let deleted = api
+            .store
+            .links()
+            .delete(
+                tenant,
+                &req.linking_account_manager,
+                &req.local_account_id,
+                &req.foreign_domain,
+                &req.foreign_account_id,
+            )
+            .await?;
+        Ok(proto::DeleteLinkResponse { deleted })
     }
 }
 
 super::service!(AttributeApi, links);
 
-#[tonic::async_trait]
-impl AttributeService for AttributeApi {
-    async fn get_attributes(
-        &self,
-        request: Request<proto::GetAttributesRequest>,
-    ) -> Result<Response<proto::GetAttributesResponse>, Status> {
-        rpc(self.table(), request, |req| async move {
-            let tenant = req.tenant()?;
-            let rows = self
-                .store
-                .links()
-                .get_attributes(tenant, &req.subject)
-                .await?;
-            Ok(proto::GetAttributesResponse {
-                rows: rows
-                    .into_iter()
-                    .map(|r| proto::AttributeRow {
-                        columns: r.into_iter().collect(),
-                    })
-                    .collect(),
-            })
+super::rpcs! {
+    AttributeService for AttributeApi;
+
+    get_attributes(GetAttributesRequest) -> GetAttributesResponse, |api, req| {
+        let tenant = req.tenant()?;
+        let rows = api
+            .store
+            .links()
+            .get_attributes(tenant, &req.subject)
+            .await?;
+        Ok(proto::GetAttributesResponse {
+            rows: rows
+                .into_iter()
+                .map(|r| proto::AttributeRow {
+                    columns: r.into_iter().collect(),
+                })
+                .collect(),
         })
-        .await
     }
 }

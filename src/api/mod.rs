@@ -39,6 +39,31 @@ use crate::{
     store::Store,
 };
 
+/// Implements a tonic service trait: each RPC is written as its request
+/// and response message, and a body that gets the service (`api`) and the
+/// decoded request, run by [`rpc`] (span, metrics, status mapping).
+macro_rules! rpcs {
+    ($service:ident for $api:ident;
+     $($method:ident($req:ident) -> $res:ident, |$this:ident, $r:ident| { $($body:tt)* })*) => {
+        #[tonic::async_trait]
+        impl $service for $api {
+            $(
+                async fn $method(
+                    &self,
+                    request: tonic::Request<$crate::proto::$req>,
+                ) -> Result<tonic::Response<$crate::proto::$res>, tonic::Status> {
+                    let $this = self;
+                    $crate::api::rpc(self.table(), request, |$r: $crate::proto::$req| async move {
+                        $($body)*
+                    })
+                    .await
+                }
+            )*
+        }
+    };
+}
+use rpcs;
+
 /// A service type over the store, labelled with the table its calls touch.
 macro_rules! service {
     ($name:ident, $table:ident) => {

@@ -1,8 +1,5 @@
 //! `SessionService` over `store::sessions`.
 
-use tonic::{Request, Response, Status};
-
-use super::rpc;
 use crate::{
     proto::{self, session_service_server::SessionService},
     store::{StoreError, sessions::Session},
@@ -19,76 +16,47 @@ fn session_from(msg: Option<proto::Session>) -> Result<Session, StoreError> {
     })
 }
 
-#[tonic::async_trait]
-impl SessionService for SessionApi {
-    async fn get_session(
-        &self,
-        request: Request<proto::GetSessionRequest>,
-    ) -> Result<Response<proto::GetSessionResponse>, Status> {
-        rpc(self.table(), request, |req| async move {
-            let session = self.store.sessions().get(&req.id).await?;
-            Ok(proto::GetSessionResponse {
-                session: session.map(|s| proto::Session {
-                    id: s.id,
-                    data: s.data,
-                    expires_at: s.expires_at,
-                }),
-            })
+super::rpcs! {
+    SessionService for SessionApi;
+
+    get_session(GetSessionRequest) -> GetSessionResponse, |api, req| {
+        let session = api.store.sessions().get(&req.id).await?;
+        Ok(proto::GetSessionResponse {
+            session: session.map(|s| proto::Session {
+                id: s.id,
+                data: s.data,
+                expires_at: s.expires_at,
+            }),
         })
-        .await
     }
 
-    async fn insert_session(
-        &self,
-        request: Request<proto::InsertSessionRequest>,
-    ) -> Result<Response<proto::InsertSessionResponse>, Status> {
-        rpc(self.table(), request, |req| async move {
-            self.store
-                .sessions()
-                .insert(&session_from(req.session)?)
-                .await?;
-            Ok(proto::InsertSessionResponse {})
-        })
-        .await
+    insert_session(InsertSessionRequest) -> InsertSessionResponse, |api, req| {
+        api.store
+            .sessions()
+            .insert(&session_from(req.session)?)
+            .await?;
+        Ok(proto::InsertSessionResponse {})
     }
 
-    async fn update_session(
-        &self,
-        request: Request<proto::UpdateSessionRequest>,
-    ) -> Result<Response<proto::UpdateSessionResponse>, Status> {
-        rpc(self.table(), request, |req| async move {
-            self.store
-                .sessions()
-                .update(&session_from(req.session)?)
-                .await?;
-            Ok(proto::UpdateSessionResponse {})
-        })
-        .await
+    update_session(UpdateSessionRequest) -> UpdateSessionResponse, |api, req| {
+        api.store
+            .sessions()
+            .update(&session_from(req.session)?)
+            .await?;
+        Ok(proto::UpdateSessionResponse {})
     }
 
-    async fn update_session_expiration(
-        &self,
-        request: Request<proto::UpdateSessionExpirationRequest>,
-    ) -> Result<Response<proto::UpdateSessionExpirationResponse>, Status> {
-        rpc(self.table(), request, |req| async move {
-            let updated = self
-                .store
-                .sessions()
-                .update_expiration(&req.id, req.expires_at)
-                .await?;
-            Ok(proto::UpdateSessionExpirationResponse { updated })
-        })
-        .await
+    update_session_expiration(UpdateSessionExpirationRequest) -> UpdateSessionExpirationResponse, |api, req| {
+        let updated = api
+            .store
+            .sessions()
+            .update_expiration(&req.id, req.expires_at)
+            .await?;
+        Ok(proto::UpdateSessionExpirationResponse { updated })
     }
 
-    async fn delete_session(
-        &self,
-        request: Request<proto::DeleteSessionRequest>,
-    ) -> Result<Response<proto::DeleteSessionResponse>, Status> {
-        rpc(self.table(), request, |req| async move {
-            self.store.sessions().delete(&req.id).await?;
-            Ok(proto::DeleteSessionResponse {})
-        })
-        .await
+    delete_session(DeleteSessionRequest) -> DeleteSessionResponse, |api, req| {
+        api.store.sessions().delete(&req.id).await?;
+        Ok(proto::DeleteSessionResponse {})
     }
 }

@@ -1,11 +1,6 @@
 //! `TokenService` and `NonceService` over `store::tokens` / `store::nonces`.
 
-use tonic::{Request, Response, Status};
-
-use super::{
-    convert::{object_in, object_out},
-    rpc,
-};
+use super::convert::{object_in, object_out};
 use crate::{
     proto::{self, nonce_service_server::NonceService, token_service_server::TokenService},
     store::{StoreError, nonces::NonceStatus, tokens::Token},
@@ -13,156 +8,108 @@ use crate::{
 
 super::service!(TokenApi, tokens);
 
+/// A proto token and a stored token share these fields, by name; `$extra`
+/// are the ones that differ (the data map and its JSON text).
+macro_rules! token_fields {
+    ($from:ident => $($to:ident)::+ { $($extra:tt)* }) => {
+        $($to)::+ {
+            token_hash: $from.token_hash,
+            id: $from.id,
+            scope: $from.scope,
+            delegations_id: $from.delegations_id,
+            purpose: $from.purpose,
+            usage: $from.usage,
+            format: $from.format,
+            status: $from.status,
+            issuer: $from.issuer,
+            subject: $from.subject,
+            audience: $from.audience,
+            created: $from.created,
+            expires: $from.expires,
+            not_before: $from.not_before,
+            $($extra)*
+        }
+    };
+}
+
 fn token_from(t: Option<proto::Token>) -> Result<Token, StoreError> {
     let t = t.ok_or_else(|| StoreError::invalid("token", "required"))?;
-    Ok(Token {
-        token_hash: t.token_hash,
-        id: t.id,
-        scope: t.scope,
-        delegations_id: t.delegations_id,
-        purpose: t.purpose,
-        usage: t.usage,
-        format: t.format,
-        status: t.status,
-        issuer: t.issuer,
-        subject: t.subject,
-        audience: t.audience,
-        data: object_in("token.data_json", &t.data_json, t.data)?.unwrap_or_default(),
-        created: t.created,
-        expires: t.expires,
-        not_before: t.not_before,
-    })
+    let data = object_in("token.data_json", &t.data_json, t.data)?.unwrap_or_default();
+    Ok(token_fields!(t => Token { data }))
 }
 
 fn token_to(t: Token) -> proto::Token {
     let (data, data_json) = object_out(t.data);
-    proto::Token {
-        token_hash: t.token_hash,
-        id: t.id,
-        scope: t.scope,
-        delegations_id: t.delegations_id,
-        purpose: t.purpose,
-        usage: t.usage,
-        format: t.format,
-        status: t.status,
-        issuer: t.issuer,
-        subject: t.subject,
-        audience: t.audience,
-        data,
-        created: t.created,
-        expires: t.expires,
-        not_before: t.not_before,
-        data_json,
-    }
+    token_fields!(t => proto::Token { data, data_json })
 }
 
-#[tonic::async_trait]
-impl TokenService for TokenApi {
-    async fn create_token(
-        &self,
-        request: Request<proto::CreateTokenRequest>,
-    ) -> Result<Response<proto::CreateTokenResponse>, Status> {
-        rpc(self.table(), request, |req| async move {
-            self.store.tokens().create(&token_from(req.token)?).await?;
-            Ok(proto::CreateTokenResponse {})
-        })
-        .await
+super::rpcs! {
+    TokenService for TokenApi;
+
+    create_token(CreateTokenRequest) -> CreateTokenResponse, |api, req| {
+        api.store.tokens().create(&token_from(req.token)?).await?;
+        Ok(proto::CreateTokenResponse {})
     }
 
-    async fn get_token_by_hash(
-        &self,
-        request: Request<proto::GetTokenByHashRequest>,
-    ) -> Result<Response<proto::GetTokenByHashResponse>, Status> {
-        rpc(self.table(), request, |req| async move {
-            let token = self.store.tokens().get(&req.token_hash).await?;
-            Ok(proto::GetTokenByHashResponse {
-                token: token.map(token_to),
-            })
+    get_token_by_hash(GetTokenByHashRequest) -> GetTokenByHashResponse, |api, req| {
+        let token = api.store.tokens().get(&req.token_hash).await?;
+        Ok(proto::GetTokenByHashResponse {
+            token: token.map(token_to),
         })
-        .await
     }
 
-    async fn get_token_status(
-        &self,
-        request: Request<proto::GetTokenStatusRequest>,
-    ) -> Result<Response<proto::GetTokenStatusResponse>, Status> {
-        rpc(self.table(), request, |req| async move {
-            let token = self.store.tokens().get(&req.token_hash).await?;
-            Ok(proto::GetTokenStatusResponse {
-                status: token.map(|t| t.status),
-            })
+    get_token_status(GetTokenStatusRequest) -> GetTokenStatusResponse, |api, req| {
+        let token = api.store.tokens().get(&req.token_hash).await?;
+        Ok(proto::GetTokenStatusResponse {
+            status: token.map(|t| t.status),
         })
-        .await
     }
 
-    async fn set_token_status(
-        &self,
-        request: Request<proto::SetTokenStatusRequest>,
-    ) -> Result<Response<proto::SetTokenStatusResponse>, Status> {
-        rpc(self.table(), request, |req| async move {
-            let updated = self
-                .store
-                .tokens()
-                .set_status(&req.token_hash, &req.status)
-                .await?;
-            Ok(proto::SetTokenStatusResponse { updated })
-        })
-        .await
+    set_token_status(SetTokenStatusRequest) -> SetTokenStatusResponse, |api, req| {
+        let updated = api
+            .store
+            .tokens()
+            .set_status(&req.token_hash, &req.status)
+            .await?;
+        Ok(proto::SetTokenStatusResponse { updated })
     }
 }
 
 super::service!(NonceApi, nonces);
 
-#[tonic::async_trait]
-impl NonceService for NonceApi {
-    async fn save_nonce(
-        &self,
-        request: Request<proto::SaveNonceRequest>,
-    ) -> Result<Response<proto::SaveNonceResponse>, Status> {
-        rpc(self.table(), request, |req| async move {
-            self.store
-                .nonces()
-                .save(&req.nonce, &req.value, req.created_at, req.ttl_seconds)
-                .await?;
-            Ok(proto::SaveNonceResponse {})
-        })
-        .await
+super::rpcs! {
+    NonceService for NonceApi;
+
+    save_nonce(SaveNonceRequest) -> SaveNonceResponse, |api, req| {
+        api.store
+            .nonces()
+            .save(&req.nonce, &req.value, req.created_at, req.ttl_seconds)
+            .await?;
+        Ok(proto::SaveNonceResponse {})
     }
 
-    async fn get_nonce(
-        &self,
-        request: Request<proto::GetNonceRequest>,
-    ) -> Result<Response<proto::GetNonceResponse>, Status> {
-        rpc(self.table(), request, |req| async move {
-            let state = self.store.nonces().get(&req.nonce).await?;
-            Ok(proto::GetNonceResponse {
-                state: state.map(|s| proto::NonceState {
-                    value: s.value,
-                    created_at: s.created_at,
-                    expires_at: s.expires_at,
-                    consumed_at: s.consumed_at,
-                    status: match s.status {
-                        NonceStatus::Issued => proto::NonceStatus::Issued,
-                        NonceStatus::Used => proto::NonceStatus::Used,
-                    } as i32,
-                }),
-            })
+    get_nonce(GetNonceRequest) -> GetNonceResponse, |api, req| {
+        let state = api.store.nonces().get(&req.nonce).await?;
+        Ok(proto::GetNonceResponse {
+            state: state.map(|s| proto::NonceState {
+                value: s.value,
+                created_at: s.created_at,
+                expires_at: s.expires_at,
+                consumed_at: s.consumed_at,
+                status: match s.status {
+                    NonceStatus::Issued => proto::NonceStatus::Issued,
+                    NonceStatus::Used => proto::NonceStatus::Used,
+                } as i32,
+            }),
         })
-        .await
     }
 
-    async fn consume_nonce(
-        &self,
-        request: Request<proto::ConsumeNonceRequest>,
-    ) -> Result<Response<proto::ConsumeNonceResponse>, Status> {
-        rpc(self.table(), request, |req| async move {
-            let consumed = self
-                .store
-                .nonces()
-                .consume(&req.nonce, req.consumed_at)
-                .await?;
-            Ok(proto::ConsumeNonceResponse { consumed })
-        })
-        .await
+    consume_nonce(ConsumeNonceRequest) -> ConsumeNonceResponse, |api, req| {
+        let consumed = api
+            .store
+            .nonces()
+            .consume(&req.nonce, req.consumed_at)
+            .await?;
+        Ok(proto::ConsumeNonceResponse { consumed })
     }
 }

@@ -61,6 +61,18 @@ fn subject_key(tenant: Tenant<'_>, subject: &str) -> Result<String, StoreError> 
 }
 
 impl Buckets<'_> {
+    /// The item key of (tenant, subject, purpose).
+    fn bucket_key(
+        &self,
+        tenant: Tenant<'_>,
+        subject: &str,
+        purpose: &str,
+    ) -> Result<codec::Item, StoreError> {
+        let key = subject_key(tenant, subject)?;
+        codec::check_key("key.purpose", purpose)?;
+        Ok(self.key2(&key, purpose))
+    }
+
     /// Consistent read; an expired bucket is reported, not returned.
     pub async fn get(
         &self,
@@ -68,9 +80,8 @@ impl Buckets<'_> {
         subject: &str,
         purpose: &str,
     ) -> Result<Bucket, StoreError> {
-        let key = subject_key(tenant, subject)?;
-        codec::check_key("key.purpose", purpose)?;
-        let Some(item) = self.read::<BucketItem>(self.key2(&key, purpose)).await? else {
+        let key = self.bucket_key(tenant, subject, purpose)?;
+        let Some(item) = self.read::<BucketItem>(key).await? else {
             return Ok(Bucket::NotFound);
         };
         match item.expires {
@@ -90,11 +101,15 @@ impl Buckets<'_> {
         attributes: &Map<String, Value>,
         expires: Option<i64>,
     ) -> Result<(), StoreError> {
-        let key = subject_key(tenant, subject)?;
-        codec::check_key("key.purpose", purpose)?;
+        let key = self.bucket_key(tenant, subject, purpose)?;
         let json = Value::Object(attributes.clone()).to_string();
+        let key_bytes: usize = key
+            .values()
+            .filter_map(|v| v.as_s().ok())
+            .map(String::len)
+            .sum();
         // DynamoDB's item limit, less room for the keys and timestamps.
-        if json.len() + key.len() + purpose.len() > 400 * 1024 - 256 {
+        if json.len() + key_bytes > 400 * 1024 - 256 {
             return Err(StoreError::invalid(
                 "attributes",
                 "the bucket would exceed DynamoDB's 400 KB item size",
@@ -112,7 +127,7 @@ impl Buckets<'_> {
             Some(at) => update.set("expires", n(at)),
             None => update.remove("expires"),
         };
-        self.update(self.key2(&key, purpose), &update).await
+        self.update(key, &update).await
     }
 
     pub async fn clear(
@@ -121,13 +136,12 @@ impl Buckets<'_> {
         subject: &str,
         purpose: &str,
     ) -> Result<bool, StoreError> {
-        let key = subject_key(tenant, subject)?;
-        codec::check_key("key.purpose", purpose)?;
+        let key = self.bucket_key(tenant, subject, purpose)?;
         let client = self.client().await?;
         let out = client
             .delete_item()
             .table_name(self.name())
-            .set_key(Some(self.key2(&key, purpose)))
+            .set_key(Some(key))
             .return_values(ReturnValue::AllOld)
             .send()
             .await

@@ -192,6 +192,13 @@ pub fn check_key(field: &'static str, value: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// `check_key` on each (field, value) pair, first failure first.
+pub fn check_keys(pairs: &[(&'static str, &str)]) -> Result<(), StoreError> {
+    pairs
+        .iter()
+        .try_for_each(|(field, value)| check_key(field, value))
+}
+
 /// A request builder refused its input (a required field missing): a bug
 /// in how we build requests, reported rather than panicking.
 pub fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {

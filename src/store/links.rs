@@ -2,14 +2,15 @@
 //! `<foreignId>@<domain>[.<tenant>]`, listed through `list-links-index`
 //! (`accountId` / `linkingAccountManager`).
 
-use std::collections::BTreeMap;
+use std::{borrow::Cow, collections::BTreeMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
 
 use super::{
     StoreError,
-    accounts::Account,
-    codec::{self, Item, n, now_epoch, s},
+    accounts::{Account, Lookup},
+    codec::{self, Item, now_epoch, s},
     expr::Cond,
     handle,
     keys::{self, Tenant},
@@ -30,6 +31,32 @@ pub struct LinkedAccount {
     pub created: i64,
 }
 
+/// The item as the plugin writes it. Reads need only what they use: a
+/// missing `created` is 0, a missing `tenantId` the default tenant.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LinkItem<'a> {
+    #[serde(rename = "linkedAccountId_linkedAccountDomainName")]
+    key: Cow<'a, str>,
+    account_id: Cow<'a, str>,
+    linked_account_id: Cow<'a, str>,
+    linked_account_domain_name: Cow<'a, str>,
+    linking_account_manager: Cow<'a, str>,
+    #[serde(default, with = "codec::epoch")]
+    created: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tenant_id: Option<Cow<'a, str>>,
+}
+
+impl LinkItem<'_> {
+    /// `same_link`, checked on an item read.
+    fn is(&self, tenant: Tenant<'_>, foreign_domain: &str, foreign_id: &str) -> bool {
+        self.tenant_id.as_deref() == tenant.id()
+            && self.linked_account_domain_name == foreign_domain
+            && self.linked_account_id == foreign_id
+    }
+}
+
 /// One attribute row per link (the attribute provider's table).
 pub type AttributeRow = BTreeMap<String, String>;
 
@@ -43,26 +70,23 @@ impl Links<'_> {
         foreign_domain: &str,
         foreign_id: &str,
     ) -> Result<(), StoreError> {
-        codec::check_key("linking_account_manager", manager)?;
-        codec::check_key("local_account_id", local_account_id)?;
-        codec::check_key("foreign_domain", foreign_domain)?;
-        codec::check_key("foreign_user_name", foreign_id)?;
+        codec::check_keys(&[
+            ("linking_account_manager", manager),
+            ("local_account_id", local_account_id),
+            ("foreign_domain", foreign_domain),
+            ("foreign_user_name", foreign_id),
+        ])?;
         let key = keys::link_key(tenant, foreign_id, foreign_domain);
         codec::check_key("foreign_user_name", &key)?;
-        let mut item = Item::from([
-            (
-                "linkedAccountId_linkedAccountDomainName".to_string(),
-                s(key),
-            ),
-            ("accountId".to_string(), s(local_account_id)),
-            ("linkedAccountId".to_string(), s(foreign_id)),
-            ("linkedAccountDomainName".to_string(), s(foreign_domain)),
-            ("linkingAccountManager".to_string(), s(manager)),
-            ("created".to_string(), n(now_epoch())),
-        ]);
-        if let Some(t) = tenant.id() {
-            item.insert("tenantId".into(), s(t));
-        }
+        let item = self.encode(&LinkItem {
+            key: Cow::Owned(key),
+            account_id: Cow::Borrowed(local_account_id),
+            linked_account_id: Cow::Borrowed(foreign_id),
+            linked_account_domain_name: Cow::Borrowed(foreign_domain),
+            linking_account_manager: Cow::Borrowed(manager),
+            created: now_epoch(),
+            tenant_id: tenant.id().map(Cow::Borrowed),
+        })?;
         // Re-linking overwrites (as the plugin); a key another tenant or
         // another (id, domain) pair already holds is never overwritten.
         let free = Cond::NotExists(self.def().hash.name);
@@ -100,17 +124,19 @@ impl Links<'_> {
         manager: &str,
         local_account_id: &str,
     ) -> Result<Vec<LinkedAccount>, StoreError> {
-        codec::check_key("linking_account_manager", manager)?;
-        codec::check_key("local_account_id", local_account_id)?;
-        let table = self.name();
+        codec::check_keys(&[
+            ("linking_account_manager", manager),
+            ("local_account_id", local_account_id),
+        ])?;
         self.query_links(tenant, local_account_id, Some(manager))
             .await?
             .into_iter()
-            .map(|mut item| {
+            .map(|item| {
+                let link: LinkItem = self.decode(item)?;
                 Ok(LinkedAccount {
-                    created: codec::get_n(&item, table, "created").unwrap_or(0),
-                    domain: codec::take_s(&mut item, table, "linkedAccountDomainName")?,
-                    id: codec::take_s(&mut item, table, "linkedAccountId")?,
+                    created: link.created,
+                    domain: link.linked_account_domain_name.into_owned(),
+                    id: link.linked_account_id.into_owned(),
                 })
             })
             .collect()
@@ -124,23 +150,21 @@ impl Links<'_> {
         foreign_domain: &str,
         foreign_id: &str,
     ) -> Result<Option<Account>, StoreError> {
-        codec::check_key("linking_account_manager", manager)?;
-        codec::check_key("foreign_domain", foreign_domain)?;
-        codec::check_key("foreign_account_id", foreign_id)?;
+        codec::check_keys(&[
+            ("linking_account_manager", manager),
+            ("foreign_domain", foreign_domain),
+            ("foreign_account_id", foreign_id),
+        ])?;
         let key = keys::link_key(tenant, foreign_id, foreign_domain);
-        let found = self.get(self.key(&key)).await?;
-        let Some(mut item) = found else {
+        let Some(link) = self.read::<LinkItem>(self.key(&key)).await? else {
             return Ok(None);
         };
-        if item.get("linkingAccountManager") != Some(&AttributeValue::S(manager.to_string()))
-            || !is_same_link(&item, tenant, foreign_domain, foreign_id)
-        {
+        if link.linking_account_manager != manager || !link.is(tenant, foreign_domain, foreign_id) {
             return Ok(None);
         }
-        let account_id = codec::take_s(&mut item, self.name(), "accountId")?;
         self.tables()
             .accounts()
-            .get_by_id(tenant, &account_id)
+            .get_by(tenant, Lookup::Id, &link.account_id)
             .await
     }
 
@@ -153,10 +177,12 @@ impl Links<'_> {
         foreign_domain: &str,
         foreign_id: &str,
     ) -> Result<bool, StoreError> {
-        codec::check_key("linking_account_manager", manager)?;
-        codec::check_key("local_account_id", local_account_id)?;
-        codec::check_key("foreign_domain", foreign_domain)?;
-        codec::check_key("foreign_account_id", foreign_id)?;
+        codec::check_keys(&[
+            ("linking_account_manager", manager),
+            ("local_account_id", local_account_id),
+            ("foreign_domain", foreign_domain),
+            ("foreign_account_id", foreign_id),
+        ])?;
         let key = keys::link_key(tenant, foreign_id, foreign_domain);
         let condition = Cond::eq("accountId", s(local_account_id))
             .and(Cond::eq("linkingAccountManager", s(manager)))
@@ -216,14 +242,4 @@ fn same_link(tenant: Tenant<'_>, foreign_domain: &str, foreign_id: &str) -> Cond
     tenant_cond(tenant)
         .and(Cond::eq("linkedAccountDomainName", s(foreign_domain)))
         .and(Cond::eq("linkedAccountId", s(foreign_id)))
-}
-
-/// `same_link`, checked on an item read.
-fn is_same_link(item: &Item, tenant: Tenant<'_>, foreign_domain: &str, foreign_id: &str) -> bool {
-    let is = |attr: &str, want: &str| item.get(attr) == Some(&AttributeValue::S(want.to_string()));
-    let tenant_ok = match tenant.id() {
-        None => !item.contains_key("tenantId"),
-        Some(t) => is("tenantId", t),
-    };
-    tenant_ok && is("linkedAccountDomainName", foreign_domain) && is("linkedAccountId", foreign_id)
 }

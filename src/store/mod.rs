@@ -79,35 +79,6 @@ impl Store {
         Table::new(self, def, name)
     }
 
-    pub fn accounts(&self) -> Accounts<'_> {
-        Accounts(self.table(&schema::ACCOUNTS))
-    }
-
-    /// Passwords live on the account items (`curity-accounts`).
-    pub fn credentials(&self) -> Credentials<'_> {
-        Credentials(self.table(&schema::ACCOUNTS))
-    }
-
-    pub fn links(&self) -> Links<'_> {
-        Links(self.table(&schema::LINKS))
-    }
-
-    pub fn sessions(&self) -> Sessions<'_> {
-        Sessions(self.table(&schema::SESSIONS))
-    }
-
-    pub fn nonces(&self) -> Nonces<'_> {
-        Nonces(self.table(&schema::NONCES))
-    }
-
-    pub fn tokens(&self) -> Tokens<'_> {
-        Tokens(self.table(&schema::TOKENS))
-    }
-
-    pub fn buckets(&self) -> Buckets<'_> {
-        Buckets(self.table(&schema::BUCKET))
-    }
-
     pub fn settings(&self) -> &DynamoDbConfig {
         &self.inner.settings
     }
@@ -137,6 +108,31 @@ impl Store {
             .classify(accounts.at("dynamodb:DescribeTable"))?;
         Ok(())
     }
+}
+
+/// The per-table handles, each over its table of the layout.
+macro_rules! handles {
+    ($($(#[$doc:meta])* $name:ident: $handle:ident = $def:ident,)*) => {
+        impl Store {
+            $(
+                $(#[$doc])*
+                pub fn $name(&self) -> $handle<'_> {
+                    $handle(self.table(&schema::$def))
+                }
+            )*
+        }
+    };
+}
+
+handles! {
+    accounts: Accounts = ACCOUNTS,
+    /// Passwords live on the account items (`curity-accounts`).
+    credentials: Credentials = ACCOUNTS,
+    links: Links = LINKS,
+    sessions: Sessions = SESSIONS,
+    nonces: Nonces = NONCES,
+    tokens: Tokens = TOKENS,
+    buckets: Buckets = BUCKET,
 }
 
 /// A per-table handle: a newtype over [`Table`] whose inherent methods are

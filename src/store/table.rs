@@ -108,15 +108,7 @@ impl<'s> Table<'s> {
 
     /// Unconditional `PutItem` (a full replace).
     pub(crate) async fn put(&self, item: Item) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        client
-            .put_item()
-            .table_name(self.name())
-            .set_item(Some(item))
-            .send()
-            .await
-            .classify(self.at("dynamodb:PutItem"))?;
-        Ok(())
+        self.put_when(item, None).await.map(|_| ())
     }
 
     /// `PutItem` only when no item has that key; a taken key is
@@ -127,34 +119,57 @@ impl<'s> Table<'s> {
         what: &'static str,
         field: &'static str,
     ) -> Result<(), StoreError> {
-        let mut e = Expr::new();
-        let condition = e.cond(&Cond::NotExists(self.def.hash.name));
-        let client = self.client().await?;
-        let written = client
-            .put_item()
-            .table_name(self.name())
-            .set_item(Some(item))
-            .condition_expression(condition)
-            .set_expression_attribute_names(e.names())
-            .send()
-            .await
-            .conditional(self.at("dynamodb:PutItem"))?;
-        written
-            .map(|_| ())
-            .ok_or(StoreError::AlreadyExists { what, field })
+        let absent = Cond::NotExists(self.def.hash.name);
+        match self.put_when(item, Some(&absent)).await? {
+            true => Ok(()),
+            false => Err(StoreError::AlreadyExists { what, field }),
+        }
     }
 
     /// `PutItem` only where `condition` holds: `false` when it does not.
     pub(crate) async fn put_if(&self, item: Item, condition: &Cond) -> Result<bool, StoreError> {
+        self.put_when(item, Some(condition)).await
+    }
+
+    /// Unconditional `UpdateItem` (creates the item when missing).
+    pub(crate) async fn update(&self, key: Item, update: &Update) -> Result<(), StoreError> {
+        self.update_when(key, update, None).await.map(|_| ())
+    }
+
+    /// `UpdateItem` only where `condition` holds: `false` when it does not
+    /// (nothing is written).
+    pub(crate) async fn update_if(
+        &self,
+        key: Item,
+        update: &Update,
+        condition: &Cond,
+    ) -> Result<bool, StoreError> {
+        self.update_when(key, update, Some(condition)).await
+    }
+
+    /// Unconditional `DeleteItem`; deleting nothing is not an error.
+    pub(crate) async fn delete(&self, key: Item) -> Result<(), StoreError> {
+        self.delete_when(key, None).await.map(|_| ())
+    }
+
+    /// `DeleteItem` only where `condition` holds: `false` when it does not.
+    pub(crate) async fn delete_if(&self, key: Item, condition: &Cond) -> Result<bool, StoreError> {
+        self.delete_when(key, Some(condition)).await
+    }
+
+    // The three single-item writes: `false` when the condition refused the
+    // write (nothing was written).
+
+    async fn put_when(&self, item: Item, condition: Option<&Cond>) -> Result<bool, StoreError> {
         let mut e = Expr::new();
-        let condition = e.cond(condition);
+        let condition = condition.map(|c| e.cond(c));
         let (names, values) = e.into_parts();
         let client = self.client().await?;
         let written = client
             .put_item()
             .table_name(self.name())
             .set_item(Some(item))
-            .condition_expression(condition)
+            .set_condition_expression(condition)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
             .send()
@@ -163,17 +178,41 @@ impl<'s> Table<'s> {
         Ok(written.is_some())
     }
 
-    /// `DeleteItem` only where `condition` holds: `false` when it does not.
-    pub(crate) async fn delete_if(&self, key: Item, condition: &Cond) -> Result<bool, StoreError> {
+    async fn update_when(
+        &self,
+        key: Item,
+        update: &Update,
+        condition: Option<&Cond>,
+    ) -> Result<bool, StoreError> {
         let mut e = Expr::new();
-        let condition = e.cond(condition);
+        let update = e.update(update);
+        let condition = condition.map(|c| e.cond(c));
+        let (names, values) = e.into_parts();
+        let client = self.client().await?;
+        let updated = client
+            .update_item()
+            .table_name(self.name())
+            .set_key(Some(key))
+            .update_expression(update)
+            .set_condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .send()
+            .await
+            .conditional(self.at("dynamodb:UpdateItem"))?;
+        Ok(updated.is_some())
+    }
+
+    async fn delete_when(&self, key: Item, condition: Option<&Cond>) -> Result<bool, StoreError> {
+        let mut e = Expr::new();
+        let condition = condition.map(|c| e.cond(c));
         let (names, values) = e.into_parts();
         let client = self.client().await?;
         let deleted = client
             .delete_item()
             .table_name(self.name())
             .set_key(Some(key))
-            .condition_expression(condition)
+            .set_condition_expression(condition)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
             .send()
@@ -221,65 +260,6 @@ impl<'s> Table<'s> {
                 _ => return Ok(out),
             }
         }
-    }
-
-    /// `UpdateItem` only where `condition` holds: `false` when it does not
-    /// (nothing is written).
-    pub(crate) async fn update_if(
-        &self,
-        key: Item,
-        update: &Update,
-        condition: &Cond,
-    ) -> Result<bool, StoreError> {
-        let mut e = Expr::new();
-        let update = e.update(update);
-        let condition = e.cond(condition);
-        let (names, values) = e.into_parts();
-        let client = self.client().await?;
-        let updated = client
-            .update_item()
-            .table_name(self.name())
-            .set_key(Some(key))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .send()
-            .await
-            .conditional(self.at("dynamodb:UpdateItem"))?;
-        Ok(updated.is_some())
-    }
-
-    /// Unconditional `UpdateItem` (creates the item when missing).
-    pub(crate) async fn update(&self, key: Item, update: &Update) -> Result<(), StoreError> {
-        let mut e = Expr::new();
-        let update = e.update(update);
-        let (names, values) = e.into_parts();
-        let client = self.client().await?;
-        client
-            .update_item()
-            .table_name(self.name())
-            .set_key(Some(key))
-            .update_expression(update)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .send()
-            .await
-            .classify(self.at("dynamodb:UpdateItem"))?;
-        Ok(())
-    }
-
-    /// Unconditional `DeleteItem`; deleting nothing is not an error.
-    pub(crate) async fn delete(&self, key: Item) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        client
-            .delete_item()
-            .table_name(self.name())
-            .set_key(Some(key))
-            .send()
-            .await
-            .classify(self.at("dynamodb:DeleteItem"))?;
-        Ok(())
     }
 
     /// An item as its layout type; a missing or wrongly typed attribute is

@@ -5,6 +5,7 @@ use std::{net::SocketAddr, time::Duration};
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use curity_dynamodb::{
     aws::{Aws, DynamoPool},
     config::{AccessMethod, Config, Secret, ServerConfig},
@@ -33,6 +34,9 @@ pub enum Backend {
 impl Backend {
     pub const ALL: [Backend; 2] = [Backend::Embedded, Backend::MiniStack];
 }
+
+/// An item as the SDK returns it.
+pub type RawItem = std::collections::HashMap<String, AttributeValue>;
 
 static PREFIXES: AtomicUsize = AtomicUsize::new(0);
 
@@ -125,6 +129,25 @@ impl TestApp {
         .id
     }
 
+    /// The item of table `name` (under this app's prefix) whose key
+    /// attributes have these string values, read consistently: what a test
+    /// checks items as stored with.
+    pub async fn raw_get(&self, name: &str, key: &[(&str, &str)]) -> Option<RawItem> {
+        let key = key
+            .iter()
+            .map(|(k, v)| (k.to_string(), AttributeValue::S(v.to_string())))
+            .collect();
+        self.raw
+            .get_item()
+            .table_name(self.table(name))
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("raw get")
+            .item
+    }
+
     /// The table name under this app's prefix.
     pub fn table(&self, name: &str) -> String {
         format!("{}{name}", self.config.dynamodb.table_name_prefix)
@@ -207,6 +230,17 @@ impl TestApp {
     pub fn begin_shutdown(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+        }
+    }
+}
+
+/// Stops a test's server (and its embedded store) when the test ends
+/// without `shutdown`, even by a failed assertion.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.begin_shutdown();
+        if let Some(task) = self.task.take() {
+            task.abort();
         }
     }
 }

@@ -3,6 +3,8 @@
 //! configuration or environment (a config key, file or endpoint to fix).
 //! `args` is the command line, `tables` the `tables` subcommands.
 
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 mod args;
 mod tables;
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 
-use super::Accounts;
+use super::{Accounts, PK};
 use crate::aws::error::SdkResultExt;
 use crate::store::{
     StoreError,
@@ -49,7 +49,7 @@ pub struct BackfillProgress {
 
 /// Main items (`ai#` / `ai(t)#`) missing an initial their values call for.
 pub fn missing_initials() -> Cond {
-    let main_item = Cond::BeginsWith("pk", s(keys::ACCOUNT_ID));
+    let main_item = Cond::BeginsWith(PK, s(keys::ACCOUNT_ID));
     let missing = Cond::NotExists("userNameInitial")
         .or(Cond::Exists("email").and(Cond::NotExists("emailInitial")));
     main_item.and(missing)
@@ -89,7 +89,7 @@ fn plan_update(item: &Item) -> Option<(String, Update, Cond)> {
         Some(AttributeValue::S(v)) if !v.is_empty() => Some(v.as_str()),
         _ => None,
     };
-    let pk = text("pk")?;
+    let pk = text(PK)?;
     let user_name = text("userName")?;
     let tenant = match text("tenantId") {
         Some(t) => Tenant::Custom(t),
@@ -122,7 +122,7 @@ fn plan_update(item: &Item) -> Option<(String, Update, Cond)> {
         Some(e) => Cond::eq("email", s(e)),
         None => Cond::NotExists("email"),
     };
-    let unchanged = Cond::Exists("pk")
+    let unchanged = Cond::Exists(PK)
         .and(version)
         .and(Cond::eq("userName", s(user_name)))
         .and(email);
@@ -145,7 +145,7 @@ impl Accounts<'_> {
         let mut start = options
             .start_after
             .as_ref()
-            .map(|pk| Item::from([("pk".to_string(), s(pk))]));
+            .map(|pk| Item::from([(PK.to_string(), s(pk))]));
         loop {
             // The pooled client goes back before the updates of the page.
             let page = {
@@ -178,7 +178,7 @@ impl Accounts<'_> {
                 tokio::time::sleep(pause).await;
             }
             start = page.last_evaluated_key.filter(|k| !k.is_empty());
-            state.resume_after = start.as_ref().and_then(|k| match k.get("pk") {
+            state.resume_after = start.as_ref().and_then(|k| match k.get(PK) {
                 Some(AttributeValue::S(pk)) => Some(pk.clone()),
                 _ => None,
             });

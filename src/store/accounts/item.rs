@@ -9,7 +9,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Map, Value};
 
-use super::{Account, Accounts, Stored, Written};
+use super::{Account, Accounts, PK, Stored, Written};
 use crate::store::{
     StoreError,
     codec::{self, Item, n, s},
@@ -38,7 +38,7 @@ const NOT_IN_BLOB: [&str; 8] = [
 
 /// Top-level item attributes that are not account attributes when read.
 const NOT_COPIED_ON_READ: [&str; 15] = [
-    "pk",
+    PK,
     "tenantId",
     "version",
     "accountId",
@@ -133,7 +133,7 @@ impl Accounts<'_> {
         let a = &stored.account;
         let mut item = common.clone();
         item.insert(
-            "pk".into(),
+            PK.into(),
             s(keys::account_key(tenant, keys::ACCOUNT_ID, &a.id)),
         );
         item.insert(

@@ -4,7 +4,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{
-    Account, Accounts,
+    Account, Accounts, PK,
     plan::{DEFAULT_PAGE, MAX_PAGE, Sort, check_sortable, scan_filter},
 };
 use crate::{
@@ -246,7 +246,7 @@ impl Accounts<'_> {
     /// The key an item occupies in the query that returned it.
     fn position(&self, plan: &Plan, queries: &[QuerySpec], hit: &Hit) -> Item {
         let keys: &[&str] = match plan {
-            Plan::Scan { .. } => &["pk"],
+            Plan::Scan { .. } => &[PK],
             Plan::Queries(_) => &queries[hit.query].position_keys,
         };
         keys.iter()

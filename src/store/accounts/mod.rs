@@ -32,6 +32,9 @@ handle!(
     Accounts
 );
 
+/// The hash key of every account item (`ai#…`, `un#…`, `em#…`, `pn#…`).
+const PK: &str = super::schema::ACCOUNTS.hash.name;
+
 /// Attempts of a read-modify-write before giving up with `VersionConflict`.
 pub const WRITE_ATTEMPTS: usize = 3;
 
@@ -85,6 +88,27 @@ pub(crate) struct Written {
 /// A change to apply to the stored account (update, patch, credentials).
 pub(crate) type Change<'a> = dyn Fn(&mut Stored) -> Result<(), StoreError> + Send + Sync + 'a;
 
+/// The unique keys an account can be read by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    Id,
+    UserName,
+    Email,
+    Phone,
+}
+
+impl Lookup {
+    /// The key kind (`ai`, `un`, `em`, `pn`) and the request field it names.
+    fn key(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Id => (keys::ACCOUNT_ID, "id"),
+            Self::UserName => (keys::USER_NAME, "user_name"),
+            Self::Email => (keys::EMAIL, "email"),
+            Self::Phone => (keys::PHONE, "phone"),
+        }
+    }
+}
+
 impl Accounts<'_> {
     /// Consistent read of one account item by its `pk`.
     pub(crate) async fn read_stored(&self, pk: &str) -> Result<Option<Stored>, StoreError> {
@@ -92,50 +116,18 @@ impl Accounts<'_> {
         item.map(|i| self.stored_from_item(i)).transpose()
     }
 
-    pub async fn get_by_id(
+    /// The account whose unique key `by` is `value`. By phone it is always
+    /// `None` when phone numbers are not unique (no `pn#` items).
+    pub async fn get_by(
         &self,
         tenant: Tenant<'_>,
-        id: &str,
-    ) -> Result<Option<Account>, StoreError> {
-        self.get_by(tenant, keys::ACCOUNT_ID, "id", id).await
-    }
-
-    pub async fn get_by_user_name(
-        &self,
-        tenant: Tenant<'_>,
-        user_name: &str,
-    ) -> Result<Option<Account>, StoreError> {
-        self.get_by(tenant, keys::USER_NAME, "user_name", user_name)
-            .await
-    }
-
-    pub async fn get_by_email(
-        &self,
-        tenant: Tenant<'_>,
-        email: &str,
-    ) -> Result<Option<Account>, StoreError> {
-        self.get_by(tenant, keys::EMAIL, "email", email).await
-    }
-
-    /// Always `None` when phone numbers are not unique (no `pn#` items).
-    pub async fn get_by_phone(
-        &self,
-        tenant: Tenant<'_>,
-        phone: &str,
-    ) -> Result<Option<Account>, StoreError> {
-        if !self.settings().unique_phone_numbers {
-            return Ok(None);
-        }
-        self.get_by(tenant, keys::PHONE, "phone", phone).await
-    }
-
-    async fn get_by(
-        &self,
-        tenant: Tenant<'_>,
-        kind: &str,
-        field: &'static str,
+        by: Lookup,
         value: &str,
     ) -> Result<Option<Account>, StoreError> {
+        if by == Lookup::Phone && !self.settings().unique_phone_numbers {
+            return Ok(None);
+        }
+        let (kind, field) = by.key();
         codec::check_key(field, value)?;
         let pk = keys::account_key(tenant, kind, value);
         Ok(self.read_stored(&pk).await?.map(|s| s.account))
@@ -172,7 +164,7 @@ impl Accounts<'_> {
         )];
         for (kind, key) in self.unique_keys(tenant, &stored) {
             let mut item = common.clone();
-            item.insert("pk".into(), s(key));
+            item.insert(PK.into(), s(key));
             actions.push((self.put_new(item)?, Guard::NewKey(conflict_field(kind))));
         }
         // Only `attribute_not_exists` guards here, so a failed guard is a

@@ -2,7 +2,7 @@
 //! filtered on, the indexes in the plugin's order, how account keys look
 //! ([`AccountKeys`]), and what can be sorted.
 
-use super::Accounts;
+use super::{Accounts, PK};
 use crate::store::{
     StoreError,
     codec::s,
@@ -48,7 +48,7 @@ const fn table_key(term_attr: &'static str, kind: &'static str) -> IndexSpec {
     IndexSpec {
         name: None,
         term_attr,
-        hash_key: "pk",
+        hash_key: PK,
         range_key: None,
         style: HashStyle::TableKey { kind },
     }
@@ -199,7 +199,7 @@ impl Accounts<'_> {
 /// A scan reads the tenant's main items (`ai#` / `ai(t)#` keys) and what
 /// DynamoDB can check of the filter.
 pub(super) fn scan_filter(tenant: Tenant<'_>, products: &[query::Product]) -> Cond {
-    let main_items = Cond::BeginsWith("pk", s(tenant.prefix(keys::ACCOUNT_ID)));
+    let main_items = Cond::BeginsWith(PK, s(tenant.prefix(keys::ACCOUNT_ID)));
     match query::filter_cond(products) {
         Some(f) => main_items.and(f),
         None => main_items,

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::{
     types::{Delete, Put, TransactWriteItem},
 };
 
-use super::{Account, Accounts, Change, Stored, WRITE_ATTEMPTS};
+use super::{Account, Accounts, Change, PK, Stored, WRITE_ATTEMPTS};
 use crate::{
     aws::error::classify,
     store::{
@@ -87,7 +87,7 @@ impl Accounts<'_> {
             let after = new_keys.iter().find(|(k, _)| *k == kind).map(|(_, v)| v);
             let item_for = |key: &String| {
                 let mut item = common.clone();
-                item.insert("pk".into(), s(key));
+                item.insert(PK.into(), s(key));
                 item
             };
             match (before, after) {
