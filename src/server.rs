@@ -1,14 +1,25 @@
-//! The gRPC server: data services, `grpc.health.v1`, reflection, readiness
-//! and graceful shutdown. The listener and the shutdown signal are passed
+//! The gRPC server: data services behind caller authentication,
+//! `grpc.health.v1` (open, for probes), reflection when enabled, readiness
+//! and graceful shutdown. It refuses to serve a non-loopback address
+//! without authentication unless `server.insecure` says so. The listener and the shutdown signal are passed
 //! in, so tests run it on `127.0.0.1:0` and stop it when they like.
 
 use std::{future::Future, time::Duration};
 
 use tokio::{net::TcpListener, sync::oneshot};
-use tonic::transport::{Server, server::TcpIncoming};
+use tonic::{
+    service::interceptor::InterceptedService,
+    transport::{Server, server::TcpIncoming},
+};
 use tonic_health::{ServingStatus, server::HealthReporter};
 
-use crate::{api, config::ServerConfig, proto::FILE_DESCRIPTOR_SET, store::Store};
+use crate::{
+    api,
+    auth::{Auth, BearerToken},
+    config::ServerConfig,
+    proto::FILE_DESCRIPTOR_SET,
+    store::Store,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -16,6 +27,12 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("grpc server: {0}")]
     Transport(#[from] tonic::transport::Error),
+    #[error("server.auth.bearer_token_file: {0}")]
+    Auth(String),
+    #[error("{0}")]
+    Exposed(String),
+    #[error("server.listen: {0}")]
+    Listener(#[from] std::io::Error),
 }
 
 /// Answered SERVING while the process runs: the liveness probe's service.
@@ -38,15 +55,41 @@ pub async fn run(
     settings: &ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    if let Some(problem) = settings.exposure_problem(listener.local_addr()?) {
+        return Err(ServeError::Exposed(problem));
+    }
+    let (auth, token_watch) = match &settings.auth.bearer_token_file {
+        None => (Auth::Open, None),
+        Some(path) => {
+            let token = BearerToken::load(path).map_err(ServeError::Auth)?;
+            let watch = token.watch(Duration::from_secs(settings.auth.reload_seconds));
+            (Auth::Bearer(token), Some(watch))
+        }
+    };
     let (reporter, health) = tonic_health::server::health_reporter();
     set_health(&reporter, ServingStatus::NotServing).await;
     reporter
         .set_service_status(LIVENESS_SERVICE, ServingStatus::Serving)
         .await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
+    let mut routes = api::services(&store, &auth);
+    if settings.reflection {
+        // Both versions: grpcurl speaks v1, Python's grpcio-reflection and
+        // older clients only v1alpha.
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        };
+        routes = routes
+            .add_service(InterceptedService::new(
+                reflection().build_v1()?,
+                auth.clone(),
+            ))
+            .add_service(InterceptedService::new(
+                reflection().build_v1alpha()?,
+                auth.clone(),
+            ));
+    }
 
     let readiness = tokio::spawn(become_ready(
         store.clone(),
@@ -66,9 +109,8 @@ pub async fn run(
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let serve = Server::builder()
         .layer(tower::util::MapRequestLayer::new(api::label))
-        .add_routes(api::services(&store))
+        .add_routes(routes)
         .add_service(health)
-        .add_service(reflection)
         .serve_with_incoming_shutdown(incoming, signal);
     tokio::pin!(serve);
 
@@ -84,6 +126,9 @@ pub async fn run(
         },
     };
     readiness.abort();
+    if let Some(watch) = token_watch {
+        watch.abort();
+    }
     result.map_err(Into::into)
 }
 

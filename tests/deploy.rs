@@ -162,6 +162,52 @@ fn the_rendered_config_is_accepted_by_the_service() {
     assert_eq!(config.aws.region.as_deref(), Some("eu-west-1"));
     assert_eq!(config.server.listen.to_string(), "0.0.0.0:50051");
     assert_eq!(config.aws.web_identity.role_arn.as_deref(), Some(ARN));
+    assert_eq!(
+        config.server.auth.bearer_token_file.as_deref(),
+        Some(std::path::Path::new("/var/run/curity-dynamodb/auth/token"))
+    );
+    assert!(!config.server.insecure);
+    assert_eq!(
+        config.server.exposure_problem(config.server.listen),
+        None,
+        "the chart's 0.0.0.0 listener is authenticated"
+    );
+}
+
+#[test]
+fn the_bearer_token_secret_is_mounted_read_only_and_auth_cannot_be_dropped_silently() {
+    let docs = render(&base()).expect("render");
+    let pod = &kind(&docs, "Deployment").expect("deployment")["spec"]["template"]["spec"];
+    let secret = pod["volumes"]
+        .as_array()
+        .expect("volumes")
+        .iter()
+        .find(|v| v["name"] == "auth")
+        .expect("auth volume");
+    assert_eq!(secret["secret"]["secretName"], "curity-dynamodb-auth");
+    assert_eq!(secret["secret"]["items"][0]["key"], "token");
+    let mount = pod["containers"][0]["volumeMounts"]
+        .as_array()
+        .expect("mounts")
+        .iter()
+        .find(|m| m["name"] == "auth")
+        .expect("auth mount");
+    assert_eq!(mount["mountPath"], "/var/run/curity-dynamodb/auth");
+    assert_eq!(mount["readOnly"], true);
+
+    let mut args = base();
+    args.extend(["--set-string", "auth.bearerTokenSecret="]);
+    let err = render(&args).expect_err("no auth");
+    assert!(err.contains("auth.bearerTokenSecret is required"), "{err}");
+
+    args.extend(["--set", "auth.insecure=true"]);
+    let docs = render(&args).expect("insecure renders");
+    let toml = kind(&docs, "ConfigMap").expect("configmap")["data"]["config.toml"]
+        .as_str()
+        .expect("config.toml")
+        .to_string();
+    assert!(toml.contains("insecure = true"), "{toml}");
+    assert!(!toml.contains("bearer_token_file"), "{toml}");
 }
 
 #[test]
@@ -271,6 +317,7 @@ fn eks_setup_dry_run_prints_every_step_and_calls_nothing() {
         "aws iam create-policy --policy-name curity-dynamodb",
         "eksctl create iamserviceaccount --cluster prod --region eu-west-1 --namespace curity --name dynamo-sa",
         "--role-only --approve",
+        "kubectl -n curity create secret generic curity-dynamodb-auth --from-file=token=",
         "helm upgrade --install curity-dynamodb",
         "--set-string serviceAccount.roleArn=arn:aws:iam::111122223333:role/curity-dynamodb-prod",
         "kubectl -n curity rollout status deploy/curity-dynamodb",

@@ -6,8 +6,9 @@
 #   4. the IAM role for dynamo-sa           (eksctl create iamserviceaccount --role-only:
 #                                            the role only; the Helm chart owns the
 #                                            ServiceAccount and annotates it)
-#   5. the chart                            (helm upgrade --install)
-#   6. verification                         (rollout status, curity-dynamodb doctor)
+#   5. the callers' bearer token Secret     (created once when missing; never printed)
+#   6. the chart                            (helm upgrade --install)
+#   7. verification                         (rollout status, curity-dynamodb doctor)
 # --dry-run prints every command instead of running it (nothing is called).
 set -euo pipefail
 
@@ -113,7 +114,21 @@ run eksctl create iamserviceaccount --cluster "$CLUSTER" --region "$REGION" \
 ROLE_ARN=$(capture "arn:aws:iam::$ACCOUNT:role/$ROLE_NAME" \
   aws iam get-role --role-name "$ROLE_NAME" --query Role.Arn --output text)
 
-echo "# 5. helm release $RELEASE in $NAMESPACE"
+AUTH_SECRET=curity-dynamodb-auth
+echo "# 5. bearer token Secret $AUTH_SECRET in $NAMESPACE (callers send it; see README)"
+if exists kubectl -n "$NAMESPACE" get secret "$AUTH_SECRET"; then
+  echo "#    exists"
+else
+  exists kubectl get namespace "$NAMESPACE" || run kubectl create namespace "$NAMESPACE"
+  token_file=$(mktemp)
+  trap 'rm -f "$policy_file" "$token_file"' EXIT
+  $DRY || (umask 077 && openssl rand -hex 32 > "$token_file")
+  echo "+ openssl rand -hex 32 > $token_file"
+  run kubectl -n "$NAMESPACE" create secret generic "$AUTH_SECRET" --from-file=token="$token_file"
+  echo "#    read it for Curity's client: kubectl -n $NAMESPACE get secret $AUTH_SECRET -o jsonpath='{.data.token}' | base64 -d"
+fi
+
+echo "# 6. helm release $RELEASE in $NAMESPACE"
 helm_args=(upgrade --install "$RELEASE" "$CHART" --namespace "$NAMESPACE" --create-namespace
   --set "aws.region=$REGION" --set "serviceAccount.name=$SA"
   --set-string "serviceAccount.roleArn=$ROLE_ARN" --set-string "dynamodb.tableNamePrefix=$PREFIX"
@@ -124,7 +139,7 @@ if [ -n "$IMAGE" ]; then
 fi
 run helm "${helm_args[@]}"
 
-echo "# 6. verify"
+echo "# 7. verify"
 # The chart names the Deployment like its fullname helper does.
 case $RELEASE in *curity-dynamodb*) DEPLOY=$RELEASE ;; *) DEPLOY=$RELEASE-curity-dynamodb ;; esac
 run kubectl -n "$NAMESPACE" rollout status "deploy/$DEPLOY" --timeout 5m

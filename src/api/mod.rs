@@ -14,7 +14,7 @@ pub mod tokens;
 
 use tonic::{
     server::NamedService,
-    service::{Routes, RoutesBuilder},
+    service::{Routes, RoutesBuilder, interceptor::InterceptedService},
 };
 
 pub use self::glue::{RpcMethod, label, method_of};
@@ -28,6 +28,7 @@ use self::{
     tokens::{NonceApi, TokenApi},
 };
 use crate::{
+    auth::Auth,
     proto::{
         account_service_server::AccountServiceServer,
         attribute_service_server::AttributeServiceServer,
@@ -108,10 +109,13 @@ macro_rules! registry {
         /// The full proto name of every data service.
         pub const SERVICE_NAMES: &[&str] = &[$(<$server<$api> as NamedService>::NAME),*];
 
-        /// The routes of every data service over `store`.
-        pub fn services(store: &Store) -> Routes {
+        /// The routes of every data service over `store`, each behind `auth`.
+        pub fn services(store: &Store, auth: &Auth) -> Routes {
             let mut routes = RoutesBuilder::default();
-            $(routes.add_service($server::new($api::new(store.clone())));)*
+            $(routes.add_service(InterceptedService::new(
+                $server::new($api::new(store.clone())),
+                auth.clone(),
+            ));)*
             routes.routes()
         }
     };

@@ -45,6 +45,11 @@ impl Config {
     /// AWS environment variables, so the effective config is complete.
     pub fn validate(mut self, env: EnvLookup<'_>) -> Result<Self, ConfigError> {
         let mut problems = Vec::new();
+        // The token file itself is read by `serve` (it is a mounted Secret
+        // that other commands never need).
+        if self.server.auth.reload_seconds == 0 {
+            problems.push("server.auth.reload_seconds: must be at least 1".into());
+        }
         let aws = &mut self.aws;
 
         if aws.region.is_none() {

@@ -45,6 +45,26 @@ pub struct ServerConfig {
     pub readiness_retry_seconds: u64,
     /// Log format: `plain` or `json`.
     pub log_format: LogFormat,
+    /// Serve on a non-loopback address without caller authentication
+    /// (`--insecure`). Off: `serve` refuses such an address.
+    pub insecure: bool,
+    /// Serve gRPC reflection (v1 and v1alpha), behind the same
+    /// authentication as the data services.
+    pub reflection: bool,
+    /// How callers authenticate.
+    pub auth: AuthConfig,
+}
+
+/// Caller authentication. Health (`grpc.health.v1`) is always open, for
+/// probes.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// A file holding the bearer token every call must carry
+    /// (`authorization: Bearer <token>`). Re-read when it changes.
+    pub bearer_token_file: Option<PathBuf>,
+    /// How often the token file is checked for a change.
+    pub reload_seconds: u64,
 }
 
 impl Default for ServerConfig {
@@ -55,7 +75,29 @@ impl Default for ServerConfig {
             shutdown_grace_seconds: 30,
             readiness_retry_seconds: 2,
             log_format: LogFormat::Plain,
+            insecure: false,
+            reflection: false,
+            auth: AuthConfig {
+                bearer_token_file: None,
+                reload_seconds: 10,
+            },
         }
+    }
+}
+
+impl ServerConfig {
+    /// Why serving on `addr` would let unauthenticated callers in, if it
+    /// would: the reason and what to set.
+    pub fn exposure_problem(&self, addr: SocketAddr) -> Option<String> {
+        if addr.ip().is_loopback() || self.insecure || self.auth.bearer_token_file.is_some() {
+            return None;
+        }
+        Some(format!(
+            "server.listen {addr} is reachable from the network and no caller authentication is \
+             configured: anyone who reaches the port could read password hashes. Set \
+             server.auth.bearer_token_file (callers send `authorization: Bearer <token>`), \
+             listen on 127.0.0.1, or accept the risk with --insecure (server.insecure = true)"
+        ))
     }
 }
 

@@ -116,6 +116,11 @@ impl Service {
     /// Starts `serve` on a free port with JSON logs; returns once the gRPC
     /// port is bound.
     pub async fn start(env: &Env, config: &Path, extra: &[&str]) -> Service {
+        Self::start_on(env, config, "127.0.0.1:0", extra).await
+    }
+
+    /// `start` on another listen address.
+    pub async fn start_on(env: &Env, config: &Path, listen: &str, extra: &[&str]) -> Service {
         let mut cmd = Command::new(BIN);
         env.apply(&mut cmd);
         cmd.env("CURITY_DYNAMODB_SERVER__LOG_FORMAT", "json");
@@ -123,7 +128,7 @@ impl Service {
             .arg(config)
             .arg("serve")
             .arg("--listen")
-            .arg("127.0.0.1:0")
+            .arg(listen)
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());

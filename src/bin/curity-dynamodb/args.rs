@@ -35,6 +35,10 @@ pub enum Command {
         /// first), persisted in DIR, or in memory without DIR.
         #[arg(long, value_name = "DIR", num_args = 0..=1)]
         embedded: Option<Option<PathBuf>>,
+        /// Serve on a non-loopback address without caller authentication
+        /// (sets `server.insecure`).
+        #[arg(long)]
+        insecure: bool,
     },
     /// Create or check the `curity-*` tables.
     Tables {

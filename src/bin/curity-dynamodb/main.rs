@@ -76,7 +76,11 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let path = cli.config.as_deref();
     match cli.command {
-        Command::Serve { listen, embedded } => serve(path, listen, embedded).await,
+        Command::Serve {
+            listen,
+            embedded,
+            insecure,
+        } => serve(path, listen, embedded, insecure).await,
         Command::Tables { action } => {
             let mut config = Config::load(path).map_err(bad_input)?;
             telemetry::init_logging(config.server.log_format);
@@ -216,10 +220,15 @@ async fn serve(
     path: Option<&std::path::Path>,
     listen: Option<SocketAddr>,
     embedded: Option<Option<PathBuf>>,
+    insecure: bool,
 ) -> Result<ExitCode, Failure> {
     let mut config = Config::parse(path).map_err(bad_input)?;
     if let Some(addr) = listen {
         config.server.listen = addr;
+    }
+    config.server.insecure |= insecure;
+    if let Some(problem) = config.server.exposure_problem(config.server.listen) {
+        return Err(bad_input(anyhow::anyhow!(problem)));
     }
     telemetry::init_logging(config.server.log_format);
 
@@ -249,6 +258,10 @@ async fn serve(
     let config = config
         .validate(&curity_dynamodb::config::process_env)
         .map_err(bad_input)?;
+    if let Some(path) = &config.server.auth.bearer_token_file {
+        curity_dynamodb::auth::read_token(path)
+            .map_err(|e| bad_input(anyhow::anyhow!("server.auth.bearer_token_file: {e}")))?;
+    }
     if let Some(addr) = config.server.metrics_listen {
         telemetry::init_metrics(addr).map_err(bad_input)?;
     }

@@ -1,0 +1,223 @@
+//! Caller authentication: a bearer token every call must carry, read from a
+//! file (a Kubernetes Secret) and re-read when the file changes, compared in
+//! constant time. Health stays open for probes; everything else is behind
+//! [`Auth`], a tonic interceptor.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, RwLock},
+    time::{Duration, SystemTime},
+};
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use tonic::{Request, Status, service::Interceptor};
+
+/// Shorter tokens are refused: a bearer token is the only secret between
+/// the network and every password hash.
+const MIN_TOKEN_LEN: usize = 16;
+
+/// Reads a token file: its content without surrounding whitespace.
+pub fn read_token(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let token = text.trim();
+    if token.len() < MIN_TOKEN_LEN {
+        return Err(format!(
+            "{} holds a token shorter than {MIN_TOKEN_LEN} characters",
+            path.display()
+        ));
+    }
+    if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "{} holds whitespace inside the token",
+            path.display()
+        ));
+    }
+    Ok(token.to_string())
+}
+
+/// Only the digest is kept: equal lengths for the constant-time compare,
+/// and no token in memory dumps of this struct.
+type Digest32 = [u8; 32];
+
+fn digest(token: &[u8]) -> Digest32 {
+    Sha256::digest(token).into()
+}
+
+/// Who may call: anyone (loopback or `--insecure`), or callers with the
+/// bearer token.
+#[derive(Clone, Debug)]
+pub enum Auth {
+    Open,
+    Bearer(Arc<BearerToken>),
+}
+
+#[derive(Debug)]
+pub struct BearerToken {
+    path: PathBuf,
+    current: RwLock<(Digest32, Option<SystemTime>)>,
+}
+
+impl BearerToken {
+    pub fn load(path: &Path) -> Result<Arc<Self>, String> {
+        let token = read_token(path)?;
+        Ok(Arc::new(Self {
+            path: path.to_path_buf(),
+            current: RwLock::new((digest(token.as_bytes()), modified(path))),
+        }))
+    }
+
+    /// Re-reads the file when its modification time moved. A file that
+    /// became unreadable or invalid keeps the last good token (logged):
+    /// a half-written Secret update must not lock every caller out.
+    pub fn reload(&self) {
+        let now = modified(&self.path);
+        let seen = self.current.read().map(|c| c.1).unwrap_or(None);
+        if now == seen {
+            return;
+        }
+        match read_token(&self.path) {
+            Ok(token) => {
+                if let Ok(mut c) = self.current.write() {
+                    *c = (digest(token.as_bytes()), now);
+                }
+                tracing::info!(file = %self.path.display(), "bearer token reloaded");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "bearer token file unusable: keeping the last token")
+            }
+        }
+    }
+
+    /// Polls the file every `every` until the returned task is aborted.
+    pub fn watch(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
+        let token = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                token.reload();
+            }
+        })
+    }
+
+    fn accepts(&self, presented: &[u8]) -> bool {
+        let presented = digest(presented);
+        match self.current.read() {
+            Ok(c) => bool::from(c.0.ct_eq(&presented)),
+            Err(_) => false,
+        }
+    }
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+impl Interceptor for Auth {
+    fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
+        let Self::Bearer(token) = self else {
+            return Ok(request);
+        };
+        let presented = request
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        match presented {
+            Some(p) if token.accepts(p.trim().as_bytes()) => Ok(request),
+            // One message for missing and wrong: nothing to learn from it.
+            _ => Err(Status::unauthenticated(
+                "missing or invalid bearer token (authorization: Bearer <token>)",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(auth: &mut Auth, header: Option<&str>) -> Result<(), tonic::Code> {
+        let mut req = Request::new(());
+        if let Some(h) = header {
+            req.metadata_mut()
+                .insert("authorization", h.parse().unwrap());
+        }
+        auth.call(req).map(|_| ()).map_err(|s| s.code())
+    }
+
+    #[test]
+    fn only_the_exact_bearer_token_passes_and_rotation_is_picked_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        std::fs::write(&path, "first-token-0123456789\n").unwrap();
+        let token = BearerToken::load(&path).unwrap();
+        let mut auth = Auth::Bearer(token.clone());
+        assert_eq!(
+            call(&mut auth, Some("Bearer first-token-0123456789")),
+            Ok(())
+        );
+        for bad in [
+            None,
+            Some("Bearer first-token-012345678"),
+            Some("first-token-0123456789"),
+            Some("Basic x"),
+        ] {
+            assert_eq!(
+                call(&mut auth, bad),
+                Err(tonic::Code::Unauthenticated),
+                "{bad:?}"
+            );
+        }
+        // A new mtime, as a Secret update gives.
+        std::fs::write(&path, "second-token-0123456789").unwrap();
+        let later = SystemTime::now() + Duration::from_secs(5);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+        token.reload();
+        assert_eq!(
+            call(&mut auth, Some("Bearer second-token-0123456789")),
+            Ok(())
+        );
+        assert_eq!(
+            call(&mut auth, Some("Bearer first-token-0123456789")),
+            Err(tonic::Code::Unauthenticated)
+        );
+        // A broken file keeps the last good token.
+        std::fs::write(&path, "short").unwrap();
+        let later = later + Duration::from_secs(5);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+        token.reload();
+        assert_eq!(
+            call(&mut auth, Some("Bearer second-token-0123456789")),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn open_auth_lets_everyone_in() {
+        assert_eq!(call(&mut Auth::Open, None), Ok(()));
+    }
+
+    #[test]
+    fn short_or_spaced_tokens_are_refused_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t");
+        std::fs::write(&path, "short").unwrap();
+        assert!(read_token(&path).unwrap_err().contains("shorter than 16"));
+        std::fs::write(&path, "a-long-token with-space").unwrap();
+        assert!(read_token(&path).unwrap_err().contains("whitespace"));
+    }
+}
