@@ -367,7 +367,8 @@ async fn only_curity_token_statuses_are_stored_and_a_missing_status_is_a_malform
     })
     .await
     .expect("create");
-    for status in ["used", "revoked", "issued"] {
+    // Revoked last: nothing leaves it (see `a_revoked_token_stays_revoked`).
+    for status in ["used", "issued", "revoked"] {
         let n = c
             .set_token_status(SetTokenStatusRequest {
                 token_hash: "s1".into(),
@@ -405,5 +406,74 @@ async fn only_curity_token_statuses_are_stored_and_a_missing_status_is_a_malform
         .await
         .expect_err("malformed");
     assert_eq!(err.code(), Code::DataLoss);
+    app.shutdown().await;
+}
+
+async fn set_status(c: &mut TokenServiceClient<tonic::transport::Channel>, status: &str) -> u32 {
+    c.set_token_status(SetTokenStatusRequest {
+        token_hash: "r1".into(),
+        status: status.into(),
+    })
+    .await
+    .expect("set status")
+    .into_inner()
+    .updated
+}
+
+#[tokio::test]
+async fn a_revoked_token_stays_revoked() {
+    let mut app = TestApp::start().await;
+    let mut c = TokenServiceClient::new(app.channel.clone());
+    c.create_token(CreateTokenRequest {
+        token: Some(token("r1")),
+    })
+    .await
+    .expect("create");
+    assert_eq!(set_status(&mut c, "used").await, 1);
+    assert_eq!(set_status(&mut c, "revoked").await, 1);
+    for back in ["issued", "used"] {
+        assert_eq!(set_status(&mut c, back).await, 0, "revoked -> {back}");
+    }
+    assert_eq!(
+        set_status(&mut c, "revoked").await,
+        1,
+        "revoking again is fine"
+    );
+    let item = app
+        .raw_get("curity-tokens", &[("tokenHash", "r1")])
+        .await
+        .expect("item");
+    assert_eq!(item["status"], AttributeValue::S("revoked".into()));
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn consuming_an_expired_nonce_fails_and_marks_it_expired() {
+    let mut app = TestApp::start().await;
+    let mut c = NonceServiceClient::new(app.channel.clone());
+    c.save_nonce(SaveNonceRequest {
+        nonce: "stale".into(),
+        value: "v".into(),
+        created_at: 1_000,
+        ttl_seconds: 60,
+    })
+    .await
+    .expect("save");
+    let consumed = c
+        .consume_nonce(ConsumeNonceRequest {
+            nonce: "stale".into(),
+            consumed_at: 2_000,
+        })
+        .await
+        .expect("consume")
+        .into_inner()
+        .consumed;
+    assert!(!consumed, "an expired nonce is not consumed");
+    let item = app
+        .raw_get("curity-nonces", &[("nonce", "stale")])
+        .await
+        .expect("item");
+    assert_eq!(item["nonceStatus"], AttributeValue::S("expired".into()));
+    assert!(!item.contains_key("consumedAt"));
     app.shutdown().await;
 }

@@ -317,6 +317,11 @@ fn dnf(f: &Filter, negated: bool) -> Result<Dnf, FilterError> {
         }
         (Filter::And(a, b), false) | (Filter::Or(a, b), true) => {
             let (l, r) = (dnf(a, negated)?, dnf(b, negated)?);
+            // Checked before the cross product is built: building it first
+            // let one request allocate 64 x 64 products of long terms.
+            if l.len().saturating_mul(r.len()) > MAX_PRODUCTS {
+                return Err(too_many());
+            }
             let mut out = Vec::with_capacity(l.len() * r.len());
             for x in &l {
                 for y in &r {
@@ -327,16 +332,36 @@ fn dnf(f: &Filter, negated: bool) -> Result<Dnf, FilterError> {
         }
     };
     if out.len() > MAX_PRODUCTS {
-        return Err(FilterError(format!(
-            "filter expands to more than {MAX_PRODUCTS} alternatives"
-        )));
+        return Err(too_many());
     }
     Ok(out)
+}
+
+fn too_many() -> FilterError {
+    FilterError(format!(
+        "filter expands to more than {MAX_PRODUCTS} alternatives"
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_and_of_ors_past_the_product_limit_is_refused_before_it_is_expanded() {
+        // 8 x 8 = 64 products is the limit; a third group of 8 would be 512.
+        let group = |a: &str| {
+            let alts: Vec<String> = (0..8)
+                .map(|i| format!("{a}{i} eq \"{}\"", "v".repeat(40)))
+                .collect();
+            format!("({})", alts.join(" or "))
+        };
+        let two = format!("{} and {}", group("a"), group("b"));
+        assert_eq!(normalize(&parse(&two).unwrap()).unwrap().len(), 64);
+        let three = format!("{two} and {}", group("c"));
+        let err = normalize(&parse(&three).unwrap()).unwrap_err();
+        assert!(err.0.contains("more than 64"), "{}", err.0);
+    }
 
     fn terms(d: &Dnf) -> Vec<Vec<String>> {
         d.iter()

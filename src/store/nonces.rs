@@ -93,7 +93,7 @@ impl Nonces<'_> {
         let expires_at = item.created_at.saturating_add(item.nonce_ttl);
         if expires_at <= now_epoch()
             && item.nonce_status == ISSUED
-            && let Err(e) = self.change_status(nonce, EXPIRED, None).await
+            && let Err(e) = self.change_status(nonce, EXPIRED, None, None).await
         {
             tracing::debug!(error = %e, "marking an expired nonce failed");
         }
@@ -110,22 +110,48 @@ impl Nonces<'_> {
         }))
     }
 
+    /// `true` when the nonce was issued, unexpired and is now consumed. An
+    /// expired nonce is not consumed (the plugin consumes it): the write is
+    /// conditioned on the `createdAt` and `nonceTtl` the expiry was judged
+    /// from, so it cannot consume a nonce re-saved meanwhile.
     pub async fn consume(&self, nonce: &str, consumed_at: i64) -> Result<bool, StoreError> {
         codec::check_key("nonce", nonce)?;
-        self.change_status(nonce, CONSUMED, Some(consumed_at)).await
+        let Some(item) = self.read::<NonceItem>(self.key(nonce)).await? else {
+            return Ok(false);
+        };
+        if item.nonce_status != ISSUED {
+            return Ok(false);
+        }
+        if item.created_at.saturating_add(item.nonce_ttl) <= now_epoch() {
+            if let Err(e) = self.change_status(nonce, EXPIRED, None, None).await {
+                tracing::debug!(error = %e, "marking an expired nonce failed");
+            }
+            return Ok(false);
+        }
+        let judged = (item.created_at, item.nonce_ttl);
+        self.change_status(nonce, CONSUMED, Some(consumed_at), Some(judged))
+            .await
     }
 
+    /// Moves an issued nonce to `status`; with `judged`, only while its
+    /// `createdAt` and `nonceTtl` are still the ones read.
     async fn change_status(
         &self,
         nonce: &str,
         status: &str,
         consumed_at: Option<i64>,
+        judged: Option<(i64, i64)>,
     ) -> Result<bool, StoreError> {
         let mut update = Update::new().set("nonceStatus", s(status));
         if let Some(at) = consumed_at {
             update = update.set("consumedAt", n(at));
         }
-        let only_issued = self.exists().and(Cond::eq("nonceStatus", s(ISSUED)));
+        let mut only_issued = self.exists().and(Cond::eq("nonceStatus", s(ISSUED)));
+        if let Some((created_at, ttl)) = judged {
+            only_issued = only_issued
+                .and(Cond::eq("createdAt", n(created_at)))
+                .and(Cond::eq("nonceTtl", n(ttl)));
+        }
         self.update_if(self.key(nonce), &update, &only_issued).await
     }
 }

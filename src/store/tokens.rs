@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::{
     StoreError,
     codec::{self, n, plus_retain, s},
-    expr::Update,
+    expr::{Cond, Update},
     handle,
     schema::TTL_ATTRIBUTE,
 };
@@ -61,7 +61,9 @@ pub struct Token {
 /// The constants of Curity's `TokenStatus`, as the plugin stores them
 /// (`name()`, lower case). The plugin reads `status` with
 /// `TokenStatus.valueOf`: any other value makes the token unreadable to it.
-pub const TOKEN_STATUSES: &[&str] = &["issued", "used", "revoked"];
+pub const TOKEN_STATUSES: &[&str] = &["issued", "used", REVOKED];
+
+const REVOKED: &str = "revoked";
 
 fn check_status(field: &'static str, status: &str) -> Result<(), StoreError> {
     if !TOKEN_STATUSES.contains(&status) {
@@ -104,15 +106,21 @@ impl Tokens<'_> {
         self.read(self.key(token_hash)).await
     }
 
-    /// 1 when the token exists and took the status, 0 otherwise.
+    /// 1 when the token exists and took the status, 0 otherwise. A revoked
+    /// token stays revoked (the plugin accepts any transition, so a caller
+    /// could bring a revoked token back): only `revoked` may be set on it.
     pub async fn set_status(&self, token_hash: &str, status: &str) -> Result<u32, StoreError> {
         codec::check_key("token_hash", token_hash)?;
         check_status("status", status)?;
+        let mut allowed = self.exists();
+        if status != REVOKED {
+            allowed = allowed.and(Cond::eq("status", s(REVOKED)).not());
+        }
         let updated = self
             .update_if(
                 self.key(token_hash),
                 &Update::new().set("status", s(status)),
-                &self.exists(),
+                &allowed,
             )
             .await?;
         Ok(u32::from(updated))
