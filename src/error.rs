@@ -34,7 +34,7 @@ pub enum StoreError {
 
     #[error(
         "access denied: the AWS identity may not call {action} on table/{table}; \
-         grant it in the IAM policy ({message})"
+         grant it in the IAM policy"
     )]
     AccessDenied {
         action: String,
@@ -45,24 +45,30 @@ pub enum StoreError {
     #[error("table {table} does not exist (run `curity-dynamodb tables create`)")]
     TableMissing { table: String },
 
-    #[error("DynamoDB throttled {action} on {table}: {message}")]
+    #[error("DynamoDB throttled {action} on {table}")]
     Throttled {
         action: String,
         table: String,
         message: String,
     },
 
-    #[error("DynamoDB unavailable ({action} on {table}): {message}")]
+    #[error("DynamoDB unavailable ({action} on {table})")]
     Unavailable {
         action: String,
         table: String,
         message: String,
     },
 
+    #[error("too many requests in flight (server.max_concurrent_requests = {limit}); retry later")]
+    Overloaded { limit: usize },
+
     #[error("no DynamoDB client free after {waited:?} (pool.max_size reached)")]
     PoolExhausted { waited: Duration },
 
-    #[error("AWS credentials ({method}): {message}")]
+    #[error(
+        "AWS credentials ({method}) could not be obtained; the server log has the cause \
+         and `curity-dynamodb doctor` explains it"
+    )]
     Credentials {
         method: &'static str,
         message: String,
@@ -71,7 +77,7 @@ pub enum StoreError {
     #[error("item in {table} does not have the expected layout: {reason}")]
     MalformedItem { table: String, reason: String },
 
-    #[error("DynamoDB {action} on {table} failed: {code}: {message}")]
+    #[error("DynamoDB {action} on {table} failed: {code}")]
     Aws {
         action: String,
         table: String,
@@ -85,6 +91,30 @@ impl StoreError {
         Self::InvalidArgument {
             field,
             reason: reason.into(),
+        }
+    }
+
+    /// What AWS said (its message may name principals, account ids and
+    /// endpoints): for the server log and the command line, never for a
+    /// gRPC caller, who gets the `Display` text and the `ErrorDetail`.
+    pub fn cause(&self) -> Option<&str> {
+        match self {
+            Self::AccessDenied { message, .. }
+            | Self::Throttled { message, .. }
+            | Self::Unavailable { message, .. }
+            | Self::Credentials { message, .. }
+            | Self::Aws { message, .. } => {
+                Some(message).filter(|m| !m.is_empty()).map(|m| m.as_str())
+            }
+            _ => None,
+        }
+    }
+
+    /// The message with its cause, for the operator's eyes.
+    pub fn full(&self) -> String {
+        match self.cause() {
+            Some(cause) => format!("{self}: {cause}"),
+            None => self.to_string(),
         }
     }
 
@@ -188,6 +218,16 @@ impl StoreError {
                     false,
                 )
             },
+            // Logged at debug like a caller's error: a warning per shed call
+            // would add to the load it sheds.
+            Self::Overloaded { .. } => row(
+                C::ResourceExhausted,
+                R::Overloaded,
+                true,
+                "overloaded",
+                1,
+                true,
+            ),
             Self::PoolExhausted { .. } => row(
                 C::Unavailable,
                 R::Unavailable,
@@ -196,10 +236,13 @@ impl StoreError {
                 1,
                 false,
             ),
+            // Not UNAUTHENTICATED: a client would read that as its own
+            // authentication failing. Retryable: STS or the token file may
+            // recover (a lasting misconfiguration keeps readiness down).
             Self::Credentials { .. } => row(
-                C::Unauthenticated,
+                C::Unavailable,
                 R::Credentials,
-                false,
+                true,
                 "credentials",
                 2,
                 false,

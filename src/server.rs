@@ -107,8 +107,13 @@ pub async fn run(
     };
 
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let limiter = api::Limiter::new(settings.max_concurrent_requests);
     let serve = Server::builder()
-        .layer(tower::util::MapRequestLayer::new(api::label))
+        .timeout(Duration::from_secs(settings.request_timeout_seconds))
+        .max_concurrent_streams(settings.max_concurrent_streams)
+        .layer(tower::util::MapRequestLayer::new(move |req| {
+            api::label(req, &limiter)
+        }))
         .add_routes(routes)
         .add_service(health)
         .serve_with_incoming_shutdown(incoming, signal);

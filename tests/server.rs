@@ -210,3 +210,75 @@ async fn a_request_waiting_past_the_pool_timeout_gets_retryable_unavailable() {
         .expect("the first request still succeeds");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn past_the_concurrency_limit_calls_are_shed_with_retryable_resource_exhausted() {
+    let mut proxy = None;
+    let mut app = TestApp::start_with(|c| {
+        let p = support::proxy::DelayProxy::start(c.aws.endpoint_url.as_deref().expect("endpoint"));
+        c.aws.endpoint_url = Some(p.endpoint.clone());
+        c.server.max_concurrent_requests = 1;
+        proxy = Some(p);
+    })
+    .await;
+    let proxy = proxy.expect("proxy");
+    assert!(support::wait_serving(&app.channel, Duration::from_secs(10)).await);
+    proxy.set_delay(Duration::from_millis(1500));
+    let slow = insert_in_flight(&app, "holds-the-only-slot").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    let err = insert_in_flight(&app, "shed")
+        .await
+        .await
+        .expect("task")
+        .expect_err("over the limit");
+    assert_eq!(err.code(), tonic::Code::ResourceExhausted, "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_millis(1000),
+        "shed at once, not queued"
+    );
+    let d = curity_dynamodb::api::status::detail(&err).expect("detail");
+    assert!(d.retryable);
+    assert_eq!(
+        d.reason(),
+        curity_dynamodb::proto::error_detail::Reason::Overloaded
+    );
+    // Probes are never shed.
+    assert_eq!(
+        support::health(&app.channel).await,
+        Some(tonic_health::pb::health_check_response::ServingStatus::Serving)
+    );
+    slow.await
+        .expect("task")
+        .expect("the first request still succeeds");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_rpc_past_the_server_timeout_ends_instead_of_hanging() {
+    let mut proxy = None;
+    let mut app = TestApp::start_with(|c| {
+        let p = support::proxy::DelayProxy::start(c.aws.endpoint_url.as_deref().expect("endpoint"));
+        c.aws.endpoint_url = Some(p.endpoint.clone());
+        c.server.request_timeout_seconds = 1;
+        proxy = Some(p);
+    })
+    .await;
+    let proxy = proxy.expect("proxy");
+    assert!(support::wait_serving(&app.channel, Duration::from_secs(10)).await);
+    proxy.set_delay(Duration::from_secs(2));
+    let started = std::time::Instant::now();
+    let err = insert_in_flight(&app, "too-slow")
+        .await
+        .await
+        .expect("task")
+        .expect_err("past the server timeout");
+    assert_eq!(err.code(), tonic::Code::Cancelled, "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_millis(1900),
+        "{:?}",
+        started.elapsed()
+    );
+    proxy.set_delay(Duration::ZERO);
+    app.shutdown().await;
+}

@@ -3,7 +3,13 @@
 //! tenant it acts for, and [`rpc`], which runs the work inside a span and
 //! turns a `StoreError` into a status.
 
-use std::{future::Future, sync::OnceLock, time::Instant};
+use std::{
+    future::Future,
+    sync::{Arc, OnceLock},
+    time::Instant,
+};
+
+use tokio::sync::Semaphore;
 
 use prost::Message;
 use tonic::{Request, Response, Status, codegen::http};
@@ -86,10 +92,30 @@ pub fn service_paths() -> Vec<&'static str> {
     out
 }
 
-/// The server layer's request hook: labels the call with its method.
-pub fn label<B>(mut request: http::Request<B>) -> http::Request<B> {
+/// The global limit on RPCs in flight (`server.max_concurrent_requests`),
+/// shared by every connection. Health does not go through [`rpc`], so
+/// probes are never shed.
+#[derive(Debug, Clone)]
+pub struct Limiter {
+    permits: Arc<Semaphore>,
+    limit: usize,
+}
+
+impl Limiter {
+    pub fn new(limit: usize) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(limit)),
+            limit,
+        }
+    }
+}
+
+/// The server layer's request hook: labels the call with its method and
+/// hands it the limiter.
+pub fn label<B>(mut request: http::Request<B>, limiter: &Limiter) -> http::Request<B> {
     if let Some(m) = method_of(request.uri().path()) {
         request.extensions_mut().insert(m);
+        request.extensions_mut().insert(limiter.clone());
     }
     request
 }
@@ -193,6 +219,15 @@ where
         .get::<RpcMethod>()
         .copied()
         .unwrap_or(RpcMethod::UNKNOWN);
+    // Refused at once, not queued: a queue would only move the overload
+    // into every caller's latency.
+    let permit = match request.extensions().get::<Limiter>() {
+        None => Ok(None),
+        Some(l) => Arc::clone(&l.permits)
+            .try_acquire_owned()
+            .map(Some)
+            .map_err(|_| StoreError::Overloaded { limit: l.limit }),
+    };
     let req = request.into_inner();
     let span = tracing::info_span!(
         "rpc",
@@ -204,7 +239,10 @@ where
         latency_us = Empty
     );
     let started = Instant::now();
-    let result = work(req).instrument(span.clone()).await;
+    let result = match permit {
+        Ok(_permit) => work(req).instrument(span.clone()).await,
+        Err(e) => Err(e),
+    };
     let elapsed = started.elapsed();
     let outcome = match &result {
         Ok(_) => "ok",
@@ -229,7 +267,7 @@ where
             if e.class().caller_fault {
                 tracing::debug!(error = %e, "rpc rejected");
             } else {
-                tracing::warn!(error = %e, "rpc failed");
+                tracing::warn!(error = %e, cause = e.cause().unwrap_or(""), "rpc failed");
             }
             Err(status::to_status(&e))
         }

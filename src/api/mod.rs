@@ -17,7 +17,7 @@ use tonic::{
     service::{Routes, RoutesBuilder, interceptor::InterceptedService},
 };
 
-pub use self::glue::{RpcMethod, label, method_of};
+pub use self::glue::{Limiter, RpcMethod, label, method_of};
 pub(crate) use self::glue::{Tenanted, rpc};
 use self::{
     accounts::AccountApi,

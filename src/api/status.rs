@@ -55,6 +55,54 @@ mod tests {
     }
 
     #[test]
+    fn aws_words_stay_out_of_status_messages() {
+        let aws = "User: arn:aws:iam::123456789012:assumed-role/node/i-0abc is not authorized";
+        for err in [
+            StoreError::AccessDenied {
+                action: "dynamodb:GetItem".into(),
+                table: "curity-sessions".into(),
+                message: aws.into(),
+            },
+            StoreError::Credentials {
+                method: "web_identity",
+                message: aws.into(),
+            },
+            StoreError::Aws {
+                action: "dynamodb:GetItem".into(),
+                table: "curity-sessions".into(),
+                code: "ValidationException".into(),
+                message: aws.into(),
+            },
+            StoreError::Unavailable {
+                action: "dynamodb:GetItem".into(),
+                table: "curity-sessions".into(),
+                message: "connect to 10.1.2.3:443 refused".into(),
+            },
+        ] {
+            let s = to_status(&err);
+            for secret in ["arn:aws", "123456789012", "10.1.2.3"] {
+                assert!(!s.message().contains(secret), "{}", s.message());
+            }
+            assert!(
+                err.full().contains(err.cause().unwrap()),
+                "the log keeps the cause"
+            );
+        }
+    }
+
+    #[test]
+    fn aws_credential_trouble_is_retryable_unavailable_not_unauthenticated() {
+        let s = to_status(&StoreError::Credentials {
+            method: "web_identity",
+            message: "expired".into(),
+        });
+        assert_eq!(s.code(), Code::Unavailable);
+        let d = detail(&s).unwrap();
+        assert_eq!(d.reason(), Reason::Credentials);
+        assert!(d.retryable);
+    }
+
+    #[test]
     fn pool_exhaustion_is_retryable_unavailable() {
         let s = to_status(&StoreError::PoolExhausted {
             waited: std::time::Duration::from_millis(5),

@@ -47,8 +47,25 @@ impl Config {
         let mut problems = Vec::new();
         // The token file itself is read by `serve` (it is a mounted Secret
         // that other commands never need).
-        if self.server.auth.reload_seconds == 0 {
-            problems.push("server.auth.reload_seconds: must be at least 1".into());
+        let server = &self.server;
+        for (key, value) in [
+            ("server.auth.reload_seconds", server.auth.reload_seconds),
+            (
+                "server.max_concurrent_requests",
+                server.max_concurrent_requests as u64,
+            ),
+            (
+                "server.max_concurrent_streams",
+                u64::from(server.max_concurrent_streams),
+            ),
+            (
+                "server.request_timeout_seconds",
+                server.request_timeout_seconds,
+            ),
+        ] {
+            if value == 0 {
+                problems.push(format!("{key}: must be at least 1"));
+            }
         }
         let aws = &mut self.aws;
 

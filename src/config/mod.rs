@@ -53,6 +53,13 @@ pub struct ServerConfig {
     pub reflection: bool,
     /// How callers authenticate.
     pub auth: AuthConfig,
+    /// RPCs served at once across all connections; more are refused at
+    /// once with `RESOURCE_EXHAUSTED` (retryable) instead of queueing.
+    pub max_concurrent_requests: usize,
+    /// HTTP/2 streams per connection.
+    pub max_concurrent_streams: u32,
+    /// Longest an RPC may run (the caller's `grpc-timeout` when shorter).
+    pub request_timeout_seconds: u64,
 }
 
 /// Caller authentication. Health (`grpc.health.v1`) is always open, for
@@ -81,6 +88,9 @@ impl Default for ServerConfig {
                 bearer_token_file: None,
                 reload_seconds: 10,
             },
+            max_concurrent_requests: 512,
+            max_concurrent_streams: 256,
+            request_timeout_seconds: 30,
         }
     }
 }
@@ -133,7 +143,7 @@ impl AccessMethod {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AwsConfig {
     /// Region; falls back to `AWS_REGION` / `AWS_DEFAULT_REGION`.
@@ -142,15 +152,33 @@ pub struct AwsConfig {
     /// follows the SDK's standard `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL`.
     pub endpoint_url: Option<String>,
     pub access_method: AccessMethod,
-    /// Total time per API call, retries included (SDK default when unset).
+    /// Total time per API call, retries included (default 10): a stalled
+    /// connection must not hang an RPC, nor the readiness probe.
     pub api_call_timeout_seconds: Option<f64>,
-    /// Time per HTTP attempt (SDK default when unset).
+    /// Time per HTTP attempt (default 3).
     pub api_call_attempt_timeout_seconds: Option<f64>,
     pub web_identity: WebIdentityConfig,
     pub access_key: AccessKeyConfig,
     pub profile: ProfileConfig,
     pub instance_profile: InstanceProfileConfig,
     pub assume_role: AssumeRoleConfig,
+}
+
+impl Default for AwsConfig {
+    fn default() -> Self {
+        Self {
+            region: None,
+            endpoint_url: None,
+            access_method: AccessMethod::default(),
+            api_call_timeout_seconds: Some(10.0),
+            api_call_attempt_timeout_seconds: Some(3.0),
+            web_identity: WebIdentityConfig::default(),
+            access_key: AccessKeyConfig::default(),
+            profile: ProfileConfig::default(),
+            instance_profile: InstanceProfileConfig::default(),
+            assume_role: AssumeRoleConfig::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -138,7 +138,7 @@ pub(super) async fn check_identity(aws: &Aws, expected_role: Option<&str>, repor
             );
             report.fail(
                 "identity",
-                err.to_string(),
+                err.full(),
                 "check the STS endpoint and the credentials above",
             );
             return;

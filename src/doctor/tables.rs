@@ -41,7 +41,7 @@ pub(super) async fn check_tables(aws: &Aws, config: &Config, report: &mut Report
                     ),
                     _ => "see the error".to_string(),
                 };
-                report.fail(format!("table {table}"), err.to_string(), fix);
+                report.fail(format!("table {table}"), err.full(), fix);
                 continue;
             }
         }
@@ -75,7 +75,7 @@ pub(super) async fn check_tables(aws: &Aws, config: &Config, report: &mut Report
                         ),
                         _ => "compare the table with `curity-dynamodb tables check`".to_string(),
                     };
-                    report.fail(name, err.to_string(), fix);
+                    report.fail(name, err.full(), fix);
                 }
             }
         }
@@ -114,7 +114,7 @@ pub(super) async fn check_initials(aws: &Aws, config: &Config, report: &mut Repo
             );
             report.warn(
                 name,
-                err.to_string(),
+                err.full(),
                 "the sample needs dynamodb:Scan (curity-dynamodb policy grants it)",
             );
         }

@@ -175,6 +175,26 @@ fn malformed(table: &str, name: &str, want: &str, got: Option<&AttributeValue>) 
     }
 }
 
+/// DynamoDB's item size limit.
+pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+
+/// An item's size as DynamoDB counts it, near enough for a limit check:
+/// names plus string and number text (lists and maps count their strings).
+pub fn item_size(item: &Item) -> usize {
+    fn value_size(v: &AttributeValue) -> usize {
+        match v {
+            AttributeValue::S(s) | AttributeValue::N(s) => s.len(),
+            AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+            AttributeValue::L(l) => l.iter().map(value_size).sum(),
+            AttributeValue::M(m) => item_size(m),
+            AttributeValue::Ss(l) | AttributeValue::Ns(l) => l.iter().map(String::len).sum(),
+            AttributeValue::B(b) => b.as_ref().len(),
+            _ => 0,
+        }
+    }
+    item.iter().map(|(k, v)| k.len() + value_size(v)).sum()
+}
+
 /// `deletableAt`: an expiry plus a retain duration, saturating (a retain of
 /// years never overflows).
 pub fn plus_retain(at: i64, retain_seconds: u64) -> i64 {

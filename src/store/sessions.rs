@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     StoreError,
-    codec::{self, n, plus_retain},
+    codec::{self, MAX_ITEM_BYTES, n, plus_retain},
     expr::Update,
     handle,
     schema::TTL_ATTRIBUTE,
@@ -30,6 +30,13 @@ pub struct Session {
 impl Session {
     fn validate(&self) -> Result<(), StoreError> {
         codec::check_key("session.id", &self.id)?;
+        // DynamoDB's item limit, less room for the other attributes.
+        if self.data.len() + self.id.len() > MAX_ITEM_BYTES - 256 {
+            return Err(StoreError::invalid(
+                "session.data",
+                "the session would exceed DynamoDB's 400 KB item size",
+            ));
+        }
         if self.expires_at < 0 {
             return Err(StoreError::invalid(
                 "session.expires_at",

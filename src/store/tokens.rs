@@ -97,6 +97,12 @@ impl Tokens<'_> {
         let retain = self.settings().ttl.tokens_retain_seconds;
         let mut item = self.encode(t)?;
         item.insert(TTL_ATTRIBUTE.into(), n(plus_retain(t.expires, retain)));
+        if codec::item_size(&item) > codec::MAX_ITEM_BYTES {
+            return Err(StoreError::invalid(
+                "token.data",
+                "the token would exceed DynamoDB's 400 KB item size",
+            ));
+        }
         self.put_if_absent(item, "token", "token.token_hash").await
     }
 

@@ -48,7 +48,7 @@ pub(crate) fn bad_input(e: impl Into<anyhow::Error>) -> Failure {
 pub(crate) fn store_failure(e: StoreError) -> Failure {
     Failure {
         code: e.class().exit_code,
-        error: e.into(),
+        error: anyhow::anyhow!(e.full()),
     }
 }
 

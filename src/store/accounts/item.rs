@@ -12,12 +12,9 @@ use serde_json::{Map, Value};
 use super::{Account, Accounts, PK, Stored, Written};
 use crate::store::{
     StoreError,
-    codec::{self, Item, n, s},
+    codec::{self, Item, MAX_ITEM_BYTES, item_size, n, s},
     keys::{self, Tenant},
 };
-
-/// DynamoDB's item size limit.
-const MAX_ITEM_BYTES: usize = 400 * 1024;
 
 /// GSI range keys (`userName`, `email`) are limited to 1024 bytes.
 const MAX_RANGE_KEY_BYTES: usize = 1024;
@@ -66,19 +63,6 @@ pub fn primary_value(attributes: &Map<String, Value>, name: &str) -> Option<Stri
         .or_else(|| list.first())?;
     let value = entry.get("value")?.as_str()?;
     (!value.is_empty()).then(|| value.to_string())
-}
-
-fn item_size(item: &Item) -> usize {
-    item.iter()
-        .map(|(k, v)| {
-            k.len()
-                + match v {
-                    AttributeValue::S(s) | AttributeValue::N(s) => s.len(),
-                    AttributeValue::Bool(_) => 1,
-                    _ => 0,
-                }
-        })
-        .sum()
 }
 
 impl Stored {

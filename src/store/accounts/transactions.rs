@@ -164,9 +164,14 @@ impl Accounts<'_> {
         actions: Vec<(TransactWriteItem, Guard)>,
     ) -> Result<TxOutcome, StoreError> {
         let guards: Vec<Guard> = actions.iter().map(|(_, g)| *g).collect();
+        // One token per attempt: an SDK retry of this request (after a
+        // timeout, say) is then recognised by DynamoDB as the same write and
+        // not applied twice, nor reported as a failed guard.
+        let token = uuid::Uuid::new_v4().to_string();
         let client = self.client().await?;
         let result = client
             .transact_write_items()
+            .client_request_token(token)
             .set_transact_items(Some(actions.into_iter().map(|(a, _)| a).collect()))
             .send()
             .await;
@@ -194,12 +199,30 @@ impl Accounts<'_> {
                 field,
             });
         }
-        if !failed.is_empty()
-            || reasons
+        let any = |codes: &[&str]| {
+            reasons
                 .iter()
-                .any(|r| r.code() == Some("TransactionConflict"))
-        {
+                .any(|r| r.code().is_some_and(|c| codes.contains(&c)))
+        };
+        if !failed.is_empty() || any(&["TransactionConflict"]) {
             return Ok(TxOutcome::VersionMoved);
+        }
+        if any(&[
+            "ThrottlingError",
+            "ProvisionedThroughputExceeded",
+            "RequestLimitExceeded",
+        ]) {
+            return Err(StoreError::Throttled {
+                action: "dynamodb:TransactWriteItems".into(),
+                table: self.name().to_string(),
+                message: "a cancellation reason was throttling".into(),
+            });
+        }
+        if any(&["ValidationError", "ItemCollectionSizeLimitExceeded"]) {
+            return Err(StoreError::invalid(
+                "account",
+                "DynamoDB does not accept the account's items (too large or malformed)",
+            ));
         }
         Err(classify(&err, self.at("dynamodb:TransactWriteItems")))
     }
