@@ -91,18 +91,30 @@ pub async fn run(
             ));
     }
 
-    let readiness = tokio::spawn(become_ready(
+    let readiness = tokio::spawn(watch_readiness(
         store.clone(),
         reporter.clone(),
-        Duration::from_secs(settings.readiness_retry_seconds),
+        Readiness::from(settings),
     ));
 
     let (drain_tx, drain_rx) = oneshot::channel::<()>();
     let signal_reporter = reporter.clone();
+    let stop_watching = readiness.abort_handle();
+    let delay = settings.shutdown_delay();
     let signal = async move {
         shutdown.await;
+        // The watcher must not report SERVING again after this.
+        stop_watching.abort();
         set_health(&signal_reporter, ServingStatus::NotServing).await;
-        tracing::info!("shutting down: not serving, draining in-flight rpcs");
+        // Endpoints leave the Service some time after NOT_SERVING (probe
+        // period, kube-proxy sync): calls keep arriving meanwhile, and are
+        // still served.
+        tracing::info!(
+            delay_seconds = delay.as_secs(),
+            "shutting down: not serving, still accepting"
+        );
+        tokio::time::sleep(delay).await;
+        tracing::info!("shutting down: draining in-flight rpcs");
         let _ = drain_tx.send(());
     };
 
@@ -137,23 +149,54 @@ pub async fn run(
     result.map_err(Into::into)
 }
 
-/// NOT_SERVING until DynamoDB answers a DescribeTable on the accounts table
-/// with the service's own credentials; SERVING from then on.
-async fn become_ready(store: Store, reporter: HealthReporter, retry: Duration) {
-    let mut attempts = 0u32;
+/// When readiness re-checks DynamoDB and how many results flip it.
+#[derive(Debug, Clone, Copy)]
+struct Readiness {
+    retry: Duration,
+    interval: Duration,
+    fail_after: u32,
+    recover_after: u32,
+}
+
+impl From<&ServerConfig> for Readiness {
+    fn from(s: &ServerConfig) -> Self {
+        Self {
+            retry: Duration::from_secs(s.readiness_retry_seconds),
+            interval: Duration::from_secs(s.readiness_interval_seconds),
+            fail_after: s.readiness_failure_threshold,
+            recover_after: s.readiness_success_threshold,
+        }
+    }
+}
+
+/// Readiness follows DynamoDB: a DescribeTable on the accounts table with
+/// the service's own credentials, every `retry` while NOT_SERVING and every
+/// `interval` while SERVING. `recover_after` good checks in a row make the
+/// replica SERVING, `fail_after` failed ones NOT_SERVING (one slow answer
+/// does not take it out). Liveness never follows.
+async fn watch_readiness(store: Store, reporter: HealthReporter, r: Readiness) {
+    let (mut serving, mut good, mut bad) = (false, 0u32, 0u32);
     loop {
         match store.ping().await {
             Ok(()) => {
-                set_health(&reporter, ServingStatus::Serving).await;
-                tracing::info!(table = %store.accounts().name(), "dynamodb reachable: serving");
-                return;
+                (good, bad) = (good.saturating_add(1), 0);
+                if !serving && good >= r.recover_after {
+                    serving = true;
+                    set_health(&reporter, ServingStatus::Serving).await;
+                    tracing::info!(table = %store.accounts().name(), "dynamodb reachable: serving");
+                }
             }
             Err(e) => {
-                attempts += 1;
-                tracing::warn!(attempt = attempts, error = %e, "dynamodb not ready: not serving");
+                (good, bad) = (0, bad.saturating_add(1));
+                tracing::warn!(failures = bad, error = %e, cause = e.cause().unwrap_or(""), "dynamodb check failed");
+                if serving && bad >= r.fail_after {
+                    serving = false;
+                    set_health(&reporter, ServingStatus::NotServing).await;
+                    tracing::warn!("dynamodb unreachable: not serving");
+                }
             }
         }
-        tokio::time::sleep(retry).await;
+        tokio::time::sleep(if serving { r.interval } else { r.retry }).await;
     }
 }
 

@@ -104,6 +104,8 @@ fn an_existing_service_account_is_used_not_created() {
 fn deployment_is_locked_down_and_probed_over_grpc_health() {
     let docs = render(&base()).expect("render");
     let pod = &kind(&docs, "Deployment").expect("deployment")["spec"]["template"]["spec"];
+    // Delay (10) + grace (20) + margin: the kubelet outwaits both phases.
+    assert_eq!(pod["terminationGracePeriodSeconds"], 40);
     assert_eq!(pod["serviceAccountName"], "dynamo-sa");
     assert_eq!(pod["automountServiceAccountToken"], false);
     let psc = &pod["securityContext"];
@@ -167,6 +169,7 @@ fn the_rendered_config_is_accepted_by_the_service() {
         Some(std::path::Path::new("/var/run/curity-dynamodb/auth/token"))
     );
     assert!(!config.server.insecure);
+    assert_eq!(config.server.shutdown_delay_seconds, 10);
     assert_eq!(
         config.server.exposure_problem(config.server.listen),
         None,

@@ -282,3 +282,74 @@ async fn an_rpc_past_the_server_timeout_ends_instead_of_hanging() {
     proxy.set_delay(Duration::ZERO);
     app.shutdown().await;
 }
+
+async fn wait_health(app: &TestApp, want: ServingStatus, within: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    while tokio::time::Instant::now() < deadline {
+        if support::health(&app.channel).await == Some(want) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn readiness_goes_not_serving_when_dynamodb_fails_and_comes_back_without_a_restart() {
+    let mut app = TestApp::start_with(|c| {
+        c.server.readiness_interval_seconds = 1;
+        c.server.readiness_failure_threshold = 2;
+        c.server.readiness_success_threshold = 1;
+    })
+    .await;
+    assert!(wait_health(&app, ServingStatus::Serving, Duration::from_secs(10)).await);
+    app.raw
+        .delete_table()
+        .table_name(app.table("curity-accounts"))
+        .send()
+        .await
+        .expect("drop the accounts table");
+    assert!(
+        wait_health(&app, ServingStatus::NotServing, Duration::from_secs(10)).await,
+        "readiness must follow DynamoDB out"
+    );
+    let mut health = HealthClient::new(app.channel.clone());
+    let live = health
+        .check(HealthCheckRequest {
+            service: "liveness".into(),
+        })
+        .await
+        .expect("liveness check")
+        .into_inner();
+    assert_eq!(
+        live.status(),
+        ServingStatus::Serving,
+        "liveness never follows"
+    );
+    app.create_tables().await;
+    assert!(
+        wait_health(&app, ServingStatus::Serving, Duration::from_secs(10)).await,
+        "and back in"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn after_sigterm_it_reports_not_serving_but_keeps_serving_calls_for_the_delay() {
+    let mut app = TestApp::start_with(|c| c.server.shutdown_delay_seconds = 2).await;
+    assert!(wait_health(&app, ServingStatus::Serving, Duration::from_secs(10)).await);
+    let started = std::time::Instant::now();
+    app.begin_shutdown();
+    assert!(wait_health(&app, ServingStatus::NotServing, Duration::from_secs(1)).await);
+    insert_in_flight(&app, "late-arrival")
+        .await
+        .await
+        .expect("task")
+        .expect("a call during the delay is still served");
+    app.shutdown().await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(1900),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -41,8 +41,18 @@ pub struct ServerConfig {
     pub metrics_listen: Option<SocketAddr>,
     /// How long in-flight RPCs may take to finish after SIGTERM/SIGINT.
     pub shutdown_grace_seconds: u64,
-    /// How often the readiness probe re-checks DynamoDB while not serving.
+    /// How often readiness re-checks DynamoDB while not serving.
     pub readiness_retry_seconds: u64,
+    /// How often readiness re-checks DynamoDB while serving.
+    pub readiness_interval_seconds: u64,
+    /// Consecutive failed checks that take a serving replica out
+    /// (NOT_SERVING).
+    pub readiness_failure_threshold: u32,
+    /// Consecutive good checks that bring it back (SERVING).
+    pub readiness_success_threshold: u32,
+    /// After SIGTERM: NOT_SERVING at once, but keep accepting calls this long
+    /// (while the endpoint is removed from the Service), then drain.
+    pub shutdown_delay_seconds: u64,
     /// Log format: `plain` or `json`.
     pub log_format: LogFormat,
     /// Serve on a non-loopback address without caller authentication
@@ -81,6 +91,10 @@ impl Default for ServerConfig {
             metrics_listen: None,
             shutdown_grace_seconds: 30,
             readiness_retry_seconds: 2,
+            readiness_interval_seconds: 10,
+            readiness_failure_threshold: 3,
+            readiness_success_threshold: 1,
+            shutdown_delay_seconds: 3,
             log_format: LogFormat::Plain,
             insecure: false,
             reflection: false,
@@ -98,6 +112,10 @@ impl Default for ServerConfig {
 impl ServerConfig {
     /// Why serving on `addr` would let unauthenticated callers in, if it
     /// would: the reason and what to set.
+    pub fn shutdown_delay(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.shutdown_delay_seconds)
+    }
+
     pub fn exposure_problem(&self, addr: SocketAddr) -> Option<String> {
         if addr.ip().is_loopback() || self.insecure || self.auth.bearer_token_file.is_some() {
             return None;

@@ -174,6 +174,7 @@ impl TestApp {
         config.server = ServerConfig {
             readiness_retry_seconds: 1,
             shutdown_grace_seconds: 5,
+            shutdown_delay_seconds: 0,
             ..ServerConfig::default()
         };
         adjust(&mut config);
