@@ -7,9 +7,25 @@ use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use crate::config::LogFormat;
 
+/// Targets that log request or response bodies at TRACE (password hashes,
+/// session state, tokens): capped below TRACE whatever `RUST_LOG` says, so
+/// no level setting can put a secret in the log.
+const BODY_LOGGERS: [&str; 5] = [
+    "aws_smithy_runtime=debug",
+    "aws_smithy_runtime_api=debug",
+    "aws_smithy_http_client=debug",
+    "aws_sdk_dynamodb=debug",
+    "dynoxide=info",
+];
+
 pub fn init_logging(format: LogFormat) {
-    let filter =
+    let mut filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,dynoxide=error"));
+    for cap in BODY_LOGGERS {
+        if let Ok(directive) = cap.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     let registry = tracing_subscriber::registry().with(filter);
     // A second init (tests, embedded callers) keeps the first subscriber.
     let _ = match format {

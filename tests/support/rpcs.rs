@@ -14,6 +14,17 @@ use curity_dynamodb::{
 };
 use tonic::transport::Channel;
 
+/// Values `every_rpc` sends that must never reach a log line or a status
+/// message: a password hash, session state, a token hash and token data,
+/// a nonce value.
+pub const SECRETS: [&str; 5] = [
+    "$argon2id$v=19$m=65536,t=3,p=4$PWHASHMARKER",
+    "SESSIONSTATEMARKER",
+    "TOKENHASHMARKER",
+    "TOKENDATAMARKER",
+    "NONCEVALUEMARKER",
+];
+
 /// Calls every RPC of every data type once, in an order in which each
 /// succeeds (filtered listings need `dynamodb.allow_table_scans`), in
 /// tenant `tenant`: every query, scan, condition and update shape the
@@ -116,7 +127,7 @@ pub async fn every_rpc(ch: Channel, tenant: &str) {
         .store(proto::StoreCredentialRequest {
             tenant: t(),
             subject: "least".into(),
-            password_hash: Some("h".into()),
+            password_hash: Some(SECRETS[0].into()),
             credential_attributes: None,
             ..Default::default()
         })
@@ -200,8 +211,9 @@ pub async fn every_rpc(ch: Channel, tenant: &str) {
     tokens
         .create_token(proto::CreateTokenRequest {
             token: Some(proto::Token {
-                token_hash: "th".into(),
+                token_hash: SECRETS[2].into(),
                 status: "issued".into(),
+                data_json: format!(r#"{{"claims":{{"x":"{}"}}}}"#, SECRETS[3]),
                 ..Default::default()
             }),
         })
@@ -209,19 +221,19 @@ pub async fn every_rpc(ch: Channel, tenant: &str) {
         .expect("CreateToken");
     tokens
         .get_token_by_hash(proto::GetTokenByHashRequest {
-            token_hash: "th".into(),
+            token_hash: SECRETS[2].into(),
         })
         .await
         .expect("GetTokenByHash");
     tokens
         .get_token_status(proto::GetTokenStatusRequest {
-            token_hash: "th".into(),
+            token_hash: SECRETS[2].into(),
         })
         .await
         .expect("GetTokenStatus");
     tokens
         .set_token_status(proto::SetTokenStatusRequest {
-            token_hash: "th".into(),
+            token_hash: SECRETS[2].into(),
             status: "revoked".into(),
         })
         .await
@@ -230,7 +242,7 @@ pub async fn every_rpc(ch: Channel, tenant: &str) {
     nonces
         .save_nonce(proto::SaveNonceRequest {
             nonce: "n".into(),
-            value: "v".into(),
+            value: SECRETS[4].into(),
             created_at: 1,
             ttl_seconds: 1,
         })
@@ -278,7 +290,7 @@ pub async fn every_rpc(ch: Channel, tenant: &str) {
     let s = || {
         Some(proto::Session {
             id: "s".into(),
-            data: "d".into(),
+            data: SECRETS[1].into(),
             expires_at: 5,
         })
     };

@@ -57,7 +57,7 @@ impl Accounts<'_> {
             check_sortable(&plan, sort)?;
         }
         let forward = !sort.is_some_and(|s| s.descending);
-        let (hits, next) = self
+        let (hits, _, next) = self
             .collect(tenant, &plan, start, Some(size), forward)
             .await?;
         let accounts = hits
@@ -76,13 +76,15 @@ impl Accounts<'_> {
             query: 0,
             after: None,
         };
-        let (hits, _) = self.collect(tenant, &plan, start, None, true).await?;
-        Ok(hits.len() as u64)
+        let (_, matched, _) = self.collect(tenant, &plan, start, None, true).await?;
+        Ok(matched)
     }
 
-    /// Runs the plan from `start`, collecting matches until `limit` (all
-    /// when `None`). The returned cursor points after the last returned
-    /// match, and only exists when another match follows.
+    /// Runs the plan from `start`, collecting matches until `limit`. With
+    /// no limit (`Count`) matches are only counted: no item outlives its
+    /// page, so memory stays that of one page whatever the count. Returns
+    /// the matches kept, how many matched, and a cursor after the last
+    /// returned match that only exists when another match follows.
     async fn collect(
         &self,
         tenant: Tenant<'_>,
@@ -90,7 +92,7 @@ impl Accounts<'_> {
         start: Cursor,
         limit: Option<usize>,
         forward: bool,
-    ) -> Result<(Vec<Hit>, Option<Cursor>), StoreError> {
+    ) -> Result<(Vec<Hit>, u64, Option<Cursor>), StoreError> {
         let table = self.name();
         let queries: &[QuerySpec] = match plan {
             Plan::Queries(q) => q,
@@ -106,6 +108,7 @@ impl Accounts<'_> {
         // One match beyond the page tells whether a next page exists.
         let want = limit.map(|l| l + 1);
         let mut hits: Vec<Hit> = Vec::new();
+        let mut matched: u64 = 0;
         let client = self.client().await?;
         'steps: for step in start.query..steps {
             let mut exclusive_start = if step == start.query {
@@ -171,6 +174,10 @@ impl Accounts<'_> {
                     if !self.keep(plan, queries, step, &item) {
                         continue;
                     }
+                    matched += 1;
+                    if limit.is_none() {
+                        continue;
+                    }
                     hits.push(Hit { item, query: step });
                     if want.is_some_and(|w| hits.len() >= w) {
                         break 'steps;
@@ -220,7 +227,7 @@ impl Accounts<'_> {
             }
             _ => None,
         };
-        Ok((hits, next))
+        Ok((hits, matched, next))
     }
 
     /// In-memory re-check: the exact filter (for what DynamoDB cannot say,
