@@ -17,6 +17,7 @@ pub mod error;
 pub mod server;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 
 /// Generated protobuf types and gRPC stubs (`proto/curity/datasource/v1`).
 pub mod proto {

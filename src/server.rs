@@ -4,9 +4,10 @@
 //! without authentication unless `server.insecure` says so. The listener and the shutdown signal are passed
 //! in, so tests run it on `127.0.0.1:0` and stop it when they like.
 
-use std::{future::Future, time::Duration};
+use std::{future::Future, pin::Pin, time::Duration};
 
 use tokio::{net::TcpListener, sync::oneshot};
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{
     service::interceptor::InterceptedService,
     transport::{Server, server::TcpIncoming},
@@ -19,6 +20,7 @@ use crate::{
     config::ServerConfig,
     proto::FILE_DESCRIPTOR_SET,
     store::Store,
+    tls::Tls,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +35,8 @@ pub enum ServeError {
     Exposed(String),
     #[error("server.listen: {0}")]
     Listener(#[from] std::io::Error),
+    #[error("{0}")]
+    Tls(String),
 }
 
 /// Answered SERVING while the process runs: the liveness probe's service.
@@ -66,6 +70,14 @@ pub async fn run(
             (Auth::Bearer(token), Some(watch))
         }
     };
+    let tls = if settings.tls.enabled() {
+        Some(Tls::load(&settings.tls).map_err(ServeError::Tls)?)
+    } else {
+        None
+    };
+    let tls_watch = tls
+        .as_ref()
+        .map(|t| t.watch(Duration::from_secs(settings.auth.reload_seconds)));
     let (reporter, health) = tonic_health::server::health_reporter();
     set_health(&reporter, ServingStatus::NotServing).await;
     reporter
@@ -118,7 +130,24 @@ pub async fn run(
         let _ = drain_tx.send(());
     };
 
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    // Probes over plain HTTP/2 beside a TLS port: health only, nothing else.
+    let health_port = match settings.health_listen {
+        None => None,
+        Some(addr) => {
+            let listener = TcpListener::bind(addr).await?;
+            let health = health.clone();
+            Some(tokio::spawn(async move {
+                let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+                if let Err(e) = Server::builder()
+                    .add_service(health)
+                    .serve_with_incoming(incoming)
+                    .await
+                {
+                    tracing::warn!(error = %e, "health listener stopped");
+                }
+            }))
+        }
+    };
     let limiter = api::Limiter::new(settings.max_concurrent_requests);
     let serve = Server::builder()
         .timeout(Duration::from_secs(settings.request_timeout_seconds))
@@ -127,8 +156,20 @@ pub async fn run(
             api::label(req, &limiter)
         }))
         .add_routes(routes)
-        .add_service(health)
-        .serve_with_incoming_shutdown(incoming, signal);
+        .add_service(health);
+    let serve: Pin<Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>> =
+        match &tls {
+            None => Box::pin(serve.serve_with_incoming_shutdown(
+                TcpIncoming::from(listener).with_nodelay(Some(true)),
+                signal,
+            )),
+            Some(tls) => {
+                Box::pin(serve.serve_with_incoming_shutdown(
+                    ReceiverStream::new(tls.incoming(listener)),
+                    signal,
+                ))
+            }
+        };
     tokio::pin!(serve);
 
     let grace = settings.shutdown_grace();
@@ -143,7 +184,7 @@ pub async fn run(
         },
     };
     readiness.abort();
-    if let Some(watch) = token_watch {
+    for watch in [token_watch, tls_watch, health_port].into_iter().flatten() {
         watch.abort();
     }
     result.map_err(Into::into)

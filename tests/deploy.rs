@@ -336,3 +336,54 @@ fn eks_setup_dry_run_prints_every_step_and_calls_nothing() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--cluster is required"));
 }
+
+#[test]
+fn with_a_tls_secret_the_port_speaks_tls_probes_move_to_the_health_port_and_mtls_authenticates() {
+    let mut args = base();
+    args.extend([
+        "--set-string",
+        "tls.secretName=curity-dynamodb-tls",
+        "--set",
+        "tls.mutual=true",
+        "--set-string",
+        "auth.bearerTokenSecret=",
+    ]);
+    let docs = render(&args).expect("mutual TLS alone is enough authentication");
+    let pod = &kind(&docs, "Deployment").expect("deployment")["spec"]["template"]["spec"];
+    let c = &pod["containers"][0];
+    for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
+        assert_eq!(c[probe]["grpc"]["port"], 8081, "{probe}");
+    }
+    let tls = pod["volumes"]
+        .as_array()
+        .expect("volumes")
+        .iter()
+        .find(|v| v["name"] == "tls")
+        .expect("tls volume");
+    assert_eq!(tls["secret"]["secretName"], "curity-dynamodb-tls");
+    let toml = kind(&docs, "ConfigMap").expect("configmap")["data"]["config.toml"]
+        .as_str()
+        .expect("config.toml")
+        .to_string();
+    let env = Env::new();
+    let path = env.write("config.toml", &toml);
+    let token = env.write("token", "jwt");
+    let token_s = token.display().to_string();
+    let lookup = move |k: &str| match k {
+        "AWS_ROLE_ARN" => Some(ARN.to_string()),
+        "AWS_WEB_IDENTITY_TOKEN_FILE" => Some(token_s.clone()),
+        _ => None,
+    };
+    let config = Config::parse(Some(&path))
+        .expect("parses")
+        .validate(&lookup)
+        .expect("validates");
+    let server = &config.server;
+    assert_eq!(
+        server.tls.client_ca_file.as_deref(),
+        Some(std::path::Path::new("/var/run/curity-dynamodb/tls/ca.crt"))
+    );
+    assert_eq!(server.health_listen.map(|a| a.port()), Some(8081));
+    assert!(server.auth.bearer_token_file.is_none());
+    assert_eq!(server.exposure_problem(server.listen), None);
+}

@@ -48,6 +48,16 @@ impl Config {
         // The token file itself is read by `serve` (it is a mounted Secret
         // that other commands never need).
         let server = &self.server;
+        let tls = &server.tls;
+        if tls.cert_file.is_some() != tls.key_file.is_some() {
+            problems.push("server.tls: cert_file and key_file go together".into());
+        }
+        if tls.client_ca_file.is_some() && !tls.enabled() {
+            problems.push(
+                "server.tls.client_ca_file: mutual TLS needs server.tls.cert_file and key_file"
+                    .into(),
+            );
+        }
         for (key, value) in [
             ("server.auth.reload_seconds", server.auth.reload_seconds),
             (

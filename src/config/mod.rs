@@ -39,6 +39,9 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Prometheus `/metrics` listen address; no metrics endpoint when absent.
     pub metrics_listen: Option<SocketAddr>,
+    /// A second, plaintext listener serving only `grpc.health.v1`: for
+    /// kubelet gRPC probes, which cannot speak TLS. Off when absent.
+    pub health_listen: Option<SocketAddr>,
     /// How long in-flight RPCs may take to finish after SIGTERM/SIGINT.
     pub shutdown_grace_seconds: u64,
     /// How often readiness re-checks DynamoDB while not serving.
@@ -63,6 +66,8 @@ pub struct ServerConfig {
     pub reflection: bool,
     /// How callers authenticate.
     pub auth: AuthConfig,
+    /// TLS on the gRPC port; mutual TLS with `client_ca_file`.
+    pub tls: TlsConfig,
     /// RPCs served at once across all connections; more are refused at
     /// once with `RESOURCE_EXHAUSTED` (retryable) instead of queueing.
     pub max_concurrent_requests: usize,
@@ -70,6 +75,26 @@ pub struct ServerConfig {
     pub max_concurrent_streams: u32,
     /// Longest an RPC may run (the caller's `grpc-timeout` when shorter).
     pub request_timeout_seconds: u64,
+}
+
+/// TLS for the gRPC port. Files are PEM and re-read when they change
+/// (every `auth.reload_seconds`), as cert-manager rotates them.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// The server's certificate chain; with `key_file`, turns TLS on.
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+    /// CA of the clients: when set, every connection must present a
+    /// client certificate it issued (mutual TLS), which authenticates the
+    /// caller as the bearer token does.
+    pub client_ca_file: Option<PathBuf>,
+}
+
+impl TlsConfig {
+    pub fn enabled(&self) -> bool {
+        self.cert_file.is_some() || self.key_file.is_some()
+    }
 }
 
 /// Caller authentication. Health (`grpc.health.v1`) is always open, for
@@ -89,6 +114,7 @@ impl Default for ServerConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
             metrics_listen: None,
+            health_listen: None,
             shutdown_grace_seconds: 30,
             readiness_retry_seconds: 2,
             readiness_interval_seconds: 10,
@@ -102,6 +128,7 @@ impl Default for ServerConfig {
                 bearer_token_file: None,
                 reload_seconds: 10,
             },
+            tls: TlsConfig::default(),
             max_concurrent_requests: 512,
             max_concurrent_streams: 256,
             request_timeout_seconds: 30,
@@ -117,13 +144,19 @@ impl ServerConfig {
     }
 
     pub fn exposure_problem(&self, addr: SocketAddr) -> Option<String> {
-        if addr.ip().is_loopback() || self.insecure || self.auth.bearer_token_file.is_some() {
+        let mutual_tls = self.tls.enabled() && self.tls.client_ca_file.is_some();
+        if addr.ip().is_loopback()
+            || self.insecure
+            || self.auth.bearer_token_file.is_some()
+            || mutual_tls
+        {
             return None;
         }
         Some(format!(
             "server.listen {addr} is reachable from the network and no caller authentication is \
              configured: anyone who reaches the port could read password hashes. Set \
-             server.auth.bearer_token_file (callers send `authorization: Bearer <token>`), \
+             server.auth.bearer_token_file (callers send `authorization: Bearer <token>`) or \
+             server.tls.client_ca_file with cert_file and key_file (mutual TLS), \
              listen on 127.0.0.1, or accept the risk with --insecure (server.insecure = true)"
         ))
     }

@@ -202,7 +202,15 @@ impl TestApp {
             .await
             .expect("server run");
         });
-        let channel = super::channel(addr).await;
+        // A TLS server speaks no plain HTTP/2: its tests bring their own
+        // channels, and this one is never connected.
+        let channel = if config.server.tls.enabled() {
+            Channel::from_shared(format!("http://{addr}"))
+                .expect("valid uri")
+                .connect_lazy()
+        } else {
+            super::channel(addr).await
+        };
         TestApp {
             addr,
             channel,

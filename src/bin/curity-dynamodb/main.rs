@@ -262,6 +262,10 @@ async fn serve(
         curity_dynamodb::auth::read_token(path)
             .map_err(|e| bad_input(anyhow::anyhow!("server.auth.bearer_token_file: {e}")))?;
     }
+    if config.server.tls.enabled() {
+        curity_dynamodb::tls::Tls::load(&config.server.tls)
+            .map_err(|e| bad_input(anyhow::anyhow!(e)))?;
+    }
     if let Some(addr) = config.server.metrics_listen {
         telemetry::init_metrics(addr).map_err(bad_input)?;
     }

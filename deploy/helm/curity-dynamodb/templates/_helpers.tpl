@@ -26,3 +26,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $fromAnnotations := get (.Values.serviceAccount.annotations | default dict) "eks.amazonaws.com/role-arn" -}}
 {{- .Values.serviceAccount.roleArn | default $fromAnnotations -}}
 {{- end -}}
+
+{{/*
+The port kubelet gRPC probes use: they cannot speak TLS, so with TLS on the
+gRPC port they go to the plaintext health-only listener.
+*/}}
+{{- define "curity-dynamodb.probePort" -}}
+{{- if .Values.tls.secretName }}{{ .Values.server.healthPort }}{{ else }}{{ .Values.server.grpcPort }}{{ end }}
+{{- end }}

@@ -1,0 +1,223 @@
+//! TLS and mutual TLS on the gRPC port: a client trusting the CA gets in;
+//! with a client CA, only clients presenting a certificate it issued (and
+//! still valid) complete the handshake; rotated files are picked up
+//! without a restart; mutual TLS counts as caller authentication for a
+//! network address.
+
+mod support;
+
+use std::{path::Path, time::Duration};
+
+use curity_dynamodb::proto::{GetSessionRequest, session_service_client::SessionServiceClient};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, date_time_ymd};
+use support::{
+    app::TestApp,
+    service::{Env, run_cli, stderr},
+};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+
+/// A CA and the PEM of the leaves it signs.
+struct Ca {
+    issuer: CertifiedIssuer<'static, KeyPair>,
+}
+
+impl Ca {
+    fn new(name: &str) -> Self {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let issuer = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
+        Self { issuer }
+    }
+
+    fn pem(&self) -> String {
+        self.issuer.pem()
+    }
+
+    /// (certificate PEM, key PEM) for `names`; `expired` ends in 2020.
+    fn leaf(&self, names: &[&str], expired: bool) -> (String, String) {
+        let mut params =
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        if expired {
+            params.not_before = date_time_ymd(2019, 1, 1);
+            params.not_after = date_time_ymd(2020, 1, 1);
+        }
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+async fn call(
+    addr: std::net::SocketAddr,
+    ca_pem: &str,
+    identity: Option<&(String, String)>,
+) -> Result<(), String> {
+    let mut tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(ca_pem))
+        .domain_name("localhost");
+    if let Some((cert, key)) = identity {
+        tls = tls.identity(Identity::from_pem(cert, key));
+    }
+    let channel = Channel::from_shared(format!("https://{addr}"))
+        .unwrap()
+        .tls_config(tls)
+        .map_err(|e| e.to_string())?
+        .connect_timeout(Duration::from_secs(5))
+        .connect()
+        .await
+        .map_err(|e| format!("connect: {e:?}"))?;
+    SessionServiceClient::new(channel)
+        .get_session(GetSessionRequest { id: "s".into() })
+        .await
+        .map(|_| ())
+        .map_err(|s| format!("{s:?}"))
+}
+
+#[tokio::test]
+async fn tls_serves_clients_that_trust_the_ca_and_picks_up_a_rotated_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("server-ca");
+    let (cert, key) = ca.leaf(&["localhost"], false);
+    let cert_file = write(dir.path(), "tls.crt", &cert);
+    let key_file = write(dir.path(), "tls.key", &key);
+    let (c, k) = (cert_file.clone(), key_file.clone());
+    let mut app = TestApp::start_with(move |cfg| {
+        cfg.server.tls.cert_file = Some(c);
+        cfg.server.tls.key_file = Some(k);
+        cfg.server.auth.reload_seconds = 1;
+    })
+    .await;
+    call(app.addr, &ca.pem(), None).await.expect("TLS call");
+    let other = Ca::new("someone-else");
+    assert!(
+        call(app.addr, &other.pem(), None).await.is_err(),
+        "an untrusted server cert fails"
+    );
+
+    // Rotation: a certificate from another CA replaces the files.
+    let rotated = Ca::new("rotated-ca");
+    let (cert, key) = rotated.leaf(&["localhost"], false);
+    std::fs::write(&key_file, key).unwrap();
+    std::fs::write(&cert_file, cert).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while call(app.addr, &rotated.pem(), None).await.is_err() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "rotated certificate never served"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn mutual_tls_admits_only_valid_client_certificates_of_the_client_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let server_ca = Ca::new("server-ca");
+    let client_ca = Ca::new("client-ca");
+    let (cert, key) = server_ca.leaf(&["localhost"], false);
+    let cert_file = write(dir.path(), "tls.crt", &cert);
+    let key_file = write(dir.path(), "tls.key", &key);
+    let ca_file = write(dir.path(), "clients.crt", &client_ca.pem());
+    let mut app = TestApp::start_with(move |cfg| {
+        cfg.server.tls.cert_file = Some(cert_file);
+        cfg.server.tls.key_file = Some(key_file);
+        cfg.server.tls.client_ca_file = Some(ca_file);
+    })
+    .await;
+    let good = client_ca.leaf(&["curity"], false);
+    call(app.addr, &server_ca.pem(), Some(&good))
+        .await
+        .expect("a client certificate of the client CA");
+    let stranger = Ca::new("stranger").leaf(&["curity"], false);
+    let expired = client_ca.leaf(&["curity"], true);
+    for (what, identity) in [
+        ("no certificate", None),
+        ("another CA's certificate", Some(&stranger)),
+        ("an expired certificate", Some(&expired)),
+    ] {
+        assert!(
+            call(app.addr, &server_ca.pem(), identity).await.is_err(),
+            "{what} must not get in"
+        );
+    }
+    // Mutual TLS is caller authentication: a network address is allowed.
+    let settings = &app.config.server;
+    assert_eq!(
+        settings.exposure_problem("0.0.0.0:50051".parse().unwrap()),
+        None
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn with_tls_on_the_port_probes_get_plain_health_on_the_health_listener() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("server-ca");
+    let (cert, key) = ca.leaf(&["localhost"], false);
+    let cert_file = write(dir.path(), "tls.crt", &cert);
+    let key_file = write(dir.path(), "tls.key", &key);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let health_addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut app = TestApp::start_with(move |cfg| {
+        cfg.server.tls.cert_file = Some(cert_file);
+        cfg.server.tls.key_file = Some(key_file);
+        cfg.server.health_listen = Some(health_addr);
+    })
+    .await;
+    let plain = support::channel(health_addr).await;
+    assert!(support::wait_serving(&plain, Duration::from_secs(20)).await);
+    assert!(
+        SessionServiceClient::new(plain)
+            .get_session(GetSessionRequest { id: "s".into() })
+            .await
+            .is_err(),
+        "the health listener serves nothing but health"
+    );
+    call(app.addr, &ca.pem(), None)
+        .await
+        .expect("TLS port serves");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn unusable_tls_files_stop_serve_naming_the_key() {
+    let env = Env::new();
+    let half = env.write(
+        "half.toml",
+        "[server.tls]\ncert_file = \"/nonexistent/tls.crt\"\n",
+    );
+    let out = run_cli(&env, Some(&half), &["serve", "--embedded"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cert_file and key_file go together"),
+        "{}",
+        stderr(&out)
+    );
+
+    let missing = env.write(
+        "missing.toml",
+        "[server.tls]\ncert_file = \"/nonexistent/tls.crt\"\nkey_file = \"/nonexistent/tls.key\"\n",
+    );
+    let out = run_cli(&env, Some(&missing), &["serve", "--embedded"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("server.tls.cert_file"),
+        "{}",
+        stderr(&out)
+    );
+}
