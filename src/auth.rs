@@ -149,6 +149,14 @@ mod tests {
         auth.call(req).map(|_| ()).map_err(|s| s.code())
     }
 
+    /// Writes `text` with a modification time `ahead` seconds from now.
+    fn rewrite(path: &Path, text: &str, ahead: u64) {
+        std::fs::write(path, text).unwrap();
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(SystemTime::now() + Duration::from_secs(ahead))
+            .unwrap();
+    }
+
     #[test]
     fn only_the_exact_bearer_token_passes_and_rotation_is_picked_up() {
         let dir = tempfile::tempdir().unwrap();
@@ -173,14 +181,7 @@ mod tests {
             );
         }
         // A new mtime, as a Secret update gives.
-        std::fs::write(&path, "second-token-0123456789").unwrap();
-        let later = SystemTime::now() + Duration::from_secs(5);
-        std::fs::File::options()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_modified(later)
-            .unwrap();
+        rewrite(&path, "second-token-0123456789", 5);
         token.reload();
         assert_eq!(
             call(&mut auth, Some("Bearer second-token-0123456789")),
@@ -191,14 +192,7 @@ mod tests {
             Err(tonic::Code::Unauthenticated)
         );
         // A broken file keeps the last good token.
-        std::fs::write(&path, "short").unwrap();
-        let later = later + Duration::from_secs(5);
-        std::fs::File::options()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_modified(later)
-            .unwrap();
+        rewrite(&path, "short", 10);
         token.reload();
         assert_eq!(
             call(&mut auth, Some("Bearer second-token-0123456789")),

@@ -80,61 +80,45 @@ async fn data_calls_need_the_bearer_token_and_health_does_not() {
     app.shutdown().await;
 }
 
-async fn list_services_v1(ch: &Channel, token: Option<&str>) -> Result<Vec<String>, Code> {
-    use tonic_reflection::pb::v1::{
-        ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
-        server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
-    };
-    let msg = tokio_stream::iter([ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(MessageRequest::ListServices(String::new())),
-    }]);
-    let req = match token {
-        Some(t) => with_token(msg, t),
-        None => Request::new(msg),
-    };
-    let mut stream = ServerReflectionClient::new(ch.clone())
-        .server_reflection_info(req)
-        .await
-        .map_err(|s| s.code())?
-        .into_inner();
-    match stream.next().await {
-        Some(Ok(resp)) => match resp.message_response {
-            Some(MessageResponse::ListServicesResponse(l)) => {
-                Ok(l.service.into_iter().map(|s| s.name).collect())
+/// `list_services` over one reflection version (`v1`, `v1alpha`): the
+/// service names, or the status code.
+macro_rules! list_services {
+    ($name:ident, $version:ident) => {
+        async fn $name(ch: &Channel, token: Option<&str>) -> Result<Vec<String>, Code> {
+            use tonic_reflection::pb::$version::{
+                ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+                server_reflection_request::MessageRequest,
+                server_reflection_response::MessageResponse,
+            };
+            let msg = tokio_stream::iter([ServerReflectionRequest {
+                host: String::new(),
+                message_request: Some(MessageRequest::ListServices(String::new())),
+            }]);
+            let req = match token {
+                Some(t) => with_token(msg, t),
+                None => Request::new(msg),
+            };
+            let mut stream = ServerReflectionClient::new(ch.clone())
+                .server_reflection_info(req)
+                .await
+                .map_err(|s| s.code())?
+                .into_inner();
+            match stream.next().await {
+                Some(Ok(resp)) => match resp.message_response {
+                    Some(MessageResponse::ListServicesResponse(l)) => {
+                        Ok(l.service.into_iter().map(|s| s.name).collect())
+                    }
+                    other => panic!("unexpected reflection response {other:?}"),
+                },
+                Some(Err(s)) => Err(s.code()),
+                None => panic!("no reflection response"),
             }
-            other => panic!("unexpected reflection response {other:?}"),
-        },
-        Some(Err(s)) => Err(s.code()),
-        None => panic!("no reflection response"),
-    }
+        }
+    };
 }
 
-async fn list_services_v1alpha(ch: &Channel) -> Result<Vec<String>, Code> {
-    use tonic_reflection::pb::v1alpha::{
-        ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
-        server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
-    };
-    let msg = tokio_stream::iter([ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(MessageRequest::ListServices(String::new())),
-    }]);
-    let mut stream = ServerReflectionClient::new(ch.clone())
-        .server_reflection_info(msg)
-        .await
-        .map_err(|s| s.code())?
-        .into_inner();
-    match stream.next().await {
-        Some(Ok(resp)) => match resp.message_response {
-            Some(MessageResponse::ListServicesResponse(l)) => {
-                Ok(l.service.into_iter().map(|s| s.name).collect())
-            }
-            other => panic!("unexpected reflection response {other:?}"),
-        },
-        Some(Err(s)) => Err(s.code()),
-        None => panic!("no reflection response"),
-    }
-}
+list_services!(list_services_v1, v1);
+list_services!(list_services_v1alpha, v1alpha);
 
 #[tokio::test]
 async fn reflection_is_off_by_default_and_speaks_v1_and_v1alpha_when_on() {
@@ -147,7 +131,9 @@ async fn reflection_is_off_by_default_and_speaks_v1_and_v1alpha_when_on() {
 
     let mut on = TestApp::start_with(|c| c.server.reflection = true).await;
     let v1 = list_services_v1(&on.channel, None).await.expect("v1");
-    let v1alpha = list_services_v1alpha(&on.channel).await.expect("v1alpha");
+    let v1alpha = list_services_v1alpha(&on.channel, None)
+        .await
+        .expect("v1alpha");
     for list in [&v1, &v1alpha] {
         assert!(
             list.iter()

@@ -143,11 +143,9 @@ fn deployment_is_locked_down_and_probed_over_grpc_health() {
     );
 }
 
-#[test]
-fn the_rendered_config_is_accepted_by_the_service() {
-    let docs = render(&base()).expect("render");
-    let cm = kind(&docs, "ConfigMap").expect("configmap");
-    let toml = cm["data"]["config.toml"].as_str().expect("config.toml");
+/// The rendered config.toml as the service reads it in the pod (the
+/// webhook's env pointing at a token file).
+fn validated(toml: &str) -> Config {
     let env = Env::new();
     let path = env.write("config.toml", toml);
     let token = env.write("token", "jwt");
@@ -157,10 +155,18 @@ fn the_rendered_config_is_accepted_by_the_service() {
         "AWS_WEB_IDENTITY_TOKEN_FILE" => Some(token_s.clone()),
         _ => None,
     };
-    let config = Config::parse(Some(&path))
+    Config::parse(Some(&path))
         .expect("parses")
         .validate(&lookup)
-        .expect("validates");
+        .expect("validates")
+}
+
+#[test]
+fn the_rendered_config_is_accepted_by_the_service() {
+    let docs = render(&base()).expect("render");
+    let cm = kind(&docs, "ConfigMap").expect("configmap");
+    let toml = cm["data"]["config.toml"].as_str().expect("config.toml");
+    let config = validated(toml);
     assert_eq!(config.aws.region.as_deref(), Some("eu-west-1"));
     assert_eq!(config.server.listen.to_string(), "0.0.0.0:50051");
     assert_eq!(config.aws.web_identity.role_arn.as_deref(), Some(ARN));
@@ -365,19 +371,7 @@ fn with_a_tls_secret_the_port_speaks_tls_probes_move_to_the_health_port_and_mtls
         .as_str()
         .expect("config.toml")
         .to_string();
-    let env = Env::new();
-    let path = env.write("config.toml", &toml);
-    let token = env.write("token", "jwt");
-    let token_s = token.display().to_string();
-    let lookup = move |k: &str| match k {
-        "AWS_ROLE_ARN" => Some(ARN.to_string()),
-        "AWS_WEB_IDENTITY_TOKEN_FILE" => Some(token_s.clone()),
-        _ => None,
-    };
-    let config = Config::parse(Some(&path))
-        .expect("parses")
-        .validate(&lookup)
-        .expect("validates");
+    let config = validated(&toml);
     let server = &config.server;
     assert_eq!(
         server.tls.client_ca_file.as_deref(),

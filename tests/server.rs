@@ -105,6 +105,21 @@ async fn reflection_lists_the_data_services() {
     app.shutdown().await;
 }
 
+/// The service with a delaying proxy between it and DynamoDB.
+async fn start_behind_proxy(
+    adjust: impl FnOnce(&mut curity_dynamodb::config::Config),
+) -> (TestApp, support::proxy::DelayProxy) {
+    let mut proxy = None;
+    let app = TestApp::start_with(|c| {
+        let p = support::proxy::DelayProxy::start(c.aws.endpoint_url.as_deref().expect("endpoint"));
+        c.aws.endpoint_url = Some(p.endpoint.clone());
+        adjust(c);
+        proxy = Some(p);
+    })
+    .await;
+    (app, proxy.expect("proxy"))
+}
+
 async fn insert_in_flight(
     app: &TestApp,
     id: &str,
@@ -130,15 +145,10 @@ async fn insert_in_flight(
 
 #[tokio::test]
 async fn shutdown_lets_an_in_flight_rpc_finish_within_the_grace_period() {
-    let mut proxy = None;
-    let mut app = TestApp::start_with(|c| {
-        let p = support::proxy::DelayProxy::start(c.aws.endpoint_url.as_deref().expect("endpoint"));
-        c.aws.endpoint_url = Some(p.endpoint.clone());
+    let (mut app, proxy) = start_behind_proxy(|c| {
         c.server.shutdown_grace_seconds = 20;
-        proxy = Some(p);
     })
     .await;
-    let proxy = proxy.expect("proxy");
     assert!(support::wait_serving(&app.channel, Duration::from_secs(10)).await);
     proxy.set_delay(Duration::from_millis(1500));
     let rpc = insert_in_flight(&app, "drained").await;
@@ -157,15 +167,10 @@ async fn shutdown_lets_an_in_flight_rpc_finish_within_the_grace_period() {
 
 #[tokio::test]
 async fn shutdown_gives_up_on_rpcs_still_running_after_the_grace_period() {
-    let mut proxy = None;
-    let mut app = TestApp::start_with(|c| {
-        let p = support::proxy::DelayProxy::start(c.aws.endpoint_url.as_deref().expect("endpoint"));
-        c.aws.endpoint_url = Some(p.endpoint.clone());
+    let (mut app, proxy) = start_behind_proxy(|c| {
         c.server.shutdown_grace_seconds = 1;
-        proxy = Some(p);
     })
     .await;
-    let proxy = proxy.expect("proxy");
     assert!(support::wait_serving(&app.channel, Duration::from_secs(10)).await);
     proxy.set_delay(Duration::from_secs(8));
     let rpc = insert_in_flight(&app, "cut").await;
@@ -183,16 +188,11 @@ async fn shutdown_gives_up_on_rpcs_still_running_after_the_grace_period() {
 
 #[tokio::test]
 async fn a_request_waiting_past_the_pool_timeout_gets_retryable_unavailable() {
-    let mut proxy = None;
-    let mut app = TestApp::start_with(|c| {
-        let p = support::proxy::DelayProxy::start(c.aws.endpoint_url.as_deref().expect("endpoint"));
-        c.aws.endpoint_url = Some(p.endpoint.clone());
+    let (mut app, proxy) = start_behind_proxy(|c| {
         c.pool.max_size = 1;
         c.pool.wait_timeout_ms = 200;
-        proxy = Some(p);
     })
     .await;
-    let proxy = proxy.expect("proxy");
     assert!(support::wait_serving(&app.channel, Duration::from_secs(10)).await);
     proxy.set_delay(Duration::from_millis(1500));
     let slow = insert_in_flight(&app, "holds-the-only-client").await;
@@ -213,15 +213,10 @@ async fn a_request_waiting_past_the_pool_timeout_gets_retryable_unavailable() {
 
 #[tokio::test]
 async fn past_the_concurrency_limit_calls_are_shed_with_retryable_resource_exhausted() {
-    let mut proxy = None;
-    let mut app = TestApp::start_with(|c| {
-        let p = support::proxy::DelayProxy::start(c.aws.endpoint_url.as_deref().expect("endpoint"));
-        c.aws.endpoint_url = Some(p.endpoint.clone());
+    let (mut app, proxy) = start_behind_proxy(|c| {
         c.server.max_concurrent_requests = 1;
-        proxy = Some(p);
     })
     .await;
-    let proxy = proxy.expect("proxy");
     assert!(support::wait_serving(&app.channel, Duration::from_secs(10)).await);
     proxy.set_delay(Duration::from_millis(1500));
     let slow = insert_in_flight(&app, "holds-the-only-slot").await;
@@ -256,15 +251,10 @@ async fn past_the_concurrency_limit_calls_are_shed_with_retryable_resource_exhau
 
 #[tokio::test]
 async fn an_rpc_past_the_server_timeout_ends_instead_of_hanging() {
-    let mut proxy = None;
-    let mut app = TestApp::start_with(|c| {
-        let p = support::proxy::DelayProxy::start(c.aws.endpoint_url.as_deref().expect("endpoint"));
-        c.aws.endpoint_url = Some(p.endpoint.clone());
+    let (mut app, proxy) = start_behind_proxy(|c| {
         c.server.request_timeout_seconds = 1;
-        proxy = Some(p);
     })
     .await;
-    let proxy = proxy.expect("proxy");
     assert!(support::wait_serving(&app.channel, Duration::from_secs(10)).await);
     proxy.set_delay(Duration::from_secs(2));
     let started = std::time::Instant::now();
