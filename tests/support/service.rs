@@ -168,6 +168,11 @@ impl Service {
         }
     }
 
+    /// The process id, for reading its memory in `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn logs(&self) -> Vec<String> {
         self.logs.lock().expect("log lock").clone()
     }
