@@ -945,3 +945,66 @@ async fn a_timezone_curity_cannot_read_back_is_invalid_argument_naming_the_field
     assert_eq!(err.code(), Code::InvalidArgument);
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn list_and_count_stop_at_the_read_budget_and_the_cursor_resumes_after_it() {
+    let mut app = TestApp::start_with(|c| {
+        c.dynamodb.allow_table_scans = true;
+        c.dynamodb.max_items_read_per_request = 50;
+    })
+    .await;
+    let mut c = AccountServiceClient::new(app.channel.clone());
+    for i in 0..60 {
+        create(
+            &mut c,
+            "",
+            new_account(&format!("budget-{i:02}"), None, None),
+        )
+        .await
+        .expect("create");
+    }
+    // 120 items (main + user-name items): one scan page reads 101 of them,
+    // past the budget of 50, so the first page stops there with a cursor.
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    let mut pages = 0;
+    loop {
+        let page = c
+            .list(ListAccountsRequest {
+                tenant: None,
+                filter: "active eq true".into(),
+                page: Some(PaginationRequest {
+                    count: Some(100),
+                    cursor: cursor.clone(),
+                }),
+                ..Default::default()
+            })
+            .await
+            .expect("list")
+            .into_inner();
+        pages += 1;
+        seen.extend(page.accounts.into_iter().map(|a| a.user_name));
+        cursor = page.page.unwrap_or_default().cursor;
+        if cursor.is_empty() {
+            break;
+        }
+        assert!(pages < 10, "the cursor never ends");
+    }
+    assert!(pages >= 2, "the budget never stopped a page");
+    let total = seen.len();
+    seen.sort();
+    seen.dedup();
+    assert_eq!((total, seen.len()), (60, 60), "every account once");
+
+    let count = c
+        .count(CountAccountsRequest {
+            tenant: None,
+            filter: "active eq true".into(),
+        })
+        .await
+        .expect("count")
+        .into_inner();
+    assert!(count.truncated, "{count:?}");
+    assert!(count.count < 60, "{count:?}");
+    app.shutdown().await;
+}

@@ -162,7 +162,7 @@ super::rpcs! {
 
     count(CountAccountsRequest) -> CountAccountsResponse, |api, req| {
         let tenant = req.tenant()?;
-        let count = api.store.accounts().count(tenant, &req.filter).await?;
-        Ok(proto::CountAccountsResponse { count })
+        let (count, truncated) = api.store.accounts().count(tenant, &req.filter).await?;
+        Ok(proto::CountAccountsResponse { count, truncated })
     }
 }

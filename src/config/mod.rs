@@ -294,6 +294,11 @@ pub struct DynamoDbConfig {
     pub table_name_prefix: String,
     pub allow_table_scans: bool,
     pub unique_phone_numbers: bool,
+    /// Items one `List` or `Count` may read from DynamoDB (what queries and
+    /// scans evaluate, before filtering). `List` returns the page so far
+    /// with a cursor when it is reached; `Count` says its count is
+    /// truncated.
+    pub max_items_read_per_request: u64,
     pub ttl: TtlConfig,
     pub delegations: DelegationsConfig,
 }
@@ -304,6 +309,7 @@ impl Default for DynamoDbConfig {
             table_name_prefix: String::new(),
             allow_table_scans: false,
             unique_phone_numbers: true,
+            max_items_read_per_request: 50_000,
             ttl: TtlConfig::default(),
             delegations: DelegationsConfig::default(),
         }

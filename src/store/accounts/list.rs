@@ -24,6 +24,17 @@ pub struct AccountPage {
     pub next: Option<String>,
 }
 
+/// What a run of the plan found.
+struct Collected {
+    /// The matches kept (`List` only).
+    hits: Vec<Hit>,
+    matched: u64,
+    /// Where the next page starts, when there is one.
+    next: Option<Cursor>,
+    /// Stopped at the read budget.
+    truncated: bool,
+}
+
 /// One matching item and where it sits (query, position key).
 struct Hit {
     item: Item,
@@ -57,7 +68,7 @@ impl Accounts<'_> {
             check_sortable(&plan, sort)?;
         }
         let forward = !sort.is_some_and(|s| s.descending);
-        let (hits, _, next) = self
+        let Collected { hits, next, .. } = self
             .collect(tenant, &plan, start, Some(size), forward)
             .await?;
         let accounts = hits
@@ -70,21 +81,24 @@ impl Accounts<'_> {
         })
     }
 
-    pub async fn count(&self, tenant: Tenant<'_>, filter: &str) -> Result<u64, StoreError> {
+    /// The number of matches, and whether counting stopped at
+    /// `dynamodb.max_items_read_per_request` (then a lower bound).
+    pub async fn count(&self, tenant: Tenant<'_>, filter: &str) -> Result<(u64, bool), StoreError> {
         let plan = self.plan(tenant, filter)?;
         let start = Cursor {
             query: 0,
             after: None,
         };
-        let (_, matched, _) = self.collect(tenant, &plan, start, None, true).await?;
-        Ok(matched)
+        let c = self.collect(tenant, &plan, start, None, true).await?;
+        Ok((c.matched, c.truncated))
     }
 
     /// Runs the plan from `start`, collecting matches until `limit`. With
     /// no limit (`Count`) matches are only counted: no item outlives its
-    /// page, so memory stays that of one page whatever the count. Returns
-    /// the matches kept, how many matched, and a cursor after the last
-    /// returned match that only exists when another match follows.
+    /// page, so memory stays that of one page whatever the count. Reading
+    /// stops after the page that reaches `dynamodb.max_items_read_per_request`
+    /// items read: the result is then truncated, and the cursor resumes
+    /// after that page.
     async fn collect(
         &self,
         tenant: Tenant<'_>,
@@ -92,7 +106,7 @@ impl Accounts<'_> {
         start: Cursor,
         limit: Option<usize>,
         forward: bool,
-    ) -> Result<(Vec<Hit>, u64, Option<Cursor>), StoreError> {
+    ) -> Result<Collected, StoreError> {
         let table = self.name();
         let queries: &[QuerySpec] = match plan {
             Plan::Queries(q) => q,
@@ -109,6 +123,9 @@ impl Accounts<'_> {
         let want = limit.map(|l| l + 1);
         let mut hits: Vec<Hit> = Vec::new();
         let mut matched: u64 = 0;
+        let budget = self.settings().max_items_read_per_request;
+        let mut read: u64 = 0;
+        let mut stopped: Option<Cursor> = None;
         let client = self.client().await?;
         'steps: for step in start.query..steps {
             let mut exclusive_start = if step == start.query {
@@ -131,12 +148,16 @@ impl Accounts<'_> {
             // a hash-only key: Dynoxide returns the item again).
             let single = queries.get(step).is_some_and(|q| q.index.is_none());
             loop {
+                // No page reads past the budget (a lookup reads one item).
+                let left = budget.saturating_sub(read).max(1);
                 let page_limit = match want {
-                    Some(w) if !single => Some((w - hits.len()).max(1) as i32),
-                    _ => None,
-                };
+                    _ if single => None,
+                    Some(w) => Some(((w - hits.len()).max(1) as u64).min(left)),
+                    None => Some(left),
+                }
+                .map(|l| i32::try_from(l).unwrap_or(i32::MAX));
                 let sent_start = exclusive_start.clone();
-                let (items, last_key) = match &key {
+                let (items, scanned, last_key) = match &key {
                     Some(key) => {
                         let out = client
                             .query()
@@ -152,7 +173,12 @@ impl Accounts<'_> {
                             .send()
                             .await
                             .classify(self.at("dynamodb:Query"))?;
-                        (out.items.unwrap_or_default(), out.last_evaluated_key)
+                        let scanned = out.scanned_count;
+                        (
+                            out.items.unwrap_or_default(),
+                            scanned,
+                            out.last_evaluated_key,
+                        )
                     }
                     None => {
                         let out = client
@@ -166,9 +192,18 @@ impl Accounts<'_> {
                             .send()
                             .await
                             .classify(self.at("dynamodb:Scan"))?;
-                        (out.items.unwrap_or_default(), out.last_evaluated_key)
+                        let scanned = out.scanned_count;
+                        (
+                            out.items.unwrap_or_default(),
+                            scanned,
+                            out.last_evaluated_key,
+                        )
                     }
                 };
+                let returned = items.len() as u64;
+                // What DynamoDB evaluated, filtered or not (0 from a server
+                // that does not say).
+                read += u64::try_from(scanned).unwrap_or(0).max(returned);
                 for mut item in items {
                     complete_initials(tenant, &mut item);
                     if !self.keep(plan, queries, step, &item) {
@@ -182,6 +217,20 @@ impl Accounts<'_> {
                     if want.is_some_and(|w| hits.len() >= w) {
                         break 'steps;
                     }
+                }
+                let more_here = last_key.as_ref().is_some_and(|k| !k.is_empty()) && !single;
+                if read >= budget && (more_here || step + 1 < steps) {
+                    stopped = Some(match &last_key {
+                        Some(k) if more_here => Cursor {
+                            query: step,
+                            after: Some(k.clone()),
+                        },
+                        _ => Cursor {
+                            query: step + 1,
+                            after: None,
+                        },
+                    });
+                    break 'steps;
                 }
                 match last_key {
                     Some(k) if !k.is_empty() && !single => {
@@ -206,6 +255,14 @@ impl Accounts<'_> {
                 }
             }
         }
+        if let Some(cursor) = stopped {
+            return Ok(Collected {
+                hits,
+                matched,
+                next: Some(cursor),
+                truncated: true,
+            });
+        }
         let next = match limit {
             Some(l) if hits.len() > l => {
                 hits.truncate(l);
@@ -227,7 +284,12 @@ impl Accounts<'_> {
             }
             _ => None,
         };
-        Ok((hits, matched, next))
+        Ok(Collected {
+            hits,
+            matched,
+            next,
+            truncated: false,
+        })
     }
 
     /// In-memory re-check: the exact filter (for what DynamoDB cannot say,
