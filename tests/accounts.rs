@@ -49,6 +49,34 @@ fn new_account(user: &str, email: Option<&str>, phone: Option<&str>) -> NewAccou
     }
 }
 
+/// Every page of a listing, followed cursor by cursor: the user names per
+/// page.
+async fn list_pages(c: &mut Client, filter: &str, count: u32) -> Vec<Vec<String>> {
+    let mut pages = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = c
+            .list(ListAccountsRequest {
+                tenant: None,
+                filter: filter.into(),
+                page: Some(PaginationRequest {
+                    count: Some(count),
+                    cursor: cursor.clone(),
+                }),
+                ..Default::default()
+            })
+            .await
+            .expect("list")
+            .into_inner();
+        pages.push(page.accounts.into_iter().map(|a| a.user_name).collect());
+        cursor = page.page.unwrap_or_default().cursor;
+        if cursor.is_empty() {
+            return pages;
+        }
+        assert!(pages.len() < 100, "the cursor never ends");
+    }
+}
+
 async fn create(
     c: &mut Client,
     t: &str,
@@ -571,31 +599,10 @@ async fn listing_pages_through_an_index_query_and_a_scan() {
         .await
         .expect("create");
     for filter in [r#"userName sw "use""#, ""] {
-        let mut seen = Vec::new();
-        let mut cursor = String::new();
-        let mut pages = 0;
-        loop {
-            let page = c
-                .list(ListAccountsRequest {
-                    tenant: None,
-                    filter: filter.into(),
-                    page: Some(PaginationRequest {
-                        count: Some(3),
-                        cursor: cursor.clone(),
-                    }),
-                    ..Default::default()
-                })
-                .await
-                .expect("list")
-                .into_inner();
-            pages += 1;
-            assert!(page.accounts.len() <= 3);
-            seen.extend(page.accounts.into_iter().map(|a| a.user_name));
-            cursor = page.page.unwrap_or_default().cursor;
-            if cursor.is_empty() {
-                break;
-            }
-        }
+        let all = list_pages(&mut c, filter, 3).await;
+        let pages = all.len();
+        assert!(all.iter().all(|p| p.len() <= 3));
+        let mut seen: Vec<String> = all.into_iter().flatten().collect();
         let expected = if filter.is_empty() { 8 } else { 7 };
         seen.sort();
         seen.dedup();
@@ -965,31 +972,9 @@ async fn list_and_count_stop_at_the_read_budget_and_the_cursor_resumes_after_it(
     }
     // 120 items (main + user-name items): one scan page reads 101 of them,
     // past the budget of 50, so the first page stops there with a cursor.
-    let mut seen = Vec::new();
-    let mut cursor = String::new();
-    let mut pages = 0;
-    loop {
-        let page = c
-            .list(ListAccountsRequest {
-                tenant: None,
-                filter: "active eq true".into(),
-                page: Some(PaginationRequest {
-                    count: Some(100),
-                    cursor: cursor.clone(),
-                }),
-                ..Default::default()
-            })
-            .await
-            .expect("list")
-            .into_inner();
-        pages += 1;
-        seen.extend(page.accounts.into_iter().map(|a| a.user_name));
-        cursor = page.page.unwrap_or_default().cursor;
-        if cursor.is_empty() {
-            break;
-        }
-        assert!(pages < 10, "the cursor never ends");
-    }
+    let all = list_pages(&mut c, "active eq true", 100).await;
+    let pages = all.len();
+    let mut seen: Vec<String> = all.into_iter().flatten().collect();
     assert!(pages >= 2, "the budget never stopped a page");
     let total = seen.len();
     seen.sort();

@@ -254,7 +254,7 @@ impl<'s> Table<'s> {
             out.extend(page.items.unwrap_or_default());
             match page.last_evaluated_key {
                 Some(k) if !k.is_empty() && Some(&k) == sent.as_ref() => {
-                    return Err(stalled(self.name()));
+                    return Err(stalled("dynamodb:Query", self.name()));
                 }
                 Some(k) if !k.is_empty() => start = Some(k),
                 _ => return Ok(out),
@@ -276,9 +276,9 @@ impl<'s> Table<'s> {
 
 /// The server answered a page with the start key it was given: paging on
 /// would never end.
-pub(crate) fn stalled(table: &str) -> StoreError {
+pub(crate) fn stalled(action: &str, table: &str) -> StoreError {
     StoreError::Aws {
-        action: "dynamodb:Query".into(),
+        action: action.into(),
         table: table.to_string(),
         code: "PaginationStalled".into(),
         message: "the server returned the start key it was given".into(),

@@ -231,13 +231,20 @@ pub async fn every_rpc(ch: Channel, tenant: &str) {
         })
         .await
         .expect("GetTokenStatus");
-    tokens
-        .set_token_status(proto::SetTokenStatusRequest {
-            token_hash: SECRETS[2].into(),
-            status: "revoked".into(),
-        })
-        .await
-        .expect("SetTokenStatus");
+    // "used" first: a status other than revoked is conditioned on the
+    // token not being revoked.
+    for status in ["used", "revoked"] {
+        let updated = tokens
+            .set_token_status(proto::SetTokenStatusRequest {
+                token_hash: SECRETS[2].into(),
+                status: status.into(),
+            })
+            .await
+            .expect("SetTokenStatus")
+            .into_inner()
+            .updated;
+        assert_eq!(updated, 1, "SetTokenStatus {status}");
+    }
     let mut nonces = NonceServiceClient::new(ch.clone());
     nonces
         .save_nonce(proto::SaveNonceRequest {
@@ -248,6 +255,30 @@ pub async fn every_rpc(ch: Channel, tenant: &str) {
         })
         .await
         .expect("SaveNonce");
+    // A fresh nonce: consuming it is conditioned on the createdAt and
+    // nonceTtl its expiry was judged from.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    nonces
+        .save_nonce(proto::SaveNonceRequest {
+            nonce: "fresh".into(),
+            value: SECRETS[4].into(),
+            created_at: now,
+            ttl_seconds: 600,
+        })
+        .await
+        .expect("SaveNonce fresh");
+    let consumed = nonces
+        .consume_nonce(proto::ConsumeNonceRequest {
+            nonce: "fresh".into(),
+            consumed_at: now,
+        })
+        .await
+        .expect("ConsumeNonce fresh")
+        .into_inner()
+        .consumed;
+    assert!(consumed, "a fresh nonce is consumed");
     nonces
         .get_nonce(proto::GetNonceRequest { nonce: "n".into() })
         .await

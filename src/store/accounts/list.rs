@@ -237,17 +237,11 @@ impl Accounts<'_> {
                         // A server handing back the key it was given would
                         // make this loop forever.
                         if sent_start.as_ref() == Some(&k) {
-                            return Err(StoreError::Aws {
-                                action: if key.is_some() {
-                                    "dynamodb:Query"
-                                } else {
-                                    "dynamodb:Scan"
-                                }
-                                .into(),
-                                table: table.to_string(),
-                                code: "PaginationStalled".into(),
-                                message: "LastEvaluatedKey equals ExclusiveStartKey".into(),
-                            });
+                            let action = match key {
+                                Some(_) => "dynamodb:Query",
+                                None => "dynamodb:Scan",
+                            };
+                            return Err(crate::store::table::stalled(action, table));
                         }
                         exclusive_start = Some(k);
                     }
