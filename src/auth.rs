@@ -13,6 +13,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tonic::{Request, Status, service::Interceptor};
 
+use crate::tls::ClientCert;
+
 /// Shorter tokens are refused: a bearer token is the only secret between
 /// the network and every password hash.
 const MIN_TOKEN_LEN: usize = 16;
@@ -118,6 +120,12 @@ fn modified(path: &Path) -> Option<SystemTime> {
 
 impl Interceptor for Auth {
     fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
+        // Set by the TLS acceptor when a client CA is configured.
+        if request.extensions().get::<ClientCert>() == Some(&ClientCert::Refused) {
+            return Err(Status::unauthenticated(
+                "missing or untrusted client certificate",
+            ));
+        }
         let Self::Bearer(token) = self else {
             return Ok(request);
         };

@@ -3,25 +3,47 @@
 //! connection is accepted with the configuration current at that moment.
 //! Handshakes run in their own tasks, so a slow or silent client cannot
 //! hold up the accept loop.
+//!
+//! With a client CA, the handshake asks for a client certificate but does
+//! not fail without a trusted one: the chain is verified once per
+//! connection right after the handshake, and the verdict travels with the
+//! connection ([`ClientCert`]) to [`crate::auth::Auth`], which answers
+//! `UNAUTHENTICATED`. A refused handshake would leave the caller with a
+//! transport error it cannot tell from a network fault; health stays
+//! reachable for probes either way. The handshake still checks that the
+//! client holds the key of the certificate it presents.
 
 use std::{
+    io,
     net::SocketAddr,
     path::{Path, PathBuf},
+    pin::Pin,
     sync::{Arc, RwLock},
+    task::{Context, Poll},
     time::{Duration, SystemTime},
 };
 
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, UnixTime, pem::PemObject};
 use tokio::{
+    io::{AsyncRead, AsyncWrite, ReadBuf},
     net::{TcpListener, TcpStream},
     sync::mpsc,
     task::JoinHandle,
 };
 use tokio_rustls::{
     TlsAcceptor,
-    rustls::{self, RootCertStore, ServerConfig, server::WebPkiClientVerifier},
+    rustls::{
+        self, DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig,
+        SignatureScheme,
+        client::danger::HandshakeSignatureValid,
+        server::{
+            WebPkiClientVerifier,
+            danger::{ClientCertVerified, ClientCertVerifier},
+        },
+    },
     server::TlsStream,
 };
+use tonic::transport::server::Connected;
 
 use crate::config::TlsConfig;
 
@@ -36,7 +58,155 @@ const MAX_HANDSHAKES: usize = 256;
 #[derive(Debug)]
 pub struct Tls {
     files: TlsConfig,
-    current: RwLock<(Arc<ServerConfig>, Vec<Option<SystemTime>>)>,
+    current: RwLock<(Built, Vec<Option<SystemTime>>)>,
+}
+
+/// A rustls configuration and, with a client CA, the verifier that judges
+/// client certificates after the handshake.
+#[derive(Clone, Debug)]
+struct Built {
+    config: Arc<ServerConfig>,
+    clients: Option<Arc<dyn ClientCertVerifier>>,
+}
+
+/// What a connection proved about its client, set once after the
+/// handshake and read by the interceptor on every call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientCert {
+    /// No client CA is configured.
+    NotAsked,
+    /// The client presented a chain the client CA verifies, valid now.
+    Trusted,
+    /// No certificate, another issuer's, or an expired one.
+    Refused,
+}
+
+/// A TLS connection and its client verdict.
+pub struct TlsConn {
+    stream: TlsStream<TcpStream>,
+    client: ClientCert,
+}
+
+impl Connected for TlsConn {
+    type ConnectInfo = ClientCert;
+
+    fn connect_info(&self) -> ClientCert {
+        self.client
+    }
+}
+
+impl AsyncRead for TlsConn {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for TlsConn {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
+
+/// The client CA's verifier with its verdict on the chain deferred: the
+/// handshake goes through (with the proof of key possession checked), and
+/// [`judge`] asks the same verifier again once it is done.
+#[derive(Debug)]
+struct Deferred(Arc<dyn ClientCertVerifier>);
+
+impl ClientCertVerifier for Deferred {
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.0.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+/// The verdict on a finished handshake's client chain.
+fn judge(
+    clients: Option<&Arc<dyn ClientCertVerifier>>,
+    stream: &TlsStream<TcpStream>,
+    peer: SocketAddr,
+) -> ClientCert {
+    let Some(verifier) = clients else {
+        return ClientCert::NotAsked;
+    };
+    let Some((end_entity, intermediates)) = stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|chain| chain.split_first())
+    else {
+        tracing::debug!(%peer, "tls client presented no certificate");
+        return ClientCert::Refused;
+    };
+    match verifier.verify_client_cert(end_entity, intermediates, UnixTime::now()) {
+        Ok(_) => ClientCert::Trusted,
+        Err(e) => {
+            tracing::debug!(%peer, error = %e, "tls client certificate refused");
+            ClientCert::Refused
+        }
+    }
 }
 
 impl Tls {
@@ -71,11 +241,8 @@ impl Tls {
         }
     }
 
-    fn acceptor(&self) -> Option<TlsAcceptor> {
-        self.current
-            .read()
-            .ok()
-            .map(|c| TlsAcceptor::from(Arc::clone(&c.0)))
+    fn current(&self) -> Option<Built> {
+        self.current.read().ok().map(|c| c.0.clone())
     }
 
     /// Polls the files every `every` until the returned task is aborted.
@@ -97,7 +264,7 @@ impl Tls {
     pub fn incoming(
         self: &Arc<Self>,
         listener: TcpListener,
-    ) -> mpsc::Receiver<Result<TlsStream<TcpStream>, std::io::Error>> {
+    ) -> mpsc::Receiver<Result<TlsConn, std::io::Error>> {
         let (tx, rx) = mpsc::channel(64);
         let tls = Arc::clone(self);
         let handshakes = Arc::new(tokio::sync::Semaphore::new(MAX_HANDSHAKES));
@@ -117,15 +284,17 @@ impl Tls {
                     () = tx.closed() => return,
                 };
                 let _ = tcp.set_nodelay(true);
-                let Some(acceptor) = tls.acceptor() else {
+                let Some(built) = tls.current() else {
                     return;
                 };
                 let tx = tx.clone();
                 tokio::spawn(async move {
                     let _permit = permit;
+                    let acceptor = TlsAcceptor::from(built.config);
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                         Ok(Ok(stream)) => {
-                            let _ = tx.send(Ok(stream)).await;
+                            let client = judge(built.clients.as_ref(), &stream, peer);
+                            let _ = tx.send(Ok(TlsConn { stream, client })).await;
                         }
                         Ok(Err(e)) => handshake_failed(peer, &e.to_string()),
                         Err(_) => handshake_failed(peer, "timed out"),
@@ -168,7 +337,7 @@ fn certs(key: &str, path: &Path) -> Result<Vec<CertificateDer<'static>>, String>
 
 /// The rustls configuration of the files: the server's chain and key, and,
 /// with a client CA, client certificates required and verified against it.
-fn build(files: &TlsConfig) -> Result<Arc<ServerConfig>, String> {
+fn build(files: &TlsConfig) -> Result<Built, String> {
     let (Some(cert_file), Some(key_file)) = (&files.cert_file, &files.key_file) else {
         return Err("server.tls: cert_file and key_file are both required".into());
     };
@@ -184,6 +353,7 @@ fn build(files: &TlsConfig) -> Result<Arc<ServerConfig>, String> {
     let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("server.tls: {e}"))?;
+    let mut clients = None;
     let builder = match &files.client_ca_file {
         None => builder.with_no_client_auth(),
         Some(ca_file) => {
@@ -196,14 +366,18 @@ fn build(files: &TlsConfig) -> Result<Arc<ServerConfig>, String> {
             let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
                 .build()
                 .map_err(|e| format!("server.tls.client_ca_file: {e}"))?;
-            builder.with_client_cert_verifier(verifier)
+            clients = Some(Arc::clone(&verifier));
+            builder.with_client_cert_verifier(Arc::new(Deferred(verifier)))
         }
     };
     let mut config = builder
         .with_single_cert(chain, key)
         .map_err(|e| format!("server.tls: the key does not fit the certificate: {e}"))?;
     config.alpn_protocols = vec![b"h2".to_vec()];
-    Ok(Arc::new(config))
+    Ok(Built {
+        config: Arc::new(config),
+        clients,
+    })
 }
 
 impl TlsConfig {

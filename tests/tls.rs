@@ -1,6 +1,6 @@
 //! TLS and mutual TLS on the gRPC port: a client trusting the CA gets in;
 //! with a client CA, only clients presenting a certificate it issued (and
-//! still valid) complete the handshake; rotated files are picked up
+//! still valid) are served, the others get `UNAUTHENTICATED`; rotated files are picked up
 //! without a restart; mutual TLS counts as caller authentication for a
 //! network address.
 
@@ -62,25 +62,32 @@ async fn call(
     ca_pem: &str,
     identity: Option<&(String, String)>,
 ) -> Result<(), String> {
+    SessionServiceClient::new(connect(addr, ca_pem, identity).await?)
+        .get_session(GetSessionRequest { id: "s".into() })
+        .await
+        .map(|_| ())
+        .map_err(|s| format!("{s:?}"))
+}
+
+async fn connect(
+    addr: std::net::SocketAddr,
+    ca_pem: &str,
+    identity: Option<&(String, String)>,
+) -> Result<Channel, String> {
     let mut tls = ClientTlsConfig::new()
         .ca_certificate(Certificate::from_pem(ca_pem))
         .domain_name("localhost");
     if let Some((cert, key)) = identity {
         tls = tls.identity(Identity::from_pem(cert, key));
     }
-    let channel = Channel::from_shared(format!("https://{addr}"))
+    Channel::from_shared(format!("https://{addr}"))
         .unwrap()
         .tls_config(tls)
         .map_err(|e| e.to_string())?
         .connect_timeout(Duration::from_secs(5))
         .connect()
         .await
-        .map_err(|e| format!("connect: {e:?}"))?;
-    SessionServiceClient::new(channel)
-        .get_session(GetSessionRequest { id: "s".into() })
-        .await
-        .map(|_| ())
-        .map_err(|s| format!("{s:?}"))
+        .map_err(|e| format!("connect: {e:?}"))
 }
 
 #[tokio::test]
@@ -146,11 +153,24 @@ async fn mutual_tls_admits_only_valid_client_certificates_of_the_client_ca() {
         ("another CA's certificate", Some(&stranger)),
         ("an expired certificate", Some(&expired)),
     ] {
+        let refused = call(app.addr, &server_ca.pem(), identity).await;
         assert!(
-            call(app.addr, &server_ca.pem(), identity).await.is_err(),
-            "{what} must not get in"
+            refused
+                .as_ref()
+                .is_err_and(|e| e.contains("code: Unauthenticated")),
+            "{what} must get UNAUTHENTICATED, got {refused:?}"
         );
     }
+    // Probes carry no client certificate: health stays open to them.
+    let probe = connect(app.addr, &server_ca.pem(), None).await.unwrap();
+    let health = tonic_health::pb::health_client::HealthClient::new(probe)
+        .check(tonic_health::pb::HealthCheckRequest::default())
+        .await
+        .expect("health without a client certificate");
+    assert_eq!(
+        health.into_inner().status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
     // Mutual TLS is caller authentication: a network address is allowed.
     let settings = &app.config.server;
     assert_eq!(
