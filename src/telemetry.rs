@@ -7,14 +7,19 @@ use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use crate::config::LogFormat;
 
-/// Targets that log request or response bodies at TRACE (password hashes,
-/// session state, tokens): capped below TRACE whatever `RUST_LOG` says, so
-/// no level setting can put a secret in the log.
-const BODY_LOGGERS: [&str; 5] = [
+/// Targets that log request or response bodies or signing input at TRACE
+/// (password hashes, session state, tokens; aws-sigv4 1.3 logs the
+/// canonical request with its `x-amz-security-token`): capped below TRACE
+/// whatever `RUST_LOG` says, so no level setting can put a secret in the
+/// log.
+const BODY_LOGGERS: [&str; 8] = [
     "aws_smithy_runtime=debug",
     "aws_smithy_runtime_api=debug",
     "aws_smithy_http_client=debug",
     "aws_sdk_dynamodb=debug",
+    "aws_sdk_sts=debug",
+    "aws_sigv4=debug",
+    "aws_config=debug",
     "dynoxide=info",
 ];
 

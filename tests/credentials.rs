@@ -24,8 +24,24 @@ use tonic::Code;
 
 /// The tables exist (made by an administrator): ours under `curity-*`, and
 /// the same set under `other-` that the identity must not reach.
+/// At TRACE level: every method's logs are checked for secrets.
 async fn fixture() -> Fixture {
-    Fixture::start(&["", "other-"]).await
+    let mut fx = Fixture::start(&["", "other-"]).await;
+    fx.env.set("RUST_LOG", "trace");
+    fx
+}
+
+/// No secret of any credential method reaches a log line: the static
+/// secret key, the web-identity token, and whatever STS or IMDS hand out
+/// (named by the fields their responses carry them in).
+fn assert_no_secret_logged(logs: &[String], secrets: &[&str]) {
+    assert!(logs.len() > 20, "TRACE produced only {} lines", logs.len());
+    // STS-issued secrets are unknown to the test: their carriers are not.
+    let markers = ["SecretAccessKey", "SessionToken", "x-amz-security-token"];
+    for secret in secrets.iter().chain(&markers).filter(|s| !s.is_empty()) {
+        let hits: Vec<&String> = logs.iter().filter(|l| l.contains(secret)).take(2).collect();
+        assert!(hits.is_empty(), "{secret:?} logged:\n{hits:#?}");
+    }
 }
 
 impl Fixture {
@@ -40,8 +56,9 @@ impl Fixture {
         )
     }
 
-    /// The whole allow/deny proof for one access method.
-    async fn assert_allowed_and_denied(&self, method: &str, expected_arn: &str) {
+    /// The whole allow/deny proof for one access method, with no secret
+    /// in the logs; those logs, for checks of the method's own secrets.
+    async fn assert_allowed_and_denied(&self, method: &str, expected_arn: &str) -> Vec<String> {
         let allowed = self.config("allowed.toml", "", method);
         let svc = Service::start(&self.env, &allowed, &[]).await;
         let ch = support::channel(svc.addr).await;
@@ -61,11 +78,6 @@ impl Fixture {
             })
             .await
             .expect("write to curity-sessions");
-        let logs = svc.logs().join("\n");
-        assert!(
-            !logs.contains(&self.iam.app_secret),
-            "the secret key must never be logged"
-        );
         let got = client
             .get_session(GetSessionRequest {
                 id: "cred-test".into(),
@@ -115,6 +127,13 @@ impl Fixture {
         assert_eq!(d.reason(), Reason::AccessDenied);
         assert_eq!(d.field, "dynamodb:PutItem");
         assert_eq!(d.table, "other-curity-sessions");
+
+        let jwt = std::fs::read_to_string(&self.iam.jwt_good).expect("token file");
+        let mut logs = svc.logs();
+        logs.extend(svc2.logs());
+        logs.extend(stderr(&out).lines().map(str::to_string));
+        assert_no_secret_logged(&logs, &[&self.iam.app_secret, jwt.trim()]);
+        logs
     }
 
     fn role_arn_session(&self, session: &str) -> String {
@@ -268,14 +287,22 @@ async fn profile_with_role_arn_reads_the_shared_files_and_assumes_the_role() {
 async fn instance_profile_uses_imdsv2_credentials() {
     let mut fx = fixture().await;
     let creds = fx.ms.assume_scoped_role(&fx.iam, "ec2-instance").await;
-    let imds = FakeImds::start("curity-node-role", creds, Duration::from_secs(3600)).await;
+    let imds = FakeImds::start("curity-node-role", creds.clone(), Duration::from_secs(3600)).await;
     fx.env.remove("AWS_EC2_METADATA_DISABLED");
     let method = format!(
         "access_method = \"instance_profile\"\n[aws.instance_profile]\nendpoint = \"{}\"",
         imds.endpoint
     );
-    fx.assert_allowed_and_denied(&method, &fx.role_arn_session("ec2-instance"))
+    let logs = fx
+        .assert_allowed_and_denied(&method, &fx.role_arn_session("ec2-instance"))
         .await;
+    assert_no_secret_logged(
+        &logs,
+        &[
+            creds.secret_access_key(),
+            creds.session_token().unwrap_or(""),
+        ],
+    );
     assert!(
         imds.credential_fetches
             .load(std::sync::atomic::Ordering::SeqCst)

@@ -108,10 +108,10 @@ async fn reflection_lists_the_data_services() {
 /// The service with a delaying proxy between it and DynamoDB.
 async fn start_behind_proxy(
     adjust: impl FnOnce(&mut curity_dynamodb::config::Config),
-) -> (TestApp, support::proxy::DelayProxy) {
+) -> (TestApp, support::proxy::FaultProxy) {
     let mut proxy = None;
     let app = TestApp::start_with(|c| {
-        let p = support::proxy::DelayProxy::start(c.aws.endpoint_url.as_deref().expect("endpoint"));
+        let p = support::proxy::FaultProxy::start(c.aws.endpoint_url.as_deref().expect("endpoint"));
         c.aws.endpoint_url = Some(p.endpoint.clone());
         adjust(c);
         proxy = Some(p);

@@ -43,7 +43,10 @@ where
             table: table(),
             message: "timed out (aws.api_call_timeout_seconds)".into(),
         },
-        SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout() => StoreError::Unavailable {
+        // Everything but a request the client itself could not build (a
+        // bad endpoint URL) is the network's doing: a refused or reset
+        // connection, one closed before the reply, a timeout.
+        SdkError::DispatchFailure(d) if !d.is_user() => StoreError::Unavailable {
             action: action(),
             table: table(),
             message: format!(

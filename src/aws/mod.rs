@@ -1,6 +1,7 @@
 //! Everything AWS: one `SdkConfig` with the chosen credentials provider and
 //! its identity cache, the DynamoDB client pool, and error classification.
 
+pub mod attempts;
 pub mod credentials;
 pub mod error;
 pub mod policy;

@@ -6,6 +6,10 @@
 
 use std::borrow::Cow;
 
+use aws_sdk_dynamodb::{
+    operation::{delete_item::DeleteItemError, put_item::PutItemError},
+    types::ReturnValuesOnConditionCheckFailure,
+};
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::{
@@ -17,7 +21,8 @@ use super::{
 use crate::{
     aws::{
         PooledClient,
-        error::{CallSite, SdkResultExt},
+        attempts::Attempts,
+        error::{CallSite, SdkResultExt, classify, condition_failed},
     },
     config::DynamoDbConfig,
 };
@@ -112,17 +117,48 @@ impl<'s> Table<'s> {
     }
 
     /// `PutItem` only when no item has that key; a taken key is
-    /// `AlreadyExists` naming `field`.
+    /// `AlreadyExists` naming `field`. When the SDK retried (the first
+    /// reply was lost) and the key holds exactly this item, the earlier
+    /// attempt wrote it: success, not a conflict. A caller sending the same
+    /// create twice still gets `AlreadyExists`: its second call's first
+    /// attempt meets the item.
     pub(crate) async fn put_if_absent(
         &self,
         item: Item,
         what: &'static str,
         field: &'static str,
     ) -> Result<(), StoreError> {
-        let absent = Cond::NotExists(self.def.hash.name);
-        match self.put_when(item, Some(&absent)).await? {
-            true => Ok(()),
-            false => Err(StoreError::AlreadyExists { what, field }),
+        let mut e = Expr::new();
+        let condition = e.cond(&Cond::NotExists(self.def.hash.name));
+        let (names, values) = e.into_parts();
+        let attempts = Attempts::default();
+        let client = self.client().await?;
+        let sent = client
+            .put_item()
+            .table_name(self.name())
+            .set_item(Some(item.clone()))
+            .condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .customize()
+            .interceptor(attempts.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(err) if condition_failed(&err) => {
+                let current = match err.as_service_error() {
+                    Some(PutItemError::ConditionalCheckFailedException(c)) => c.item(),
+                    _ => None,
+                };
+                if attempts.retried() && current == Some(&item) {
+                    Ok(())
+                } else {
+                    Err(StoreError::AlreadyExists { what, field })
+                }
+            }
+            Err(err) => Err(classify(&err, self.at("dynamodb:PutItem"))),
         }
     }
 
@@ -149,15 +185,54 @@ impl<'s> Table<'s> {
 
     /// Unconditional `DeleteItem`; deleting nothing is not an error.
     pub(crate) async fn delete(&self, key: Item) -> Result<(), StoreError> {
-        self.delete_when(key, None).await.map(|_| ())
+        let client = self.client().await?;
+        client
+            .delete_item()
+            .table_name(self.name())
+            .set_key(Some(key))
+            .send()
+            .await
+            .classify(self.at("dynamodb:DeleteItem"))?;
+        Ok(())
     }
 
     /// `DeleteItem` only where `condition` holds: `false` when it does not.
+    /// When the SDK retried (the first reply was lost) and the item is
+    /// gone, the earlier attempt deleted it: `true`.
     pub(crate) async fn delete_if(&self, key: Item, condition: &Cond) -> Result<bool, StoreError> {
-        self.delete_when(key, Some(condition)).await
+        let mut e = Expr::new();
+        let condition = e.cond(condition);
+        let (names, values) = e.into_parts();
+        let attempts = Attempts::default();
+        let client = self.client().await?;
+        let sent = client
+            .delete_item()
+            .table_name(self.name())
+            .set_key(Some(key))
+            .condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .customize()
+            .interceptor(attempts.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(err) if condition_failed(&err) => {
+                let gone = match err.as_service_error() {
+                    Some(DeleteItemError::ConditionalCheckFailedException(c)) => {
+                        c.item().is_none_or(|i| i.is_empty())
+                    }
+                    _ => false,
+                };
+                Ok(attempts.retried() && gone)
+            }
+            Err(err) => Err(classify(&err, self.at("dynamodb:DeleteItem"))),
+        }
     }
 
-    // The three single-item writes: `false` when the condition refused the
+    // The single-item writes: `false` when the condition refused the
     // write (nothing was written).
 
     async fn put_when(&self, item: Item, condition: Option<&Cond>) -> Result<bool, StoreError> {
@@ -201,24 +276,6 @@ impl<'s> Table<'s> {
             .await
             .conditional(self.at("dynamodb:UpdateItem"))?;
         Ok(updated.is_some())
-    }
-
-    async fn delete_when(&self, key: Item, condition: Option<&Cond>) -> Result<bool, StoreError> {
-        let mut e = Expr::new();
-        let condition = condition.map(|c| e.cond(c));
-        let (names, values) = e.into_parts();
-        let client = self.client().await?;
-        let deleted = client
-            .delete_item()
-            .table_name(self.name())
-            .set_key(Some(key))
-            .set_condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .send()
-            .await
-            .conditional(self.at("dynamodb:DeleteItem"))?;
-        Ok(deleted.is_some())
     }
 
     /// Every page of a query on `index` (`None`: the table): the one
