@@ -171,6 +171,17 @@ tenanted!(
     ResolveLinkRequest,
     DeleteLinkRequest,
     GetAttributesRequest,
+    CreateDelegationRequest,
+    GetDelegationByIdRequest,
+    GetDelegationByAuthorizationCodeHashRequest,
+    SetDelegationStatusRequest,
+    GetDelegationsByOwnerRequest,
+    CountDelegationsByOwnerRequest,
+    ListActiveDelegationsRequest,
+    CountActiveDelegationsRequest,
+    ListDelegationsRequest,
+    SetDelegationStatusByOwnerRequest,
+    SetDelegationStatusByOwnerAndClientRequest,
 );
 
 global!(

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod buckets;
 pub mod convert;
 pub mod credentials;
+pub mod delegations;
 mod glue;
 pub mod links;
 pub mod sessions;
@@ -23,6 +24,7 @@ use self::{
     accounts::AccountApi,
     buckets::BucketApi,
     credentials::CredentialApi,
+    delegations::DelegationApi,
     links::{AttributeApi, LinkApi},
     sessions::SessionApi,
     tokens::{NonceApi, TokenApi},
@@ -33,7 +35,8 @@ use crate::{
         account_service_server::AccountServiceServer,
         attribute_service_server::AttributeServiceServer,
         bucket_service_server::BucketServiceServer,
-        credential_service_server::CredentialServiceServer, link_service_server::LinkServiceServer,
+        credential_service_server::CredentialServiceServer,
+        delegation_service_server::DelegationServiceServer, link_service_server::LinkServiceServer,
         nonce_service_server::NonceServiceServer, session_service_server::SessionServiceServer,
         token_service_server::TokenServiceServer,
     },
@@ -98,6 +101,7 @@ registry!(
     TokenServiceServer(TokenApi),
     NonceServiceServer(NonceApi),
     BucketServiceServer(BucketApi),
+    DelegationServiceServer(DelegationApi),
 );
 
 /// The one list of data services: `SERVICE_NAMES` (what health reports)

@@ -77,6 +77,23 @@ impl Config {
                 problems.push(format!("{key}: must be at least 1"));
             }
         }
+        let delegations = &self.dynamodb.delegations;
+        for (key, paths) in [
+            (
+                "dynamodb.delegations.attributes_from_claims",
+                &delegations.attributes_from_claims,
+            ),
+            (
+                "dynamodb.delegations.attributes_from_custom_claim_values",
+                &delegations.attributes_from_custom_claim_values,
+            ),
+        ] {
+            if let Some(bad) = paths.iter().find(|p| p.split('.').any(str::is_empty)) {
+                problems.push(format!(
+                    "{key}: {bad:?} is not a dot path of claim names (like \"address.country\")"
+                ));
+            }
+        }
         let aws = &mut self.aws;
 
         if aws.region.is_none() {

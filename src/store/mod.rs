@@ -6,6 +6,7 @@ pub mod buckets;
 pub mod codec;
 pub mod credentials;
 pub mod cursor;
+pub mod delegations;
 pub mod expr;
 pub mod filter;
 pub mod keys;
@@ -22,8 +23,8 @@ use std::{borrow::Cow, sync::Arc};
 
 pub use self::table::Table;
 use self::{
-    accounts::Accounts, buckets::Buckets, credentials::Credentials, links::Links, nonces::Nonces,
-    schema::TableDef, sessions::Sessions, tokens::Tokens,
+    accounts::Accounts, buckets::Buckets, credentials::Credentials, delegations::Delegations,
+    links::Links, nonces::Nonces, schema::TableDef, sessions::Sessions, tokens::Tokens,
 };
 pub use crate::error::StoreError;
 use crate::{
@@ -133,6 +134,7 @@ handles! {
     nonces: Nonces = NONCES,
     tokens: Tokens = TOKENS,
     buckets: Buckets = BUCKET,
+    delegations: Delegations = DELEGATIONS,
 }
 
 /// A per-table handle: a newtype over [`Table`] whose inherent methods are

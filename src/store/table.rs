@@ -7,8 +7,11 @@
 use std::borrow::Cow;
 
 use aws_sdk_dynamodb::{
-    operation::{delete_item::DeleteItemError, put_item::PutItemError},
-    types::ReturnValuesOnConditionCheckFailure,
+    operation::{
+        delete_item::DeleteItemError, put_item::PutItemError,
+        transact_write_items::TransactWriteItemsError,
+    },
+    types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem},
 };
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -276,6 +279,60 @@ impl<'s> Table<'s> {
             .await
             .conditional(self.at("dynamodb:UpdateItem"))?;
         Ok(updated.is_some())
+    }
+
+    /// One `TransactWriteItems` of `actions` (all or nothing), with a client
+    /// request token so that an SDK retry of a write that landed is
+    /// answered as done. A cancelled condition or a conflicting
+    /// transaction is `VersionConflict` on `what` (retryable: the caller
+    /// reads again); throttling stays retryable; a validation reason is the
+    /// caller's.
+    pub(crate) async fn transact(
+        &self,
+        actions: Vec<TransactWriteItem>,
+        what: &'static str,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let result = client
+            .transact_write_items()
+            .client_request_token(uuid::Uuid::new_v4().to_string())
+            .set_transact_items(Some(actions))
+            .send()
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        let Some(TransactWriteItemsError::TransactionCanceledException(c)) = err.as_service_error()
+        else {
+            return Err(classify(&err, self.at("dynamodb:TransactWriteItems")));
+        };
+        let any = |codes: &[&str]| {
+            c.cancellation_reasons()
+                .iter()
+                .any(|r| r.code().is_some_and(|code| codes.contains(&code)))
+        };
+        if any(&["ConditionalCheckFailed", "TransactionConflict"]) {
+            return Err(StoreError::VersionConflict { what, attempts: 1 });
+        }
+        if any(&[
+            "ThrottlingError",
+            "ProvisionedThroughputExceeded",
+            "RequestLimitExceeded",
+        ]) {
+            return Err(StoreError::Throttled {
+                action: "dynamodb:TransactWriteItems".into(),
+                table: self.name().to_string(),
+                message: "a cancellation reason was throttling".into(),
+            });
+        }
+        if any(&["ValidationError", "ItemCollectionSizeLimitExceeded"]) {
+            return Err(StoreError::invalid(
+                what,
+                "DynamoDB does not accept the items (too large or malformed)",
+            ));
+        }
+        Err(classify(&err, self.at("dynamodb:TransactWriteItems")))
     }
 
     /// Every page of a query on `index` (`None`: the table): the one

@@ -7,7 +7,8 @@ use curity_dynamodb::{
         self, account_service_client::AccountServiceClient,
         attribute_service_client::AttributeServiceClient,
         bucket_service_client::BucketServiceClient,
-        credential_service_client::CredentialServiceClient, link_service_client::LinkServiceClient,
+        credential_service_client::CredentialServiceClient,
+        delegation_service_client::DelegationServiceClient, link_service_client::LinkServiceClient,
         nonce_service_client::NonceServiceClient, session_service_client::SessionServiceClient,
         token_service_client::TokenServiceClient,
     },
@@ -317,7 +318,7 @@ pub async fn every_rpc(ch: Channel, tenant: &str) {
         .await
         .expect("ClearBucket");
 
-    let mut sessions = SessionServiceClient::new(ch);
+    let mut sessions = SessionServiceClient::new(ch.clone());
     let s = || {
         Some(proto::Session {
             id: "s".into(),
@@ -348,4 +349,109 @@ pub async fn every_rpc(ch: Channel, tenant: &str) {
         .delete_session(proto::DeleteSessionRequest { id: "s".into() })
         .await
         .expect("DeleteSession");
+    every_delegation_rpc(ch, tenant).await;
+}
+
+/// Every `DelegationService` RPC, each query and scan shape once (a
+/// filtered listing on an index, one with `ne` as two queries, a scan).
+async fn every_delegation_rpc(ch: Channel, tenant: &str) {
+    let t = || Some(proto::Tenant { id: tenant.into() });
+    let mut delegations = DelegationServiceClient::new(ch);
+    delegations
+        .create(proto::CreateDelegationRequest {
+            tenant: t(),
+            delegation: Some(proto::Delegation {
+                id: "del-1".into(),
+                status: "issued".into(),
+                owner: "least".into(),
+                created: 1,
+                expires: 2,
+                client_id: "client-1".into(),
+                authorization_code_hash: Some("CODEHASH".into()),
+                scope: "openid".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("Delegations.Create");
+    delegations
+        .get_by_id(proto::GetDelegationByIdRequest {
+            tenant: t(),
+            id: "del-1".into(),
+        })
+        .await
+        .expect("Delegations.GetById");
+    delegations
+        .get_by_authorization_code_hash(proto::GetDelegationByAuthorizationCodeHashRequest {
+            tenant: t(),
+            authorization_code_hash: "CODEHASH".into(),
+        })
+        .await
+        .expect("Delegations.GetByAuthorizationCodeHash");
+    delegations
+        .get_by_owner(proto::GetDelegationsByOwnerRequest {
+            tenant: t(),
+            owner: "least".into(),
+            page: None,
+        })
+        .await
+        .expect("Delegations.GetByOwner");
+    delegations
+        .count_by_owner(proto::CountDelegationsByOwnerRequest {
+            tenant: t(),
+            owner: "least".into(),
+        })
+        .await
+        .expect("Delegations.CountByOwner");
+    delegations
+        .list_active(proto::ListActiveDelegationsRequest {
+            tenant: t(),
+            page: None,
+        })
+        .await
+        .expect("Delegations.ListActive");
+    delegations
+        .count_active(proto::CountActiveDelegationsRequest { tenant: t() })
+        .await
+        .expect("Delegations.CountActive");
+    for filter in [
+        "client_id eq \"client-1\" and status ne \"revoked\"",
+        "externalId eq \"del-1\"",
+        "scope co \"openid\"",
+    ] {
+        delegations
+            .list(proto::ListDelegationsRequest {
+                tenant: t(),
+                filter: filter.into(),
+                sort_by: "expires".into(),
+                ..Default::default()
+            })
+            .await
+            .expect("Delegations.List");
+    }
+    delegations
+        .set_status_by_owner_and_client(proto::SetDelegationStatusByOwnerAndClientRequest {
+            tenant: t(),
+            owner: "least".into(),
+            client_id: "client-1".into(),
+            status: "revoked".into(),
+        })
+        .await
+        .expect("Delegations.SetStatusByOwnerAndClient");
+    delegations
+        .set_status_by_owner(proto::SetDelegationStatusByOwnerRequest {
+            tenant: t(),
+            owner: "least".into(),
+            status: "issued".into(),
+        })
+        .await
+        .expect("Delegations.SetStatusByOwner");
+    delegations
+        .set_status(proto::SetDelegationStatusRequest {
+            tenant: t(),
+            id: "del-1".into(),
+            status: "revoked".into(),
+        })
+        .await
+        .expect("Delegations.SetStatus");
 }

@@ -7,15 +7,14 @@ use super::{
     Account, Accounts, PK,
     plan::{DEFAULT_PAGE, MAX_PAGE, Sort, check_sortable, scan_filter},
 };
-use crate::{
-    aws::error::SdkResultExt,
-    store::{
-        StoreError,
-        codec::{Item, s},
-        cursor::{self, Cursor},
-        expr::Expr,
-        keys::{self, Tenant},
-        query::{self, Plan, QuerySpec},
+use crate::store::{
+    StoreError,
+    codec::{Item, s},
+    cursor::{self, Cursor},
+    keys::{self, Tenant},
+    query::{
+        Plan, QuerySpec,
+        run::{self, Step},
     },
 };
 
@@ -107,7 +106,6 @@ impl Accounts<'_> {
         limit: Option<usize>,
         forward: bool,
     ) -> Result<Collected, StoreError> {
-        let table = self.name();
         let queries: &[QuerySpec] = match plan {
             Plan::Queries(q) => q,
             Plan::Scan { .. } => &[],
@@ -127,22 +125,17 @@ impl Accounts<'_> {
         let mut read: u64 = 0;
         let mut stopped: Option<Cursor> = None;
         let client = self.client().await?;
+        let scan = match plan {
+            Plan::Scan { products } => Some(scan_filter(tenant, products)),
+            Plan::Queries(_) => None,
+        };
         'steps: for step in start.query..steps {
             let mut exclusive_start = if step == start.query {
                 start.after.clone()
             } else {
                 None
             };
-            // Rendered once per step; every page of it sends the same.
-            let mut e = Expr::new();
-            let (key, filter) = match plan {
-                Plan::Queries(_) => {
-                    let q = &queries[step];
-                    (Some(e.cond(&q.key)), q.server_filter().map(|c| e.cond(&c)))
-                }
-                Plan::Scan { products } => (None, Some(e.cond(&scan_filter(tenant, products)))),
-            };
-            let (names, values) = e.into_parts();
+            let query = Step::of(plan, step, scan.as_ref());
             // A table-key lookup reads one item at most: one request, no
             // limit, nothing to resume (servers disagree on resuming "after"
             // a hash-only key: Dynoxide returns the item again).
@@ -154,59 +147,21 @@ impl Accounts<'_> {
                     _ if single => None,
                     Some(w) => Some(((w - hits.len()).max(1) as u64).min(left)),
                     None => Some(left),
-                }
-                .map(|l| i32::try_from(l).unwrap_or(i32::MAX));
-                let sent_start = exclusive_start.clone();
-                let (items, scanned, last_key) = match &key {
-                    Some(key) => {
-                        let out = client
-                            .query()
-                            .table_name(table)
-                            .set_index_name(queries[step].index.map(String::from))
-                            .key_condition_expression(key)
-                            .set_filter_expression(filter.clone())
-                            .set_expression_attribute_names(names.clone())
-                            .set_expression_attribute_values(values.clone())
-                            .set_exclusive_start_key(exclusive_start.take())
-                            .set_limit(page_limit)
-                            .scan_index_forward(forward)
-                            .send()
-                            .await
-                            .classify(self.at("dynamodb:Query"))?;
-                        let scanned = out.scanned_count;
-                        (
-                            out.items.unwrap_or_default(),
-                            scanned,
-                            out.last_evaluated_key,
-                        )
-                    }
-                    None => {
-                        let out = client
-                            .scan()
-                            .table_name(table)
-                            .set_filter_expression(filter.clone())
-                            .set_expression_attribute_names(names.clone())
-                            .set_expression_attribute_values(values.clone())
-                            .set_exclusive_start_key(exclusive_start.take())
-                            .set_limit(page_limit)
-                            .send()
-                            .await
-                            .classify(self.at("dynamodb:Scan"))?;
-                        let scanned = out.scanned_count;
-                        (
-                            out.items.unwrap_or_default(),
-                            scanned,
-                            out.last_evaluated_key,
-                        )
-                    }
                 };
-                let returned = items.len() as u64;
-                // What DynamoDB evaluated, filtered or not (0 from a server
-                // that does not say).
-                read += u64::try_from(scanned).unwrap_or(0).max(returned);
-                for mut item in items {
+                let page = query
+                    .page(
+                        self,
+                        &client,
+                        exclusive_start.take(),
+                        page_limit,
+                        forward,
+                        false,
+                    )
+                    .await?;
+                read += page.read;
+                for mut item in page.items {
                     complete_initials(tenant, &mut item);
-                    if !self.keep(plan, queries, step, &item) {
+                    if !run::keep(plan, step, &item) {
                         continue;
                     }
                     matched += 1;
@@ -218,34 +173,23 @@ impl Accounts<'_> {
                         break 'steps;
                     }
                 }
-                let more_here = last_key.as_ref().is_some_and(|k| !k.is_empty()) && !single;
-                if read >= budget && (more_here || step + 1 < steps) {
-                    stopped = Some(match &last_key {
-                        Some(k) if more_here => Cursor {
+                let next = page.next.filter(|_| !single);
+                if read >= budget && (next.is_some() || step + 1 < steps) {
+                    stopped = Some(match next {
+                        Some(k) => Cursor {
                             query: step,
-                            after: Some(k.clone()),
+                            after: Some(k),
                         },
-                        _ => Cursor {
+                        None => Cursor {
                             query: step + 1,
                             after: None,
                         },
                     });
                     break 'steps;
                 }
-                match last_key {
-                    Some(k) if !k.is_empty() && !single => {
-                        // A server handing back the key it was given would
-                        // make this loop forever.
-                        if sent_start.as_ref() == Some(&k) {
-                            let action = match key {
-                                Some(_) => "dynamodb:Query",
-                                None => "dynamodb:Scan",
-                            };
-                            return Err(crate::store::table::stalled(action, table));
-                        }
-                        exclusive_start = Some(k);
-                    }
-                    _ => break,
+                match next {
+                    Some(k) => exclusive_start = Some(k),
+                    None => break,
                 }
             }
         }
@@ -284,26 +228,6 @@ impl Accounts<'_> {
             next,
             truncated: false,
         })
-    }
-
-    /// In-memory re-check: the exact filter (for what DynamoDB cannot say,
-    /// like `ew`), and de-duplication across queries: an item a previous
-    /// query of the plan matches was returned by that query.
-    fn keep(&self, plan: &Plan, queries: &[QuerySpec], step: usize, item: &Item) -> bool {
-        match plan {
-            Plan::Scan { products } => query::any_matches(products, item),
-            Plan::Queries(_) => {
-                query::any_matches(&queries[step].products, item)
-                    && !queries[..step]
-                        .iter()
-                        .any(|q| self.query_full_match(q, item))
-            }
-        }
-    }
-
-    /// Whether `item` is among what `q` returns: key condition and filter.
-    fn query_full_match(&self, q: &QuerySpec, item: &Item) -> bool {
-        query::product_matches(&q.key_terms, item) && query::any_matches(&q.products, item)
     }
 
     /// The key an item occupies in the query that returned it.

@@ -5,6 +5,7 @@
 //! express (`ew`, negated `ew`, de-duplication across queries).
 
 mod index;
+pub mod run;
 #[cfg(test)]
 mod tests;
 
@@ -27,6 +28,10 @@ pub const MAX_QUERIES: usize = 8;
 pub enum AttrKind {
     Str,
     Bool,
+    /// A number attribute (N): compared numerically.
+    Num,
+    /// A string attribute holding one of these values (an enum's names).
+    OneOf(&'static [&'static str]),
     /// The stored initials of a key attribute of this kind (`un`, `em`):
     /// tenant-prefixed in custom tenants, so filter values are prefixed
     /// the same way before anything compares them.
@@ -154,6 +159,12 @@ pub fn resolve(
                     let ok = match (op, &value, spec.kind) {
                         (Op::Pr | Op::Np, _, _) => true,
                         (_, Literal::Str(_), AttrKind::Str) => true,
+                        (_, Literal::Str(v), AttrKind::OneOf(names)) => names.contains(&v.as_str()),
+                        (
+                            Op::Eq | Op::Ne | Op::Gt | Op::Ge | Op::Lt | Op::Le,
+                            Literal::Num(_),
+                            AttrKind::Num,
+                        ) => true,
                         (Op::Eq | Op::Ne, Literal::Bool(_), AttrKind::Bool) => true,
                         // Substring tests would also see the tenant prefix.
                         (
@@ -340,6 +351,20 @@ fn term_matches(t: &ResolvedTerm, item: &Item) -> bool {
             Op::Ne => got != want,
             _ => false,
         },
+        (Literal::Num(want), Some(AttributeValue::N(got))) => {
+            let Ok(got) = got.parse::<f64>() else {
+                return false;
+            };
+            match t.op {
+                Op::Eq => got == *want,
+                Op::Ne => got != *want,
+                Op::Gt => got > *want,
+                Op::Ge => got >= *want,
+                Op::Lt => got < *want,
+                Op::Le => got <= *want,
+                _ => false,
+            }
+        }
         (Literal::Str(want), Some(AttributeValue::S(got))) => {
             let (g, w) = (got.as_str(), want.as_str());
             match t.op {

@@ -1,0 +1,252 @@
+//! Running what the planner decided: one query or scan rendered once and
+//! read page by page ([`Step`]), several read in order ([`walk`], with
+//! [`keep`] de-duplicating a plan's queries), and counting with
+//! `Select=COUNT`, all within `dynamodb.max_items_read_per_request`.
+
+use std::{collections::HashMap, ops::ControlFlow};
+
+use aws_sdk_dynamodb::types::{AttributeValue, Select};
+
+use super::{Plan, QuerySpec, any_matches, product_matches};
+use crate::{
+    aws::{PooledClient, error::SdkResultExt},
+    store::{
+        StoreError,
+        codec::Item,
+        expr::{Cond, Expr},
+        table::{Table, stalled},
+    },
+};
+
+/// One query (or the scan) of a plan, rendered once: every page of it
+/// sends the same expressions.
+#[derive(Debug, Clone)]
+pub struct Step {
+    index: Option<&'static str>,
+    /// `None`: a scan.
+    key: Option<String>,
+    filter: Option<String>,
+    names: Option<HashMap<String, String>>,
+    values: Option<HashMap<String, AttributeValue>>,
+}
+
+/// What one page returned.
+pub struct Page {
+    pub items: Vec<Item>,
+    /// Matches on the page (with `Select=COUNT`, the only result).
+    pub matched: u64,
+    /// Items DynamoDB evaluated, filtered or not.
+    pub read: u64,
+    /// Where the next page starts; `None` after the last.
+    pub next: Option<Item>,
+}
+
+impl Step {
+    pub fn query(index: Option<&'static str>, key: &Cond, filter: Option<&Cond>) -> Step {
+        let mut e = Expr::new();
+        let key = Some(e.cond(key));
+        let filter = filter.map(|f| e.cond(f));
+        let (names, values) = e.into_parts();
+        Step {
+            index,
+            key,
+            filter,
+            names,
+            values,
+        }
+    }
+
+    pub fn scan(filter: Option<&Cond>) -> Step {
+        let mut e = Expr::new();
+        let filter = filter.map(|f| e.cond(f));
+        let (names, values) = e.into_parts();
+        Step {
+            index: None,
+            key: None,
+            filter,
+            names,
+            values,
+        }
+    }
+
+    /// Query `step` of `plan`, or its scan with `scan_filter`.
+    pub fn of(plan: &Plan, step: usize, scan_filter: Option<&Cond>) -> Step {
+        match plan {
+            Plan::Queries(q) => Step::query(
+                q[step].index,
+                &q[step].key,
+                q[step].server_filter().as_ref(),
+            ),
+            Plan::Scan { .. } => Step::scan(scan_filter),
+        }
+    }
+
+    pub fn is_scan(&self) -> bool {
+        self.key.is_none()
+    }
+
+    /// One page from `start`. `limit` caps the items evaluated; `count`
+    /// asks for the number of matches only.
+    pub async fn page(
+        &self,
+        table: &Table<'_>,
+        client: &PooledClient,
+        start: Option<Item>,
+        limit: Option<u64>,
+        forward: bool,
+        count: bool,
+    ) -> Result<Page, StoreError> {
+        let limit = limit.map(|l| i32::try_from(l.max(1)).unwrap_or(i32::MAX));
+        let select = count.then_some(Select::Count);
+        let sent = start.clone();
+        let (items, matched, scanned, next) = match &self.key {
+            Some(key) => {
+                let out = client
+                    .query()
+                    .table_name(table.name())
+                    .set_index_name(self.index.map(String::from))
+                    .key_condition_expression(key)
+                    .set_filter_expression(self.filter.clone())
+                    .set_expression_attribute_names(self.names.clone())
+                    .set_expression_attribute_values(self.values.clone())
+                    .set_exclusive_start_key(start)
+                    .set_limit(limit)
+                    .set_select(select)
+                    .scan_index_forward(forward)
+                    .send()
+                    .await
+                    .classify(table.at("dynamodb:Query"))?;
+                (
+                    out.items,
+                    out.count,
+                    out.scanned_count,
+                    out.last_evaluated_key,
+                )
+            }
+            None => {
+                let out = client
+                    .scan()
+                    .table_name(table.name())
+                    .set_filter_expression(self.filter.clone())
+                    .set_expression_attribute_names(self.names.clone())
+                    .set_expression_attribute_values(self.values.clone())
+                    .set_exclusive_start_key(start)
+                    .set_limit(limit)
+                    .set_select(select)
+                    .send()
+                    .await
+                    .classify(table.at("dynamodb:Scan"))?;
+                (
+                    out.items,
+                    out.count,
+                    out.scanned_count,
+                    out.last_evaluated_key,
+                )
+            }
+        };
+        let items = items.unwrap_or_default();
+        let matched = u64::try_from(matched).unwrap_or(0).max(items.len() as u64);
+        let next = next.filter(|k| !k.is_empty());
+        // A server handing back the key it was given would make the caller
+        // loop forever.
+        if next.is_some() && next == sent {
+            let action = if self.is_scan() {
+                "dynamodb:Scan"
+            } else {
+                "dynamodb:Query"
+            };
+            return Err(stalled(action, table.name()));
+        }
+        Ok(Page {
+            items,
+            matched,
+            // 0 from a server that does not say.
+            read: u64::try_from(scanned).unwrap_or(0).max(matched),
+            next,
+        })
+    }
+}
+
+/// Whether the item a plan's query `step` returned is one to keep: it
+/// passes the exact filter (what DynamoDB cannot say, like `ew`), and no
+/// earlier query of the plan returned it.
+pub fn keep(plan: &Plan, step: usize, item: &Item) -> bool {
+    match plan {
+        Plan::Scan { products } => any_matches(products, item),
+        Plan::Queries(queries) => {
+            any_matches(&queries[step].products, item)
+                && !queries[..step].iter().any(|q| returns(q, item))
+        }
+    }
+}
+
+/// Whether `item` is among what `q` returns: key condition and filter.
+fn returns(q: &QuerySpec, item: &Item) -> bool {
+    product_matches(&q.key_terms, item) && any_matches(&q.products, item)
+}
+
+/// Every item `steps` return, in order, handed to `visit` with its step
+/// until it breaks (a plan's callers check [`keep`] there). Reading stops
+/// after the page that reaches `dynamodb.max_items_read_per_request` items
+/// evaluated: then `Ok(true)` (truncated).
+pub async fn walk(
+    table: &Table<'_>,
+    steps: &[Step],
+    forward: bool,
+    mut visit: impl FnMut(usize, Item) -> ControlFlow<()>,
+) -> Result<bool, StoreError> {
+    let budget = table.settings().max_items_read_per_request;
+    let mut read = 0u64;
+    let client = table.client().await?;
+    for (i, step) in steps.iter().enumerate() {
+        let mut start = None;
+        loop {
+            let left = budget.saturating_sub(read);
+            let page = step
+                .page(table, &client, start, Some(left), forward, false)
+                .await?;
+            read += page.read;
+            for item in page.items {
+                if visit(i, item).is_break() {
+                    return Ok(false);
+                }
+            }
+            let more_steps = i + 1 < steps.len();
+            match page.next {
+                Some(_) if read >= budget => return Ok(true),
+                Some(next) => start = Some(next),
+                None if read >= budget && more_steps => return Ok(true),
+                None => break,
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// The matches of one query or scan, counted by DynamoDB (`Select=COUNT`):
+/// no item is transferred. `(count, truncated)`.
+pub async fn count(table: &Table<'_>, step: &Step) -> Result<(u64, bool), StoreError> {
+    let budget = table.settings().max_items_read_per_request;
+    let client = table.client().await?;
+    let (mut matched, mut read) = (0u64, 0u64);
+    let mut start = None;
+    loop {
+        let page = step
+            .page(
+                table,
+                &client,
+                start,
+                Some(budget.saturating_sub(read)),
+                true,
+                true,
+            )
+            .await?;
+        matched += page.matched;
+        read += page.read;
+        match page.next {
+            Some(_) if read >= budget => return Ok((matched, true)),
+            Some(next) => start = Some(next),
+            None => return Ok((matched, false)),
+        }
+    }
+}
