@@ -182,6 +182,15 @@ tenanted!(
     ListDelegationsRequest,
     SetDelegationStatusByOwnerRequest,
     SetDelegationStatusByOwnerAndClientRequest,
+    CreateDeviceRequest,
+    GetDeviceByIdRequest,
+    GetDeviceByRequest,
+    ListDevicesByAccountRequest,
+    GetDevicesByDeviceIdRequest,
+    ListDevicesRequest,
+    UpdateDeviceRequest,
+    DeleteDeviceRequest,
+    DeleteDeviceByRequest,
 );
 
 global!(

@@ -7,6 +7,7 @@ pub mod buckets;
 pub mod convert;
 pub mod credentials;
 pub mod delegations;
+pub mod devices;
 mod glue;
 pub mod links;
 pub mod sessions;
@@ -25,6 +26,7 @@ use self::{
     buckets::BucketApi,
     credentials::CredentialApi,
     delegations::DelegationApi,
+    devices::DeviceApi,
     links::{AttributeApi, LinkApi},
     sessions::SessionApi,
     tokens::{NonceApi, TokenApi},
@@ -36,7 +38,8 @@ use crate::{
         attribute_service_server::AttributeServiceServer,
         bucket_service_server::BucketServiceServer,
         credential_service_server::CredentialServiceServer,
-        delegation_service_server::DelegationServiceServer, link_service_server::LinkServiceServer,
+        delegation_service_server::DelegationServiceServer,
+        device_service_server::DeviceServiceServer, link_service_server::LinkServiceServer,
         nonce_service_server::NonceServiceServer, session_service_server::SessionServiceServer,
         token_service_server::TokenServiceServer,
     },
@@ -102,6 +105,7 @@ registry!(
     NonceServiceServer(NonceApi),
     BucketServiceServer(BucketApi),
     DelegationServiceServer(DelegationApi),
+    DeviceServiceServer(DeviceApi),
 );
 
 /// The one list of data services: `SERVICE_NAMES` (what health reports)

@@ -7,6 +7,7 @@ pub mod codec;
 pub mod credentials;
 pub mod cursor;
 pub mod delegations;
+pub mod devices;
 pub mod expr;
 pub mod filter;
 pub mod keys;
@@ -24,7 +25,8 @@ use std::{borrow::Cow, sync::Arc};
 pub use self::table::Table;
 use self::{
     accounts::Accounts, buckets::Buckets, credentials::Credentials, delegations::Delegations,
-    links::Links, nonces::Nonces, schema::TableDef, sessions::Sessions, tokens::Tokens,
+    devices::Devices, links::Links, nonces::Nonces, schema::TableDef, sessions::Sessions,
+    tokens::Tokens,
 };
 pub use crate::error::StoreError;
 use crate::{
@@ -135,6 +137,7 @@ handles! {
     tokens: Tokens = TOKENS,
     buckets: Buckets = BUCKET,
     delegations: Delegations = DELEGATIONS,
+    devices: Devices = DEVICES,
 }
 
 /// A per-table handle: a newtype over [`Table`] whose inherent methods are

@@ -30,6 +30,18 @@ use crate::{
     config::DynamoDbConfig,
 };
 
+/// What a refused condition of one transaction action means, in order of
+/// precedence when several are refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum OnConflict {
+    /// A uniqueness guard: the key is taken, naming the request field.
+    Unique(&'static str),
+    /// The item to change does not exist (or no longer matches).
+    Missing,
+    /// Another writer changed the item meanwhile.
+    Moved,
+}
+
 #[derive(Debug, Clone)]
 pub struct Table<'s> {
     store: &'s Store,
@@ -283,15 +295,17 @@ impl<'s> Table<'s> {
 
     /// One `TransactWriteItems` of `actions` (all or nothing), with a client
     /// request token so that an SDK retry of a write that landed is
-    /// answered as done. A cancelled condition or a conflicting
+    /// answered as done. A cancelled condition is what its action's
+    /// [`OnConflict`] says (a `Unique` one first); a conflicting
     /// transaction is `VersionConflict` on `what` (retryable: the caller
     /// reads again); throttling stays retryable; a validation reason is the
     /// caller's.
     pub(crate) async fn transact(
         &self,
-        actions: Vec<TransactWriteItem>,
+        actions: Vec<(TransactWriteItem, OnConflict)>,
         what: &'static str,
     ) -> Result<(), StoreError> {
+        let (actions, guards): (Vec<_>, Vec<_>) = actions.into_iter().unzip();
         let client = self.client().await?;
         let result = client
             .transact_write_items()
@@ -307,12 +321,30 @@ impl<'s> Table<'s> {
         else {
             return Err(classify(&err, self.at("dynamodb:TransactWriteItems")));
         };
+        let reasons = c.cancellation_reasons();
+        let mut failed: Vec<OnConflict> = reasons
+            .iter()
+            .zip(&guards)
+            .filter(|(r, _)| r.code() == Some("ConditionalCheckFailed"))
+            .map(|(_, g)| *g)
+            .collect();
+        failed.sort();
+        match failed.first() {
+            Some(OnConflict::Unique(field)) => {
+                return Err(StoreError::AlreadyExists { what, field });
+            }
+            Some(OnConflict::Missing) => return Err(StoreError::NotFound { what }),
+            Some(OnConflict::Moved) => {
+                return Err(StoreError::VersionConflict { what, attempts: 1 });
+            }
+            None => {}
+        }
         let any = |codes: &[&str]| {
-            c.cancellation_reasons()
+            reasons
                 .iter()
                 .any(|r| r.code().is_some_and(|code| codes.contains(&code)))
         };
-        if any(&["ConditionalCheckFailed", "TransactionConflict"]) {
+        if any(&["TransactionConflict"]) {
             return Err(StoreError::VersionConflict { what, attempts: 1 });
         }
         if any(&[

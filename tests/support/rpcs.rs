@@ -8,7 +8,8 @@ use curity_dynamodb::{
         attribute_service_client::AttributeServiceClient,
         bucket_service_client::BucketServiceClient,
         credential_service_client::CredentialServiceClient,
-        delegation_service_client::DelegationServiceClient, link_service_client::LinkServiceClient,
+        delegation_service_client::DelegationServiceClient,
+        device_service_client::DeviceServiceClient, link_service_client::LinkServiceClient,
         nonce_service_client::NonceServiceClient, session_service_client::SessionServiceClient,
         token_service_client::TokenServiceClient,
     },
@@ -349,7 +350,98 @@ pub async fn every_rpc(ch: Channel, tenant: &str) {
         .delete_session(proto::DeleteSessionRequest { id: "s".into() })
         .await
         .expect("DeleteSession");
-    every_delegation_rpc(ch, tenant).await;
+    every_delegation_rpc(ch.clone(), tenant).await;
+    every_device_rpc(ch, tenant).await;
+}
+
+/// Every `DeviceService` RPC: both-item transactions (create, update, a
+/// device-id move, delete), both lookups, the account query, the
+/// device-id index query and the listing scan.
+async fn every_device_rpc(ch: Channel, tenant: &str) {
+    let t = || Some(proto::Tenant { id: tenant.into() });
+    let mut devices = DeviceServiceClient::new(ch);
+    let device = |device_id: &str| proto::Device {
+        id: "dev-1".into(),
+        device_id: device_id.into(),
+        account_id: "least".into(),
+        expires_at: Some(2),
+        attributes_json: r#"{"publicKey":"k"}"#.into(),
+        ..Default::default()
+    };
+    devices
+        .create(proto::CreateDeviceRequest {
+            tenant: t(),
+            device: Some(device("phone-1")),
+        })
+        .await
+        .expect("Devices.Create");
+    devices
+        .get_by_id(proto::GetDeviceByIdRequest {
+            tenant: t(),
+            id: "dev-1".into(),
+        })
+        .await
+        .expect("Devices.GetById");
+    devices
+        .get_by(proto::GetDeviceByRequest {
+            tenant: t(),
+            device_id: "phone-1".into(),
+            account_id: "least".into(),
+        })
+        .await
+        .expect("Devices.GetBy");
+    devices
+        .list_by_account(proto::ListDevicesByAccountRequest {
+            tenant: t(),
+            account_id: "least".into(),
+        })
+        .await
+        .expect("Devices.ListByAccount");
+    devices
+        .get_by_device_id(proto::GetDevicesByDeviceIdRequest {
+            tenant: t(),
+            device_id: "phone-1".into(),
+        })
+        .await
+        .expect("Devices.GetByDeviceId");
+    devices
+        .list(proto::ListDevicesRequest {
+            tenant: t(),
+            ..Default::default()
+        })
+        .await
+        .expect("Devices.List");
+    devices
+        .update(proto::UpdateDeviceRequest {
+            tenant: t(),
+            device: Some(device("phone-1")),
+            current_device_id: None,
+        })
+        .await
+        .expect("Devices.Update");
+    devices
+        .update(proto::UpdateDeviceRequest {
+            tenant: t(),
+            device: Some(device("phone-2")),
+            current_device_id: Some("phone-1".into()),
+        })
+        .await
+        .expect("Devices.Update (device id move)");
+    devices
+        .delete_by(proto::DeleteDeviceByRequest {
+            tenant: t(),
+            device_id: "phone-2".into(),
+            account_id: "least".into(),
+        })
+        .await
+        .expect("Devices.DeleteBy");
+    devices
+        .delete(proto::DeleteDeviceRequest {
+            tenant: t(),
+            id: "dev-1".into(),
+        })
+        .await
+        .expect("Devices.Delete");
 }
 
 /// Every `DelegationService` RPC, each query and scan shape once (a
@@ -369,6 +461,7 @@ async fn every_delegation_rpc(ch: Channel, tenant: &str) {
                 client_id: "client-1".into(),
                 authorization_code_hash: Some("CODEHASH".into()),
                 scope: "openid".into(),
+                authentication_attributes_json: r#"{"subject":{"subject":"least"}}"#.into(),
                 ..Default::default()
             }),
         })

@@ -148,15 +148,10 @@ impl Accounts<'_> {
                     Some(w) => Some(((w - hits.len()).max(1) as u64).min(left)),
                     None => Some(left),
                 };
+                // A lookup never resumes, whatever a cursor says.
+                let from = exclusive_start.take().filter(|_| !single);
                 let page = query
-                    .page(
-                        self,
-                        &client,
-                        exclusive_start.take(),
-                        page_limit,
-                        forward,
-                        false,
-                    )
+                    .page(self, &client, from, page_limit, forward, false)
                     .await?;
                 read += page.read;
                 for mut item in page.items {

@@ -21,6 +21,7 @@ use crate::store::{
         self, AttrKind, AttrSpec, HashStyle, IndexSpec, KeyLayout, Plan, ResolvedTerm,
         run::{self, Step},
     },
+    table::OnConflict,
 };
 
 pub const DEFAULT_COUNT: usize = 50;
@@ -332,25 +333,38 @@ impl Delegations<'_> {
             }
         })
         .await?;
-        if ids.len() > MAX_BULK || truncated {
+        if ids.len() > MAX_BULK {
             return Ok(SetStatusOutcome::TooMany);
+        }
+        if truncated {
+            return Err(StoreError::NotSupportedByLayout(format!(
+                "finding the owner's delegations read more than \
+                 dynamodb.max_items_read_per_request items ({}) without an answer",
+                self.settings().max_items_read_per_request
+            )));
         }
         for batch in ids.chunks(BATCH) {
             let actions = batch
                 .iter()
-                .map(|id| self.status_action(id, status))
-                .collect::<Result<Vec<_>, _>>()?;
+                .map(|id| Ok((self.status_action(tenant, id, status)?, OnConflict::Moved)))
+                .collect::<Result<Vec<_>, StoreError>>()?;
             self.transact(actions, "delegation").await?;
         }
         Ok(SetStatusOutcome::Updated(ids.len() as u32))
     }
 
-    /// `SET status` on an existing delegation (the plugin's update has no
-    /// condition: one the TTL removed meanwhile would come back as a stub).
-    fn status_action(&self, id: &str, status: &str) -> Result<TransactWriteItem, StoreError> {
+    /// `SET status` on an existing delegation of the tenant (the plugin's
+    /// update has no condition: one the TTL removed meanwhile would come
+    /// back as a stub).
+    fn status_action(
+        &self,
+        tenant: Tenant<'_>,
+        id: &str,
+        status: &str,
+    ) -> Result<TransactWriteItem, StoreError> {
         let mut e = Expr::new();
         let update = e.update(&crate::store::expr::Update::new().set("status", s(status)));
-        let condition = e.cond(&self.exists());
+        let condition = e.cond(&self.exists().and(in_tenant(tenant)));
         let (names, values) = e.into_parts();
         let u = TxUpdate::builder()
             .table_name(self.name())

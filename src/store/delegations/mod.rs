@@ -8,6 +8,8 @@
 mod claims;
 mod list;
 
+use std::ops::ControlFlow;
+
 use serde::{Deserialize, Serialize};
 
 pub use list::{DELEGATION_ATTRS, DelegationList, OffsetPage, SetStatusOutcome, SortBy};
@@ -18,6 +20,7 @@ use super::{
     expr::{Cond, Update},
     handle,
     keys::Tenant,
+    query::run::{self, Step},
     schema::TTL_ATTRIBUTE,
 };
 
@@ -132,8 +135,25 @@ impl Delegations<'_> {
             ("delegation.client_id", &d.client_id),
         ])?;
         check_status("delegation.status", &d.status)?;
-        // Index key attributes cannot be empty strings: absent instead.
-        d.authorization_code_hash = d.authorization_code_hash.filter(|h| !h.is_empty());
+        // Absent rather than empty, as the plugin writes them (and an index
+        // key attribute cannot be an empty string).
+        for optional in [
+            &mut d.authorization_code_hash,
+            &mut d.redirect_uri,
+            &mut d.mtls_client_certificate,
+            &mut d.mtls_client_certificate_x5t_s256,
+            &mut d.mtls_client_certificate_dn,
+        ] {
+            *optional = optional.take().filter(|v| !v.is_empty());
+        }
+        // Curity rebuilds the authentication attributes (subject and
+        // context) from this map: an empty one would not read back.
+        if d.authentication_attributes.trim().is_empty() {
+            return Err(StoreError::invalid(
+                "delegation.authentication_attributes_json",
+                "required: the authentication attributes (subject and context) as a JSON object",
+            ));
+        }
         if let Some(h) = &d.authorization_code_hash {
             codec::check_key("delegation.authorization_code_hash", h)?;
         }
@@ -207,18 +227,18 @@ impl Delegations<'_> {
         hash: &str,
     ) -> Result<Option<Delegation>, StoreError> {
         codec::check_key("authorization_code_hash", hash)?;
-        let items = self
-            .query_all(
-                Some(AUTHORIZATION_HASH_INDEX),
-                &Cond::eq("authorizationCodeHash", s(hash)),
-                Some(&in_tenant(tenant)),
-            )
-            .await?;
-        items
-            .into_iter()
-            .next()
-            .map(|i| self.decode_checked(i))
-            .transpose()
+        let step = Step::query(
+            Some(AUTHORIZATION_HASH_INDEX),
+            &Cond::eq("authorizationCodeHash", s(hash)),
+            Some(&in_tenant(tenant)),
+        );
+        let mut found = None;
+        run::walk(self, &[step], true, |_, item| {
+            found = Some(item);
+            ControlFlow::Break(())
+        })
+        .await?;
+        found.map(|i| self.decode_checked(i)).transpose()
     }
 
     /// 1 when the delegation exists in this tenant and took the status.

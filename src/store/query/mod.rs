@@ -160,11 +160,13 @@ pub fn resolve(
                         (Op::Pr | Op::Np, _, _) => true,
                         (_, Literal::Str(_), AttrKind::Str) => true,
                         (_, Literal::Str(v), AttrKind::OneOf(names)) => names.contains(&v.as_str()),
+                        // Whole numbers, as the plugin's Long / Int: no
+                        // NaN, infinity or exponent DynamoDB would refuse.
                         (
                             Op::Eq | Op::Ne | Op::Gt | Op::Ge | Op::Lt | Op::Le,
-                            Literal::Num(_),
+                            Literal::Num(v),
                             AttrKind::Num,
-                        ) => true,
+                        ) => v.is_finite() && v.fract() == 0.0 && v.abs() < 9.0e15,
                         (Op::Eq | Op::Ne, Literal::Bool(_), AttrKind::Bool) => true,
                         // Substring tests would also see the tenant prefix.
                         (

@@ -1,0 +1,467 @@
+//! `curity-devices`: two items per device holding the same attributes, the
+//! main item (`pk` = `id#<id>`, `sk` = "sk") and the secondary item (`pk`
+//! = `accountId#<accountId>`, `sk` = `<deviceId>`), with `id(<t>)#` /
+//! `accountId(<t>)#` keys and `tenantId` in custom tenants. Every write
+//! changes both in one transaction. Unlike the plugin, a refused update is
+//! reported (not ignored), a device id change keeps `created`, and the
+//! device-id lookup reads every page.
+
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update as TxUpdate};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    StoreError,
+    codec::{self, Item, build_error, n, now_epoch, plus_retain, s},
+    delegations::OffsetPage,
+    expr::{Cond, Expr, Update},
+    handle,
+    keys::Tenant,
+    query::run::{self, Step},
+    schema::TTL_ATTRIBUTE,
+    table::OnConflict,
+};
+
+handle!(
+    /// `store.devices()`.
+    Devices
+);
+
+const PK: &str = "pk";
+/// The main item's sort key, a literal.
+const MAIN_SK: &str = "sk";
+const ID_KIND: &str = "id";
+const ACCOUNT_KIND: &str = "accountId";
+const DEVICE_ID_INDEX: &str = "deviceId-index";
+const TENANT_ID: &str = "tenantId";
+
+/// A device as both of its items hold it. `attributes` is JSON object text
+/// of the device's other attributes, kept as given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Device {
+    pub id: String,
+    pub device_id: String,
+    pub account_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_factor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(
+        rename = "expires",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "codec::epoch::option"
+    )]
+    pub expires_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<String>,
+    #[serde(default, with = "codec::epoch")]
+    pub created: i64,
+    #[serde(default, with = "codec::epoch")]
+    pub updated: i64,
+}
+
+/// The optional string attributes an update sets or removes.
+fn optional_strings(d: &Device) -> [(&'static str, &Option<String>); 6] {
+    [
+        ("externalId", &d.external_id),
+        ("alias", &d.alias),
+        ("formFactor", &d.form_factor),
+        ("deviceType", &d.device_type),
+        ("owner", &d.owner),
+        ("attributes", &d.attributes),
+    ]
+}
+
+fn check(d: &mut Device) -> Result<(), StoreError> {
+    codec::check_keys(&[
+        ("device.id", &d.id),
+        ("device.device_id", &d.device_id),
+        ("device.account_id", &d.account_id),
+    ])?;
+    // The secondary item's sort key: DynamoDB's limit for range keys.
+    if d.device_id.len() > 1024 {
+        return Err(StoreError::invalid(
+            "device.device_id",
+            "longer than 1024 bytes",
+        ));
+    }
+    d.attributes = d.attributes.take().filter(|a| !a.trim().is_empty());
+    if let Some(a) = &d.attributes
+        && codec::json_object(a).is_none()
+    {
+        return Err(StoreError::invalid(
+            "device.attributes_json",
+            "must be a JSON object",
+        ));
+    }
+    if d.expires_at.is_some_and(|e| e < 0) {
+        return Err(StoreError::invalid(
+            "device.expires_at",
+            "must be epoch seconds (not negative)",
+        ));
+    }
+    Ok(())
+}
+
+impl Devices<'_> {
+    fn main_key(&self, tenant: Tenant<'_>, id: &str) -> Item {
+        self.key2(&format!("{}{id}", tenant.prefix(ID_KIND)), MAIN_SK)
+    }
+
+    fn secondary_key(&self, tenant: Tenant<'_>, account_id: &str, device_id: &str) -> Item {
+        self.key2(
+            &format!("{}{account_id}", tenant.prefix(ACCOUNT_KIND)),
+            device_id,
+        )
+    }
+
+    /// The attributes both items carry, without keys.
+    fn body(&self, tenant: Tenant<'_>, d: &Device) -> Result<Item, StoreError> {
+        let mut item = self.encode(d)?;
+        if let Some(expires) = d.expires_at {
+            let retain = self.settings().ttl.devices_retain_seconds;
+            item.insert(TTL_ATTRIBUTE.into(), n(plus_retain(expires, retain)));
+        }
+        if let Some(t) = tenant.id() {
+            item.insert(TENANT_ID.into(), s(t));
+        }
+        if codec::item_size(&item) > codec::MAX_ITEM_BYTES {
+            return Err(StoreError::invalid(
+                "device",
+                "larger than DynamoDB's 400 KB item limit",
+            ));
+        }
+        Ok(item)
+    }
+
+    fn put_new(&self, key: Item, body: &Item) -> Result<TransactWriteItem, StoreError> {
+        let mut item = body.clone();
+        item.extend(key);
+        let mut e = Expr::new();
+        let condition = e.cond(&Cond::NotExists(PK));
+        let (names, values) = e.into_parts();
+        let put = Put::builder()
+            .table_name(self.name())
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Both items in one transaction, each only where its key is free.
+    pub async fn create(&self, tenant: Tenant<'_>, mut d: Device) -> Result<Device, StoreError> {
+        check(&mut d)?;
+        let now = now_epoch();
+        d.created = now;
+        d.updated = now;
+        let body = self.body(tenant, &d)?;
+        let actions = vec![
+            (
+                self.put_new(self.main_key(tenant, &d.id), &body)?,
+                OnConflict::Unique("device.id"),
+            ),
+            (
+                self.put_new(
+                    self.secondary_key(tenant, &d.account_id, &d.device_id),
+                    &body,
+                )?,
+                OnConflict::Unique("device.device_id"),
+            ),
+        ];
+        self.transact(actions, "device").await?;
+        Ok(d)
+    }
+
+    pub async fn get_by_id(
+        &self,
+        tenant: Tenant<'_>,
+        id: &str,
+    ) -> Result<Option<Device>, StoreError> {
+        codec::check_key("id", id)?;
+        self.read(self.main_key(tenant, id)).await
+    }
+
+    pub async fn get_by(
+        &self,
+        tenant: Tenant<'_>,
+        device_id: &str,
+        account_id: &str,
+    ) -> Result<Option<Device>, StoreError> {
+        codec::check_keys(&[("device_id", device_id), ("account_id", account_id)])?;
+        self.read(self.secondary_key(tenant, account_id, device_id))
+            .await
+    }
+
+    /// The account's devices, ordered by device id (the secondary items'
+    /// sort key).
+    pub async fn by_account(
+        &self,
+        tenant: Tenant<'_>,
+        account_id: &str,
+    ) -> Result<Vec<Device>, StoreError> {
+        codec::check_key("account_id", account_id)?;
+        let pk = format!("{}{account_id}", tenant.prefix(ACCOUNT_KIND));
+        self.query_all(None, &Cond::eq(PK, s(pk)), None)
+            .await?
+            .into_iter()
+            .map(|i| self.decode(i))
+            .collect()
+    }
+
+    /// The tenant's devices with this device id, of any account: their
+    /// main items in `deviceId-index`, every page.
+    pub async fn by_device_id(
+        &self,
+        tenant: Tenant<'_>,
+        device_id: &str,
+    ) -> Result<Vec<Device>, StoreError> {
+        codec::check_key("device_id", device_id)?;
+        let main_items = Cond::BeginsWith(PK, s(tenant.prefix(ID_KIND)));
+        self.query_all(
+            Some(DEVICE_ID_INDEX),
+            &Cond::eq("deviceId", s(device_id)),
+            Some(&main_items),
+        )
+        .await?
+        .into_iter()
+        .map(|i| self.decode(i))
+        .collect()
+    }
+
+    /// The tenant's devices (main items): a scan with offset paging.
+    pub async fn list(
+        &self,
+        tenant: Tenant<'_>,
+        page: OffsetPage,
+    ) -> Result<(Vec<Device>, u64, bool), StoreError> {
+        if !self.settings().allow_table_scans {
+            return Err(StoreError::NotSupportedByLayout(
+                "listing devices needs a table scan, which is not allowed \
+                 (dynamodb.allow_table_scans = false); list by account or device id instead"
+                    .into(),
+            ));
+        }
+        let scan = Step::scan(Some(&Cond::BeginsWith(PK, s(tenant.prefix(ID_KIND)))));
+        let window = page.start.saturating_add(page.count);
+        let mut total = 0u64;
+        let mut kept = Vec::new();
+        let truncated = run::walk(self, &[scan], true, |_, item| {
+            let at = total as usize;
+            total += 1;
+            if at >= page.start && at < window {
+                kept.push(item);
+            }
+            std::ops::ControlFlow::Continue(())
+        })
+        .await?;
+        let devices = kept
+            .into_iter()
+            .map(|i| self.decode(i))
+            .collect::<Result<_, _>>()?;
+        Ok((devices, total, truncated))
+    }
+
+    /// Replaces the device's attributes on both items. With
+    /// `current_device_id` (a new device id), the secondary item moves:
+    /// delete the old one, update the main item, put the new one, in one
+    /// transaction. `NotFound` when no device has this id, account and
+    /// current device id.
+    pub async fn update(
+        &self,
+        tenant: Tenant<'_>,
+        mut d: Device,
+        current_device_id: Option<&str>,
+    ) -> Result<Device, StoreError> {
+        check(&mut d)?;
+        let current = current_device_id
+            .filter(|c| *c != d.device_id)
+            .map(str::to_string);
+        if let Some(c) = &current {
+            codec::check_key("current_device_id", c)?;
+        }
+        let Some(stored) = self.get_by_id(tenant, &d.id).await? else {
+            return Err(StoreError::NotFound { what: "device" });
+        };
+        d.created = stored.created;
+        d.updated = now_epoch();
+        let was = current.as_deref().unwrap_or(&d.device_id);
+        let unchanged = Cond::eq("deviceId", s(was)).and(Cond::eq("accountId", s(&d.account_id)));
+        let mut actions = vec![(
+            self.update_action(self.main_key(tenant, &d.id), &d, &unchanged)?,
+            OnConflict::Missing,
+        )];
+        match &current {
+            None => actions.push((
+                self.update_action(
+                    self.secondary_key(tenant, &d.account_id, &d.device_id),
+                    &d,
+                    &unchanged,
+                )?,
+                OnConflict::Missing,
+            )),
+            Some(old) => {
+                actions.push((
+                    self.delete_action(
+                        self.secondary_key(tenant, &d.account_id, old),
+                        Some(&Cond::eq("id", s(&d.id))),
+                    )?,
+                    OnConflict::Missing,
+                ));
+                let body = self.body(tenant, &d)?;
+                actions.push((
+                    self.put_new(
+                        self.secondary_key(tenant, &d.account_id, &d.device_id),
+                        &body,
+                    )?,
+                    OnConflict::Unique("device.device_id"),
+                ));
+            }
+        }
+        self.transact(actions, "device").await?;
+        Ok(d)
+    }
+
+    fn update_action(
+        &self,
+        key: Item,
+        d: &Device,
+        condition: &Cond,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut update = Update::new()
+            .set("deviceId", s(&d.device_id))
+            .set("accountId", s(&d.account_id))
+            .set("updated", n(d.updated));
+        for (attr, value) in optional_strings(d) {
+            update = match value {
+                Some(v) => update.set(attr, s(v)),
+                None => update.remove(attr),
+            };
+        }
+        update = match d.expires_at {
+            Some(e) => {
+                let retain = self.settings().ttl.devices_retain_seconds;
+                update
+                    .set("expires", n(e))
+                    .set(TTL_ATTRIBUTE, n(plus_retain(e, retain)))
+            }
+            None => update.remove("expires").remove(TTL_ATTRIBUTE),
+        };
+        let mut e = Expr::new();
+        let update = e.update(&update);
+        let condition = e.cond(condition);
+        let (names, values) = e.into_parts();
+        let u = TxUpdate::builder()
+            .table_name(self.name())
+            .set_key(Some(key))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().update(u).build())
+    }
+
+    fn delete_action(
+        &self,
+        key: Item,
+        condition: Option<&Cond>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut e = Expr::new();
+        let condition = condition.map(|c| e.cond(c));
+        let (names, values) = e.into_parts();
+        let d = Delete::builder()
+            .table_name(self.name())
+            .set_key(Some(key))
+            .set_condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().delete(d).build())
+    }
+
+    pub async fn delete(&self, tenant: Tenant<'_>, id: &str) -> Result<bool, StoreError> {
+        match self.get_by_id(tenant, id).await? {
+            Some(d) => self.delete_both(tenant, &d).await,
+            None => Ok(false),
+        }
+    }
+
+    pub async fn delete_by(
+        &self,
+        tenant: Tenant<'_>,
+        device_id: &str,
+        account_id: &str,
+    ) -> Result<bool, StoreError> {
+        match self.get_by(tenant, device_id, account_id).await? {
+            Some(d) => self.delete_both(tenant, &d).await,
+            None => Ok(false),
+        }
+    }
+
+    /// Both items; the secondary one only while it still belongs to this
+    /// device (as the plugin).
+    async fn delete_both(&self, tenant: Tenant<'_>, d: &Device) -> Result<bool, StoreError> {
+        let actions = vec![
+            (
+                self.delete_action(self.main_key(tenant, &d.id), None)?,
+                OnConflict::Moved,
+            ),
+            (
+                self.delete_action(
+                    self.secondary_key(tenant, &d.account_id, &d.device_id),
+                    Some(&Cond::eq("id", s(&d.id))),
+                )?,
+                OnConflict::Moved,
+            ),
+        ];
+        self.transact(actions, "device").await?;
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optional_strings_cover_every_optional_text_attribute_of_the_layout() {
+        let d = Device {
+            id: "i".into(),
+            device_id: "d".into(),
+            account_id: "a".into(),
+            external_id: None,
+            alias: None,
+            form_factor: None,
+            device_type: None,
+            owner: None,
+            expires_at: None,
+            attributes: None,
+            created: 0,
+            updated: 0,
+        };
+        let names: Vec<&str> = optional_strings(&d).iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            [
+                "externalId",
+                "alias",
+                "formFactor",
+                "deviceType",
+                "owner",
+                "attributes"
+            ]
+        );
+    }
+}
