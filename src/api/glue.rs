@@ -206,6 +206,12 @@ global!(
     SaveNonceRequest,
     GetNonceRequest,
     ConsumeNonceRequest,
+    GetDynamicClientRequest,
+    CreateDynamicClientRequest,
+    UpdateDynamicClientRequest,
+    DeleteDynamicClientRequest,
+    ListDynamicClientsRequest,
+    CountDynamicClientsRequest,
 );
 
 /// Buckets carry their tenant inside the key.

@@ -8,6 +8,7 @@ pub mod convert;
 pub mod credentials;
 pub mod delegations;
 pub mod devices;
+pub mod dynamic_clients;
 mod glue;
 pub mod links;
 pub mod sessions;
@@ -27,6 +28,7 @@ use self::{
     credentials::CredentialApi,
     delegations::DelegationApi,
     devices::DeviceApi,
+    dynamic_clients::DynamicClientApi,
     links::{AttributeApi, LinkApi},
     sessions::SessionApi,
     tokens::{NonceApi, TokenApi},
@@ -39,9 +41,10 @@ use crate::{
         bucket_service_server::BucketServiceServer,
         credential_service_server::CredentialServiceServer,
         delegation_service_server::DelegationServiceServer,
-        device_service_server::DeviceServiceServer, link_service_server::LinkServiceServer,
-        nonce_service_server::NonceServiceServer, session_service_server::SessionServiceServer,
-        token_service_server::TokenServiceServer,
+        device_service_server::DeviceServiceServer,
+        dynamic_client_service_server::DynamicClientServiceServer,
+        link_service_server::LinkServiceServer, nonce_service_server::NonceServiceServer,
+        session_service_server::SessionServiceServer, token_service_server::TokenServiceServer,
     },
     store::Store,
 };
@@ -106,6 +109,7 @@ registry!(
     BucketServiceServer(BucketApi),
     DelegationServiceServer(DelegationApi),
     DeviceServiceServer(DeviceApi),
+    DynamicClientServiceServer(DynamicClientApi),
 );
 
 /// The one list of data services: `SERVICE_NAMES` (what health reports)

@@ -21,6 +21,11 @@ pub fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
+/// A list of strings as the plugin writes them: L of S (not a string set).
+pub fn string_list(values: &[String]) -> AttributeValue {
+    AttributeValue::L(values.iter().map(|v| s(v.as_str())).collect())
+}
+
 pub fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }

@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod cursor;
 pub mod delegations;
 pub mod devices;
+pub mod dynamic_clients;
 pub mod expr;
 pub mod filter;
 pub mod keys;
@@ -25,8 +26,8 @@ use std::{borrow::Cow, sync::Arc};
 pub use self::table::Table;
 use self::{
     accounts::Accounts, buckets::Buckets, credentials::Credentials, delegations::Delegations,
-    devices::Devices, links::Links, nonces::Nonces, schema::TableDef, sessions::Sessions,
-    tokens::Tokens,
+    devices::Devices, dynamic_clients::DynamicClients, links::Links, nonces::Nonces,
+    schema::TableDef, sessions::Sessions, tokens::Tokens,
 };
 pub use crate::error::StoreError;
 use crate::{
@@ -138,6 +139,7 @@ handles! {
     buckets: Buckets = BUCKET,
     delegations: Delegations = DELEGATIONS,
     devices: Devices = DEVICES,
+    dynamic_clients: DynamicClients = DYNAMIC_CLIENTS,
 }
 
 /// A per-table handle: a newtype over [`Table`] whose inherent methods are

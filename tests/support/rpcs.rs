@@ -9,9 +9,10 @@ use curity_dynamodb::{
         bucket_service_client::BucketServiceClient,
         credential_service_client::CredentialServiceClient,
         delegation_service_client::DelegationServiceClient,
-        device_service_client::DeviceServiceClient, link_service_client::LinkServiceClient,
-        nonce_service_client::NonceServiceClient, session_service_client::SessionServiceClient,
-        token_service_client::TokenServiceClient,
+        device_service_client::DeviceServiceClient,
+        dynamic_client_service_client::DynamicClientServiceClient,
+        link_service_client::LinkServiceClient, nonce_service_client::NonceServiceClient,
+        session_service_client::SessionServiceClient, token_service_client::TokenServiceClient,
     },
 };
 use tonic::transport::Channel;
@@ -351,7 +352,82 @@ pub async fn every_rpc(ch: Channel, tenant: &str) {
         .await
         .expect("DeleteSession");
     every_delegation_rpc(ch.clone(), tenant).await;
-    every_device_rpc(ch, tenant).await;
+    every_device_rpc(ch.clone(), tenant).await;
+    every_dynamic_client_rpc(ch).await;
+}
+
+/// Every `DynamicClientService` RPC, each index and the scan once.
+async fn every_dynamic_client_rpc(ch: Channel) {
+    let mut clients = DynamicClientServiceClient::new(ch);
+    let client = || proto::DynamicClient {
+        client_id: "dcr-least".into(),
+        client_secret: Some("CLIENTSECRETHASH".into()),
+        instance_of_client: Some("template".into()),
+        authenticated_user: Some("least".into()),
+        status: "ACTIVE".into(),
+        scope: vec!["openid".into()],
+        ..Default::default()
+    };
+    clients
+        .create(proto::CreateDynamicClientRequest {
+            client: Some(client()),
+        })
+        .await
+        .expect("DynamicClients.Create");
+    clients
+        .get(proto::GetDynamicClientRequest {
+            client_id: "dcr-least".into(),
+        })
+        .await
+        .expect("DynamicClients.Get");
+    clients
+        .update(proto::UpdateDynamicClientRequest {
+            client: Some(client()),
+        })
+        .await
+        .expect("DynamicClients.Update");
+    for (filter, sort) in [
+        (
+            proto::DynamicClientFilter {
+                template_id: Some("template".into()),
+                user_name: Some("least".into()),
+                active_only: true,
+            },
+            proto::DynamicClientSort::Created,
+        ),
+        (
+            proto::DynamicClientFilter {
+                user_name: Some("least".into()),
+                ..Default::default()
+            },
+            proto::DynamicClientSort::LastModified,
+        ),
+        (
+            proto::DynamicClientFilter::default(),
+            proto::DynamicClientSort::None,
+        ),
+    ] {
+        clients
+            .list(proto::ListDynamicClientsRequest {
+                filter: Some(filter.clone()),
+                sort: sort as i32,
+                ..Default::default()
+            })
+            .await
+            .expect("DynamicClients.List");
+        clients
+            .count(proto::CountDynamicClientsRequest {
+                filter: Some(filter),
+            })
+            .await
+            .expect("DynamicClients.Count");
+    }
+    clients
+        .delete(proto::DeleteDynamicClientRequest {
+            client_id: "dcr-least".into(),
+        })
+        .await
+        .expect("DynamicClients.Delete");
 }
 
 /// Every `DeviceService` RPC: both-item transactions (create, update, a

@@ -250,3 +250,76 @@ pub async fn count(table: &Table<'_>, step: &Step) -> Result<(u64, bool), StoreE
         }
     }
 }
+
+/// One cursor page of a single query or scan: up to `size` matches that
+/// `keep` accepts, read from `start` on, as many DynamoDB pages as it takes
+/// within the read budget. The cursor is the position (`position_keys`) of
+/// the last match returned when more may follow; when the budget runs out
+/// first, DynamoDB's own resume key (and `truncated`).
+pub struct CursorPage {
+    pub items: Vec<Item>,
+    pub next: Option<Item>,
+    pub truncated: bool,
+}
+
+pub async fn cursor_page(
+    table: &Table<'_>,
+    step: &Step,
+    mut start: Option<Item>,
+    size: usize,
+    forward: bool,
+    position_keys: &[&str],
+    keep: impl Fn(&Item) -> bool,
+) -> Result<CursorPage, StoreError> {
+    let budget = table.settings().max_items_read_per_request;
+    let client = table.client().await?;
+    // One match beyond the page tells whether a next page exists.
+    let want = size + 1;
+    let mut items: Vec<Item> = Vec::new();
+    let mut read = 0u64;
+    loop {
+        let left = budget.saturating_sub(read);
+        let limit = ((want - items.len()) as u64).min(left);
+        let page = step
+            .page(table, &client, start, Some(limit), forward, false)
+            .await?;
+        read += page.read;
+        for item in page.items {
+            if !keep(&item) {
+                continue;
+            }
+            items.push(item);
+            if items.len() == want {
+                items.truncate(size);
+                let next = items.last().map(|last| {
+                    position_keys
+                        .iter()
+                        .filter_map(|k| last.get(*k).map(|v| (k.to_string(), v.clone())))
+                        .collect()
+                });
+                return Ok(CursorPage {
+                    items,
+                    next,
+                    truncated: false,
+                });
+            }
+        }
+        match page.next {
+            None => {
+                return Ok(CursorPage {
+                    items,
+                    next: None,
+                    truncated: false,
+                });
+            }
+            Some(next) if read >= budget => {
+                return Ok(CursorPage {
+                    items,
+                    next: Some(next),
+                    truncated: true,
+                });
+            }
+            Some(next) => start = Some(next),
+        }
+    }
+}
