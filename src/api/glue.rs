@@ -212,6 +212,12 @@ global!(
     DeleteDynamicClientRequest,
     ListDynamicClientsRequest,
     CountDynamicClientsRequest,
+    CatalogGetRequest,
+    CatalogDeleteRequest,
+    CatalogListRequest,
+    CatalogCountRequest,
+    PutDatabaseClientRequest,
+    PutDatabaseServiceProviderRequest,
 );
 
 /// Buckets carry their tenant inside the key.

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod buckets;
 pub mod convert;
 pub mod credentials;
+pub mod database_clients;
 pub mod delegations;
 pub mod devices;
 pub mod dynamic_clients;
@@ -26,6 +27,7 @@ use self::{
     accounts::AccountApi,
     buckets::BucketApi,
     credentials::CredentialApi,
+    database_clients::{DatabaseClientApi, DatabaseServiceProviderApi},
     delegations::DelegationApi,
     devices::DeviceApi,
     dynamic_clients::DynamicClientApi,
@@ -40,6 +42,8 @@ use crate::{
         attribute_service_server::AttributeServiceServer,
         bucket_service_server::BucketServiceServer,
         credential_service_server::CredentialServiceServer,
+        database_client_service_server::DatabaseClientServiceServer,
+        database_service_provider_service_server::DatabaseServiceProviderServiceServer,
         delegation_service_server::DelegationServiceServer,
         device_service_server::DeviceServiceServer,
         dynamic_client_service_server::DynamicClientServiceServer,
@@ -110,6 +114,8 @@ registry!(
     DelegationServiceServer(DelegationApi),
     DeviceServiceServer(DeviceApi),
     DynamicClientServiceServer(DynamicClientApi),
+    DatabaseClientServiceServer(DatabaseClientApi),
+    DatabaseServiceProviderServiceServer(DatabaseServiceProviderApi),
 );
 
 /// The one list of data services: `SERVICE_NAMES` (what health reports)

@@ -6,6 +6,7 @@ pub mod buckets;
 pub mod codec;
 pub mod credentials;
 pub mod cursor;
+pub mod database_clients;
 pub mod delegations;
 pub mod devices;
 pub mod dynamic_clients;
@@ -71,6 +72,24 @@ impl Store {
     }
 
     /// The handle of any table of the layout.
+    /// `curity-database-clients`.
+    pub fn database_clients(&self) -> database_clients::Catalog<'_> {
+        let v = &database_clients::CLIENTS;
+        database_clients::Catalog {
+            table: self.table(v.def),
+            v,
+        }
+    }
+
+    /// `curity-database-service-providers` (the same design).
+    pub fn database_service_providers(&self) -> database_clients::Catalog<'_> {
+        let v = &database_clients::SERVICE_PROVIDERS;
+        database_clients::Catalog {
+            table: self.table(v.def),
+            v,
+        }
+    }
+
     pub fn table(&self, def: &'static TableDef) -> Table<'_> {
         let name = schema::ALL
             .iter()

@@ -8,6 +8,8 @@ use curity_dynamodb::{
         attribute_service_client::AttributeServiceClient,
         bucket_service_client::BucketServiceClient,
         credential_service_client::CredentialServiceClient,
+        database_client_service_client::DatabaseClientServiceClient,
+        database_service_provider_service_client::DatabaseServiceProviderServiceClient,
         delegation_service_client::DelegationServiceClient,
         device_service_client::DeviceServiceClient,
         dynamic_client_service_client::DynamicClientServiceClient,
@@ -353,7 +355,139 @@ pub async fn every_rpc(ch: Channel, tenant: &str) {
         .expect("DeleteSession");
     every_delegation_rpc(ch.clone(), tenant).await;
     every_device_rpc(ch.clone(), tenant).await;
-    every_dynamic_client_rpc(ch).await;
+    every_dynamic_client_rpc(ch.clone()).await;
+    every_database_client_rpc(ch).await;
+}
+
+/// Every `DatabaseClientService` and `DatabaseServiceProviderService` RPC:
+/// the tag transactions (create, a tag diff on update, delete) and each
+/// listing partition (profile, tag, name) with a sort.
+async fn every_database_client_rpc(ch: Channel) {
+    let mut clients = DatabaseClientServiceClient::new(ch.clone());
+    let client = |tags: &[&str]| proto::DatabaseClient {
+        client_id: "db-least".into(),
+        client_name: "Least".into(),
+        status: "ACTIVE".into(),
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        attributes_json: r#"{"secret":"CLIENTSECRETHASH"}"#.into(),
+        configuration_references_json: r#"{"haapi_policy_id":"h"}"#.into(),
+        ..Default::default()
+    };
+    let put = |c: proto::DatabaseClient| proto::PutDatabaseClientRequest {
+        profile_id: "oauth".into(),
+        client: Some(c),
+    };
+    clients
+        .create(put(client(&["a"])))
+        .await
+        .expect("DatabaseClients.Create");
+    clients
+        .update(put(client(&["b"])))
+        .await
+        .expect("DatabaseClients.Update");
+    let get = || proto::CatalogGetRequest {
+        profile_id: "oauth".into(),
+        id: "db-least".into(),
+    };
+    clients.get(get()).await.expect("DatabaseClients.Get");
+    let filters = [
+        (proto::CatalogFilter::default(), "created"),
+        (
+            proto::CatalogFilter {
+                tags: Some(proto::TagFilter {
+                    tags: vec!["b".into()],
+                }),
+                active_only: true,
+                ..Default::default()
+            },
+            "",
+        ),
+        (
+            proto::CatalogFilter {
+                name: "Least".into(),
+                ..Default::default()
+            },
+            "lastModified",
+        ),
+    ];
+    for (filter, sort_by) in &filters {
+        clients
+            .list(proto::CatalogListRequest {
+                profile_id: "oauth".into(),
+                filter: Some(filter.clone()),
+                sort_by: sort_by.to_string(),
+                ..Default::default()
+            })
+            .await
+            .expect("DatabaseClients.List");
+        clients
+            .count(proto::CatalogCountRequest {
+                profile_id: "oauth".into(),
+                filter: Some(filter.clone()),
+            })
+            .await
+            .expect("DatabaseClients.Count");
+    }
+    clients
+        .delete(proto::CatalogDeleteRequest {
+            profile_id: "oauth".into(),
+            id: "db-least".into(),
+        })
+        .await
+        .expect("DatabaseClients.Delete");
+
+    let mut providers = DatabaseServiceProviderServiceClient::new(ch);
+    let provider = |tags: &[&str]| proto::DatabaseServiceProvider {
+        id: "sp-least".into(),
+        service_provider_name: "Least".into(),
+        enabled: "ENABLED".into(),
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        ..Default::default()
+    };
+    let put = |p: proto::DatabaseServiceProvider| proto::PutDatabaseServiceProviderRequest {
+        profile_id: "saml".into(),
+        service_provider: Some(p),
+    };
+    providers
+        .create(put(provider(&["a"])))
+        .await
+        .expect("DatabaseServiceProviders.Create");
+    providers
+        .update(put(provider(&["b"])))
+        .await
+        .expect("DatabaseServiceProviders.Update");
+    providers
+        .get(proto::CatalogGetRequest {
+            profile_id: "saml".into(),
+            id: "sp-least".into(),
+        })
+        .await
+        .expect("DatabaseServiceProviders.Get");
+    for (filter, sort_by) in filters {
+        providers
+            .list(proto::CatalogListRequest {
+                profile_id: "saml".into(),
+                filter: Some(filter.clone()),
+                sort_by: sort_by.to_string(),
+                ..Default::default()
+            })
+            .await
+            .expect("DatabaseServiceProviders.List");
+        providers
+            .count(proto::CatalogCountRequest {
+                profile_id: "saml".into(),
+                filter: Some(filter),
+            })
+            .await
+            .expect("DatabaseServiceProviders.Count");
+    }
+    providers
+        .delete(proto::CatalogDeleteRequest {
+            profile_id: "saml".into(),
+            id: "sp-least".into(),
+        })
+        .await
+        .expect("DatabaseServiceProviders.Delete");
 }
 
 /// Every `DynamicClientService` RPC, each index and the scan once.

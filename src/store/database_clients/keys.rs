@@ -33,14 +33,26 @@ mod tests {
     fn compose_escapes_only_the_first_component_as_the_plugins_tests_pin() {
         assert_eq!(compose("profile#foo", "tag#bar"), "profile\\#foo#tag#bar");
         assert_eq!(compose("foo#", "tag#bar"), "foo\\##tag#bar");
-        assert_eq!(compose("profile\\#foo", "tag#bar"), "profile\\\\#foo#tag#bar");
+        assert_eq!(
+            compose("profile\\#foo", "tag#bar"),
+            "profile\\\\#foo#tag#bar"
+        );
         assert_eq!(compose("p", ""), "p#");
     }
 
     #[test]
     fn split_undoes_compose_for_first_components_without_backslashes() {
-        for (a, b) in [("profile#foo", "tag#bar"), ("foo#", "x"), ("p", ""), ("a", "b#c")] {
-            assert_eq!(split(&compose(a, b)), (a.to_string(), b.to_string()), "{a} {b}");
+        for (a, b) in [
+            ("profile#foo", "tag#bar"),
+            ("foo#", "x"),
+            ("p", ""),
+            ("a", "b#c"),
+        ] {
+            assert_eq!(
+                split(&compose(a, b)),
+                (a.to_string(), b.to_string()),
+                "{a} {b}"
+            );
         }
         assert_eq!(split("plain"), ("plain".to_string(), String::new()));
     }

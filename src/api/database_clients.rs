@@ -1,0 +1,232 @@
+//! `DatabaseClientService` and `DatabaseServiceProviderService` over
+//! `store::database_clients` (one store design, two tables).
+
+use crate::{
+    proto::{
+        self, database_client_service_server::DatabaseClientService,
+        database_service_provider_service_server::DatabaseServiceProviderService,
+    },
+    store::{
+        StoreError,
+        database_clients::{Entry, Filter},
+    },
+};
+
+super::service!(DatabaseClientApi, database_clients);
+super::service!(DatabaseServiceProviderApi, database_service_providers);
+
+fn client_from(c: Option<proto::DatabaseClient>) -> Result<Entry, StoreError> {
+    let c = c.ok_or_else(|| StoreError::invalid("client", "required"))?;
+    Ok(Entry {
+        id: c.client_id,
+        name: c.client_name,
+        status: c.status,
+        tags: c.tags,
+        attributes: c.attributes_json,
+        configuration_references: c.configuration_references_json,
+        ..Entry::default()
+    })
+}
+
+fn client_to(e: Entry) -> proto::DatabaseClient {
+    proto::DatabaseClient {
+        client_id: e.id,
+        client_name: e.name,
+        status: e.status,
+        tags: e.tags,
+        attributes_json: e.attributes,
+        created: e.created,
+        last_modified: e.last_modified,
+        version: e.version,
+        configuration_references_json: String::new(),
+    }
+}
+
+fn provider_from(p: Option<proto::DatabaseServiceProvider>) -> Result<Entry, StoreError> {
+    let p = p.ok_or_else(|| StoreError::invalid("service_provider", "required"))?;
+    Ok(Entry {
+        id: p.id,
+        name: p.service_provider_name,
+        status: p.enabled,
+        tags: p.tags,
+        attributes: p.attributes_json,
+        configuration_references: p.configuration_references_json,
+        ..Entry::default()
+    })
+}
+
+fn provider_to(e: Entry) -> proto::DatabaseServiceProvider {
+    proto::DatabaseServiceProvider {
+        id: e.id,
+        service_provider_name: e.name,
+        enabled: e.status,
+        tags: e.tags,
+        attributes_json: e.attributes,
+        created: e.created,
+        last_modified: e.last_modified,
+        version: e.version,
+        configuration_references_json: String::new(),
+    }
+}
+
+fn filter(f: Option<proto::CatalogFilter>) -> Filter {
+    let f = f.unwrap_or_default();
+    Filter {
+        search_terms: f.search_terms,
+        tags: f.tags.map(|t| t.tags),
+        name: f.name,
+        active_only: f.active_only,
+    }
+}
+
+fn sort(name: &str) -> Option<&str> {
+    Some(name.trim()).filter(|n| !n.is_empty())
+}
+
+super::rpcs! {
+    DatabaseClientService for DatabaseClientApi;
+
+    get(CatalogGetRequest) -> GetDatabaseClientResponse, |api, req| {
+        let found = api.store.database_clients().get(&req.profile_id, &req.id).await?;
+        Ok(proto::GetDatabaseClientResponse {
+            client: found.map(client_to),
+        })
+    }
+
+    create(PutDatabaseClientRequest) -> PutDatabaseClientResponse, |api, req| {
+        let created = api
+            .store
+            .database_clients()
+            .create(&req.profile_id, client_from(req.client)?)
+            .await?;
+        Ok(proto::PutDatabaseClientResponse {
+            client: Some(client_to(created)),
+        })
+    }
+
+    update(PutDatabaseClientRequest) -> PutDatabaseClientResponse, |api, req| {
+        let updated = api
+            .store
+            .database_clients()
+            .update(&req.profile_id, client_from(req.client)?)
+            .await?;
+        Ok(proto::PutDatabaseClientResponse {
+            client: Some(client_to(updated)),
+        })
+    }
+
+    delete(CatalogDeleteRequest) -> CatalogDeleteResponse, |api, req| {
+        let deleted = api.store.database_clients().delete(&req.profile_id, &req.id).await?;
+        Ok(proto::CatalogDeleteResponse { deleted })
+    }
+
+    list(CatalogListRequest) -> ListDatabaseClientsResponse, |api, req| {
+        let page = req.page.clone().unwrap_or_default();
+        let found = api
+            .store
+            .database_clients()
+            .list(
+                &req.profile_id,
+                &filter(req.filter),
+                sort(&req.sort_by),
+                req.descending,
+                page.count.map(|c| c as usize),
+                &page.cursor,
+            )
+            .await?;
+        Ok(proto::ListDatabaseClientsResponse {
+            clients: found.entries.into_iter().map(client_to).collect(),
+            page: Some(proto::PaginationResponse {
+                cursor: found.next.unwrap_or_default(),
+            }),
+            truncated: found.truncated,
+        })
+    }
+
+    count(CatalogCountRequest) -> CatalogCountResponse, |api, req| {
+        let (count, truncated) = api
+            .store
+            .database_clients()
+            .count(&req.profile_id, &filter(req.filter))
+            .await?;
+        Ok(proto::CatalogCountResponse { count, truncated })
+    }
+}
+
+super::rpcs! {
+    DatabaseServiceProviderService for DatabaseServiceProviderApi;
+
+    get(CatalogGetRequest) -> GetDatabaseServiceProviderResponse, |api, req| {
+        let found = api
+            .store
+            .database_service_providers()
+            .get(&req.profile_id, &req.id)
+            .await?;
+        Ok(proto::GetDatabaseServiceProviderResponse {
+            service_provider: found.map(provider_to),
+        })
+    }
+
+    create(PutDatabaseServiceProviderRequest) -> PutDatabaseServiceProviderResponse, |api, req| {
+        let created = api
+            .store
+            .database_service_providers()
+            .create(&req.profile_id, provider_from(req.service_provider)?)
+            .await?;
+        Ok(proto::PutDatabaseServiceProviderResponse {
+            service_provider: Some(provider_to(created)),
+        })
+    }
+
+    update(PutDatabaseServiceProviderRequest) -> PutDatabaseServiceProviderResponse, |api, req| {
+        let updated = api
+            .store
+            .database_service_providers()
+            .update(&req.profile_id, provider_from(req.service_provider)?)
+            .await?;
+        Ok(proto::PutDatabaseServiceProviderResponse {
+            service_provider: Some(provider_to(updated)),
+        })
+    }
+
+    delete(CatalogDeleteRequest) -> CatalogDeleteResponse, |api, req| {
+        let deleted = api
+            .store
+            .database_service_providers()
+            .delete(&req.profile_id, &req.id)
+            .await?;
+        Ok(proto::CatalogDeleteResponse { deleted })
+    }
+
+    list(CatalogListRequest) -> ListDatabaseServiceProvidersResponse, |api, req| {
+        let page = req.page.clone().unwrap_or_default();
+        let found = api
+            .store
+            .database_service_providers()
+            .list(
+                &req.profile_id,
+                &filter(req.filter),
+                sort(&req.sort_by),
+                req.descending,
+                page.count.map(|c| c as usize),
+                &page.cursor,
+            )
+            .await?;
+        Ok(proto::ListDatabaseServiceProvidersResponse {
+            service_providers: found.entries.into_iter().map(provider_to).collect(),
+            page: Some(proto::PaginationResponse {
+                cursor: found.next.unwrap_or_default(),
+            }),
+            truncated: found.truncated,
+        })
+    }
+
+    count(CatalogCountRequest) -> CatalogCountResponse, |api, req| {
+        let (count, truncated) = api
+            .store
+            .database_service_providers()
+            .count(&req.profile_id, &filter(req.filter))
+            .await?;
+        Ok(proto::CatalogCountResponse { count, truncated })
+    }
+}

@@ -1,0 +1,468 @@
+//! `curity-database-clients` and `curity-database-service-providers`: one
+//! design, two [`Variant`]s. Per profile, a main item (`<id_key>` = the
+//! id) holding everything, plus one item per tag (`<id_key>` =
+//! `compose(id, tag)`, `tag_key` = `compose(profile, tag)`) holding the
+//! same listing attributes. Every write changes all of them in one
+//! versioned transaction (3 attempts, each re-reading the main item), with
+//! a per-tag diff. Listing: `list.rs`.
+
+pub mod keys;
+mod list;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use serde_json::{Map, Value};
+
+pub use list::{Filter, Page};
+
+use self::keys::compose;
+use super::{
+    StoreError,
+    codec::{self, Item, build_error, n, now_epoch, s},
+    expr::{Cond, Expr},
+    schema::{self, TableDef},
+    table::{OnConflict, Table},
+};
+
+/// Attempts of a versioned write before `VersionConflict` (as the plugin).
+const WRITE_ATTEMPTS: usize = 3;
+/// `TransactWriteItems` holds at most 100 actions: the main item and one
+/// per tag, old and new.
+pub const MAX_ACTIONS: usize = 100;
+
+/// What differs between the two tables.
+#[derive(Debug)]
+pub struct Variant {
+    pub def: &'static TableDef,
+    /// For messages: "client", "service provider".
+    pub what: &'static str,
+    /// The request field of the entity (`client`, `service_provider`).
+    pub field: &'static str,
+    pub id_key: &'static str,
+    /// The plain id attribute (`client_id`, `id`).
+    pub id: &'static str,
+    pub name: &'static str,
+    pub name_key: &'static str,
+    /// The status attribute (`status`, `enabled`) and its names.
+    pub status: &'static str,
+    pub statuses: &'static [&'static str],
+    /// The status `active_only` keeps.
+    pub active: &'static str,
+    /// The service-provider listing rules (§12.6 of the layout).
+    pub service_provider_rules: bool,
+}
+
+pub static CLIENTS: Variant = Variant {
+    def: &schema::DATABASE_CLIENTS,
+    what: "client",
+    field: "client",
+    id_key: "client_id_key",
+    id: "client_id",
+    name: "client_name",
+    name_key: "client_name_key",
+    status: "status",
+    // Only ACTIVE is confirmed from the plugin's source; the other two are
+    // the enum's names as Curity's GraphQL schema lists them.
+    statuses: &["ACTIVE", "INACTIVE", "REVOKED"],
+    active: "ACTIVE",
+    service_provider_rules: false,
+};
+
+pub static SERVICE_PROVIDERS: Variant = Variant {
+    def: &schema::DATABASE_SERVICE_PROVIDERS,
+    what: "service provider",
+    field: "service_provider",
+    id_key: "service_provider_id_key",
+    id: "id",
+    name: "service_provider_name",
+    name_key: "service_provider_name_key",
+    status: "enabled",
+    // ENABLED is confirmed; DISABLED is inferred.
+    statuses: &["ENABLED", "DISABLED"],
+    active: "ENABLED",
+    service_provider_rules: true,
+};
+
+/// A database client or service provider: the listing attributes, the
+/// configuration (JSON object text, every other attribute) and the
+/// configuration references the main item carries for operators (written,
+/// never read back, as the plugin).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Entry {
+    pub id: String,
+    /// Empty: none.
+    pub name: String,
+    pub status: String,
+    pub tags: Vec<String>,
+    pub attributes: String,
+    pub created: i64,
+    pub last_modified: i64,
+    pub version: i64,
+    /// JSON object text: each entry (a string or a list of strings) becomes
+    /// a top-level attribute of the main item.
+    pub configuration_references: String,
+}
+
+/// The handle of one of the two tables.
+#[derive(Debug, Clone)]
+pub struct Catalog<'s> {
+    pub(crate) table: Table<'s>,
+    pub(crate) v: &'static Variant,
+}
+
+impl<'s> std::ops::Deref for Catalog<'s> {
+    type Target = Table<'s>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.table
+    }
+}
+
+/// Attribute names the layout uses itself: configuration references may
+/// not take them.
+const RESERVED: &[&str] = &[
+    "profile_id",
+    "tag_key",
+    "tags",
+    "created",
+    "lastModified",
+    "attributes",
+    "version",
+];
+
+impl Catalog<'_> {
+    fn invalid(&self, name: &'static str, why: impl Into<String>) -> StoreError {
+        // The field names are static per variant: leak-free lookup.
+        let field: &'static str = match (self.v.service_provider_rules, name) {
+            (false, "id") => "client.client_id",
+            (false, "status") => "client.status",
+            (false, "tags") => "client.tags",
+            (false, "attributes") => "client.attributes_json",
+            (false, "references") => "client.configuration_references_json",
+            (false, "profile") => "profile_id",
+            (false, _) => "client",
+            (true, "id") => "service_provider.id",
+            (true, "status") => "service_provider.enabled",
+            (true, "tags") => "service_provider.tags",
+            (true, "attributes") => "service_provider.attributes_json",
+            (true, "references") => "service_provider.configuration_references_json",
+            (true, "profile") => "profile_id",
+            (true, _) => "service_provider",
+        };
+        StoreError::invalid(field, why)
+    }
+
+    fn check(
+        &self,
+        profile: &str,
+        e: &mut Entry,
+    ) -> Result<Option<Map<String, Value>>, StoreError> {
+        if profile.is_empty() {
+            return Err(self.invalid("profile", "must not be empty"));
+        }
+        if e.id.is_empty() {
+            return Err(self.invalid("id", "must not be empty"));
+        }
+        // The main item's key is the raw id: an id with `#` could be
+        // another entry's tag item (`x#y` is tag `y` of `x`).
+        if e.id.contains('#') {
+            return Err(self.invalid("id", "must not contain '#'"));
+        }
+        if !self.v.statuses.contains(&e.status.as_str()) {
+            return Err(self.invalid("status", format!("one of {}", self.v.statuses.join(", "))));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for tag in &e.tags {
+            if tag.is_empty() {
+                return Err(self.invalid("tags", "a tag must not be empty"));
+            }
+            if !seen.insert(tag.as_str()) {
+                return Err(self.invalid("tags", format!("'{tag}' appears twice")));
+            }
+        }
+        if e.tags.len() + 1 > MAX_ACTIONS {
+            return Err(self.invalid(
+                "tags",
+                format!("at most {} tags (one transaction)", MAX_ACTIONS - 1),
+            ));
+        }
+        if e.attributes.trim().is_empty() {
+            e.attributes = "{}".into();
+        } else if codec::json_object(&e.attributes).is_none() {
+            return Err(self.invalid("attributes", "must be a JSON object"));
+        }
+        if e.configuration_references.trim().is_empty() {
+            return Ok(None);
+        }
+        let refs = codec::json_object(&e.configuration_references)
+            .ok_or_else(|| self.invalid("references", "must be a JSON object"))?;
+        for (k, v) in &refs {
+            let layout = RESERVED.contains(&k.as_str())
+                || [
+                    self.v.id_key,
+                    self.v.id,
+                    self.v.name,
+                    self.v.name_key,
+                    self.v.status,
+                ]
+                .contains(&k.as_str());
+            if k.is_empty() || layout {
+                return Err(
+                    self.invalid("references", format!("'{k}' is an attribute of the layout"))
+                );
+            }
+            let ok = match v {
+                Value::String(s) => !s.is_empty(),
+                Value::Array(items) => items.iter().all(Value::is_string),
+                _ => false,
+            };
+            if !ok {
+                return Err(self.invalid(
+                    "references",
+                    format!("'{k}' must be a non-empty string or a list of strings"),
+                ));
+            }
+        }
+        Ok(Some(refs))
+    }
+
+    /// The attributes every item of the entry carries.
+    fn common(&self, profile: &str, e: &Entry) -> Item {
+        let mut item = Item::from([
+            ("profile_id".to_string(), s(profile)),
+            (self.v.id.to_string(), s(&e.id)),
+            ("attributes".to_string(), s(&e.attributes)),
+            ("created".to_string(), n(e.created)),
+            ("lastModified".to_string(), n(e.last_modified)),
+            (self.v.status.to_string(), s(&e.status)),
+            ("tags".to_string(), codec::string_list(&e.tags)),
+            ("version".to_string(), n(e.version)),
+        ]);
+        if !e.name.is_empty() {
+            item.insert(self.v.name.to_string(), s(&e.name));
+        }
+        item
+    }
+
+    fn main_item(&self, profile: &str, e: &Entry, refs: &Option<Map<String, Value>>) -> Item {
+        let mut item = self.common(profile, e);
+        item.insert(self.v.id_key.to_string(), s(&e.id));
+        item.insert(self.v.name_key.to_string(), s(compose(profile, &e.name)));
+        if e.tags.is_empty() {
+            item.insert("tag_key".to_string(), s(compose(profile, "")));
+        }
+        for (k, v) in refs.iter().flatten() {
+            let value = match v {
+                Value::String(text) => s(text.as_str()),
+                Value::Array(items) => AttributeValue::L(
+                    items
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(s)
+                        .collect(),
+                ),
+                _ => continue,
+            };
+            item.insert(k.clone(), value);
+        }
+        item
+    }
+
+    fn tag_item(&self, profile: &str, e: &Entry, tag: &str) -> Item {
+        let mut item = self.common(profile, e);
+        item.insert(self.v.id_key.to_string(), s(compose(&e.id, tag)));
+        item.insert("tag_key".to_string(), s(compose(profile, tag)));
+        item
+    }
+
+    fn key_of(&self, profile: &str, id_key: &str) -> Item {
+        self.key2(profile, id_key)
+    }
+
+    /// The entry an item holds (main or tag item, from the table or an
+    /// index: `version` may be absent from an index).
+    pub(crate) fn entry(&self, item: &Item) -> Result<Entry, StoreError> {
+        let malformed = |what: &str| StoreError::MalformedItem {
+            table: self.name().to_string(),
+            reason: format!("{what}: missing or not a string"),
+        };
+        let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+        let num = |k: &str| {
+            item.get(k)
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(0)
+        };
+        let tags = match item.get("tags") {
+            Some(AttributeValue::L(l)) => l.iter().filter_map(|v| v.as_s().ok().cloned()).collect(),
+            Some(AttributeValue::Ss(l)) => l.clone(),
+            _ => Vec::new(),
+        };
+        Ok(Entry {
+            id: text(self.v.id).ok_or_else(|| malformed(self.v.id))?,
+            name: text(self.v.name).unwrap_or_default(),
+            status: text(self.v.status).ok_or_else(|| malformed(self.v.status))?,
+            tags,
+            attributes: text("attributes").ok_or_else(|| malformed("attributes"))?,
+            created: num("created"),
+            last_modified: num("lastModified"),
+            version: num("version"),
+            configuration_references: String::new(),
+        })
+    }
+
+    pub async fn get(&self, profile: &str, id: &str) -> Result<Option<Entry>, StoreError> {
+        codec::check_keys(&[("profile_id", profile), ("id", id)])?;
+        match self.table.get(self.key_of(profile, id)).await? {
+            Some(item) => self.entry(&item).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn put(&self, item: Item, condition: &Cond) -> Result<TransactWriteItem, StoreError> {
+        if codec::item_size(&item) > codec::MAX_ITEM_BYTES {
+            return Err(self.invalid("entry", "larger than DynamoDB's 400 KB item limit"));
+        }
+        let mut e = Expr::new();
+        let condition = e.cond(condition);
+        let (names, values) = e.into_parts();
+        let put = Put::builder()
+            .table_name(self.name())
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    fn delete_item(&self, key: Item, condition: &Cond) -> Result<TransactWriteItem, StoreError> {
+        let mut e = Expr::new();
+        let condition = e.cond(condition);
+        let (names, values) = e.into_parts();
+        let d = Delete::builder()
+            .table_name(self.name())
+            .set_key(Some(key))
+            .condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().delete(d).build())
+    }
+
+    /// The main item and one item per tag, each only where its key is free.
+    pub async fn create(&self, profile: &str, mut e: Entry) -> Result<Entry, StoreError> {
+        let refs = self.check(profile, &mut e)?;
+        let now = now_epoch();
+        e.created = now;
+        e.last_modified = now;
+        e.version = 0;
+        let free = Cond::NotExists(self.v.id_key);
+        let unique = OnConflict::Unique(if self.v.service_provider_rules {
+            "service_provider.id"
+        } else {
+            "client.client_id"
+        });
+        let mut actions = vec![(self.put(self.main_item(profile, &e, &refs), &free)?, unique)];
+        for tag in &e.tags {
+            actions.push((self.put(self.tag_item(profile, &e, tag), &free)?, unique));
+        }
+        self.transact(actions, self.v.what).await?;
+        Ok(e)
+    }
+
+    /// Read, change, write under the version read: every item rewritten,
+    /// tag items added and removed by the difference of the tag sets (a
+    /// tag kept is rewritten in place). `NotFound` when missing.
+    pub async fn update(&self, profile: &str, mut e: Entry) -> Result<Entry, StoreError> {
+        let refs = self.check(profile, &mut e)?;
+        for _ in 0..WRITE_ATTEMPTS {
+            let Some(old) = self.get(profile, &e.id).await? else {
+                return Err(StoreError::NotFound { what: self.v.what });
+            };
+            let touched: std::collections::HashSet<&str> =
+                old.tags.iter().chain(&e.tags).map(String::as_str).collect();
+            if touched.len() + 1 > MAX_ACTIONS {
+                return Err(self.invalid(
+                    "tags",
+                    "old and new tags together exceed one transaction (99)",
+                ));
+            }
+            let mut new = e.clone();
+            new.created = old.created;
+            new.last_modified = now_epoch();
+            new.version = old.version + 1;
+            let unchanged = |id_key: &str| {
+                Cond::eq("version", n(old.version)).and(Cond::eq(self.v.id_key, s(id_key)))
+            };
+            let free = Cond::NotExists("profile_id");
+            let mut actions = vec![(
+                self.put(self.main_item(profile, &new, &refs), &unchanged(&new.id))?,
+                OnConflict::Moved,
+            )];
+            for tag in &old.tags {
+                let key = compose(&new.id, tag);
+                if new.tags.contains(tag) {
+                    actions.push((
+                        self.put(self.tag_item(profile, &new, tag), &unchanged(&key))?,
+                        OnConflict::Moved,
+                    ));
+                } else {
+                    actions.push((
+                        self.delete_item(self.key_of(profile, &key), &unchanged(&key))?,
+                        OnConflict::Moved,
+                    ));
+                }
+            }
+            for tag in new.tags.iter().filter(|t| !old.tags.contains(t)) {
+                actions.push((
+                    self.put(self.tag_item(profile, &new, tag), &free)?,
+                    OnConflict::Moved,
+                ));
+            }
+            match self.transact(actions, self.v.what).await {
+                Ok(()) => return Ok(new),
+                Err(StoreError::VersionConflict { .. }) => continue,
+                Err(other) => return Err(other),
+            }
+        }
+        Err(StoreError::VersionConflict {
+            what: self.v.what,
+            attempts: WRITE_ATTEMPTS,
+        })
+    }
+
+    /// Every item of the entry under the version read; `false` when there
+    /// was none.
+    pub async fn delete(&self, profile: &str, id: &str) -> Result<bool, StoreError> {
+        for _ in 0..WRITE_ATTEMPTS {
+            let Some(old) = self.get(profile, id).await? else {
+                return Ok(false);
+            };
+            let unchanged = |id_key: &str| {
+                Cond::eq("version", n(old.version)).and(Cond::eq(self.v.id_key, s(id_key)))
+            };
+            let mut actions = vec![(
+                self.delete_item(self.key_of(profile, &old.id), &unchanged(&old.id))?,
+                OnConflict::Moved,
+            )];
+            for tag in &old.tags {
+                let key = compose(&old.id, tag);
+                actions.push((
+                    self.delete_item(self.key_of(profile, &key), &unchanged(&key))?,
+                    OnConflict::Moved,
+                ));
+            }
+            match self.transact(actions, self.v.what).await {
+                Ok(()) => return Ok(true),
+                Err(StoreError::VersionConflict { .. }) => continue,
+                Err(other) => return Err(other),
+            }
+        }
+        Err(StoreError::VersionConflict {
+            what: self.v.what,
+            attempts: WRITE_ATTEMPTS,
+        })
+    }
+}
