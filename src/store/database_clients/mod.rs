@@ -253,13 +253,9 @@ impl Catalog<'_> {
         for (k, v) in refs.iter().flatten() {
             let value = match v {
                 Value::String(text) => s(text.as_str()),
-                Value::Array(items) => AttributeValue::L(
-                    items
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(s)
-                        .collect(),
-                ),
+                Value::Array(items) => {
+                    AttributeValue::L(items.iter().filter_map(Value::as_str).map(s).collect())
+                }
                 _ => continue,
             };
             item.insert(k.clone(), value);
