@@ -567,6 +567,14 @@ async fn invalid_clients_are_refused_naming_the_field_and_nothing_is_written() {
             Box::new(|d| d.attributes_json = "[]".into()),
         ),
         (
+            "client.attributes_json",
+            Box::new(|d| d.attributes_json = r#"{"client_id":"other"}"#.into()),
+        ),
+        (
+            "client.attributes_json",
+            Box::new(|d| d.attributes_json = r#"{"tags":["x"]}"#.into()),
+        ),
+        (
             "client.configuration_references_json",
             Box::new(|d| d.configuration_references_json = r#"{"version":"9"}"#.into()),
         ),
@@ -753,4 +761,43 @@ async fn service_providers_follow_the_same_layout_under_their_own_names() {
         assert_eq!(left.len(), 3, "{backend:?}");
         app.shutdown().await;
     }
+}
+
+#[tokio::test]
+async fn an_id_shaped_like_a_tag_key_reaches_no_other_clients_items() {
+    let mut app = start(Backend::Embedded).await;
+    let mut c = DatabaseClientServiceClient::new(app.channel.clone());
+    create(&mut c, "p", client("x", "X", &["y"]))
+        .await
+        .expect("create");
+    // `x#y` is the key of x's tag item y: neither read nor deleted as a
+    // client of its own.
+    let got = c
+        .get(CatalogGetRequest {
+            profile_id: "p".into(),
+            id: "x#y".into(),
+        })
+        .await
+        .expect("get")
+        .into_inner()
+        .client;
+    assert_eq!(got, None);
+    let deleted = c
+        .delete(CatalogDeleteRequest {
+            profile_id: "p".into(),
+            id: "x#y".into(),
+        })
+        .await
+        .expect("delete")
+        .into_inner()
+        .deleted;
+    assert!(!deleted);
+    assert_eq!(
+        items(&app, "curity-database-clients", "p", "client_id_key")
+            .await
+            .len(),
+        2,
+        "x and its tag item are intact"
+    );
+    app.shutdown().await;
 }

@@ -532,6 +532,10 @@ async fn invalid_devices_are_refused_naming_the_field_and_listing_needs_scans() 
             "device.attributes_json",
             Box::new(|d| d.attributes_json = "[]".into()),
         ),
+        (
+            "device.attributes_json",
+            Box::new(|d| d.attributes_json = r#"{"deviceId":"other"}"#.into()),
+        ),
         ("device.expires_at", Box::new(|d| d.expires_at = Some(-1))),
         (
             "device",

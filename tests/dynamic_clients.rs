@@ -436,3 +436,61 @@ async fn invalid_clients_are_refused_naming_the_field() {
     assert_eq!(get(&mut c, "bad").await, None);
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_listing_stops_at_the_read_budget_and_its_cursor_resumes_there() {
+    for backend in Backend::ALL {
+        let mut app = TestApp::start_backend(backend, |c| {
+            c.dynamodb.max_items_read_per_request = 3;
+        })
+        .await;
+        let mut c = DynamicClientServiceClient::new(app.channel.clone());
+        for i in 0..8 {
+            let mut d = client(&format!("b{i}"), "tpl", "", 100 + i);
+            if i % 4 != 0 {
+                d.status = "INACTIVE".into();
+            }
+            create(&mut c, d).await.expect("create");
+        }
+        let filter = DynamicClientFilter {
+            template_id: Some("tpl".into()),
+            active_only: true,
+            ..Default::default()
+        };
+        let mut found = Vec::new();
+        let mut cursor = String::new();
+        let mut truncated_pages = 0;
+        for _ in 0..10 {
+            let page = c
+                .list(ListDynamicClientsRequest {
+                    filter: Some(filter.clone()),
+                    sort: DynamicClientSort::Created as i32,
+                    page: Some(PaginationRequest {
+                        count: Some(10),
+                        cursor: cursor.clone(),
+                    }),
+                    ..Default::default()
+                })
+                .await
+                .expect("list")
+                .into_inner();
+            truncated_pages += usize::from(page.truncated);
+            found.extend(page.clients.into_iter().map(|c| c.client_id));
+            cursor = page.page.expect("page").cursor;
+            if cursor.is_empty() {
+                break;
+            }
+        }
+        assert_eq!(found, ["b0", "b4"], "{backend:?}");
+        assert!(truncated_pages >= 2, "{backend:?}: 8 items, 3 per request");
+        let counted = c
+            .count(CountDynamicClientsRequest {
+                filter: Some(filter),
+            })
+            .await
+            .expect("count")
+            .into_inner();
+        assert!(counted.truncated, "{backend:?}");
+        app.shutdown().await;
+    }
+}

@@ -33,6 +33,20 @@ const ID_KIND: &str = "id";
 const ACCOUNT_KIND: &str = "accountId";
 const DEVICE_ID_INDEX: &str = "deviceId-index";
 const TENANT_ID: &str = "tenantId";
+/// Device attributes with fields of their own (the plugin keeps them out
+/// of the `attributes` blob).
+const DEVICE_FIELDS: &[&str] = &[
+    "id",
+    "meta",
+    "deviceId",
+    "accountId",
+    "externalId",
+    "alias",
+    "formFactor",
+    "deviceType",
+    "owner",
+    "expiresAt",
+];
 
 /// A device as both of its items hold it. `attributes` is JSON object text
 /// of the device's other attributes, kept as given.
@@ -93,13 +107,17 @@ fn check(d: &mut Device) -> Result<(), StoreError> {
         ));
     }
     d.attributes = d.attributes.take().filter(|a| !a.trim().is_empty());
-    if let Some(a) = &d.attributes
-        && codec::json_object(a).is_none()
-    {
-        return Err(StoreError::invalid(
-            "device.attributes_json",
-            "must be a JSON object",
-        ));
+    if let Some(a) = &d.attributes {
+        let blob = codec::json_object(a).ok_or_else(|| {
+            StoreError::invalid("device.attributes_json", "must be a JSON object")
+        })?;
+        // The plugin merges the blob over the mapped attributes on read.
+        if let Some(k) = blob.keys().find(|k| DEVICE_FIELDS.contains(&k.as_str())) {
+            return Err(StoreError::invalid(
+                "device.attributes_json",
+                format!("'{k}' is a field of its own, not part of the attributes"),
+            ));
+        }
     }
     if d.expires_at.is_some_and(|e| e < 0) {
         return Err(StoreError::invalid(
@@ -419,9 +437,10 @@ impl Devices<'_> {
                 OnConflict::Moved,
             ),
             (
+                // Gone already is fine; another device's is not.
                 self.delete_action(
                     self.secondary_key(tenant, &d.account_id, &d.device_id),
-                    Some(&Cond::eq("id", s(&d.id))),
+                    Some(&Cond::NotExists(PK).or(Cond::eq("id", s(&d.id)))),
                 )?,
                 OnConflict::Moved,
             ),

@@ -34,12 +34,13 @@ use crate::{
 /// precedence when several are refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum OnConflict {
-    /// A uniqueness guard: the key is taken, naming the request field.
-    Unique(&'static str),
     /// The item to change does not exist (or no longer matches).
     Missing,
-    /// Another writer changed the item meanwhile.
+    /// Another writer changed the item meanwhile (retry: a key another
+    /// guard found taken may be that writer's doing).
     Moved,
+    /// A uniqueness guard: the key is taken, naming the request field.
+    Unique(&'static str),
 }
 
 #[derive(Debug, Clone)]
@@ -296,7 +297,7 @@ impl<'s> Table<'s> {
     /// One `TransactWriteItems` of `actions` (all or nothing), with a client
     /// request token so that an SDK retry of a write that landed is
     /// answered as done. A cancelled condition is what its action's
-    /// [`OnConflict`] says (a `Unique` one first); a conflicting
+    /// [`OnConflict`] says (in that order of precedence); a conflicting
     /// transaction is `VersionConflict` on `what` (retryable: the caller
     /// reads again); throttling stays retryable; a validation reason is the
     /// caller's.
@@ -330,12 +331,12 @@ impl<'s> Table<'s> {
             .collect();
         failed.sort();
         match failed.first() {
-            Some(OnConflict::Unique(field)) => {
-                return Err(StoreError::AlreadyExists { what, field });
-            }
             Some(OnConflict::Missing) => return Err(StoreError::NotFound { what }),
             Some(OnConflict::Moved) => {
                 return Err(StoreError::VersionConflict { what, attempts: 1 });
+            }
+            Some(OnConflict::Unique(field)) => {
+                return Err(StoreError::AlreadyExists { what, field });
             }
             None => {}
         }
@@ -393,6 +394,8 @@ impl<'s> Table<'s> {
                 .set_filter_expression(filter.clone())
                 .set_expression_attribute_names(names.clone())
                 .set_expression_attribute_values(values.clone())
+                // The table itself reads consistently; an index cannot.
+                .consistent_read(index.is_none())
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await

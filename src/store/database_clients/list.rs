@@ -276,12 +276,4 @@ impl Catalog<'_> {
         .await?;
         Ok((count, truncated))
     }
-
-    /// A main item's id key is the plain id; a tag item's is composed.
-    fn is_main(&self, item: &crate::store::codec::Item) -> bool {
-        matches!(
-            (item.get(self.v.id_key), item.get(self.v.id)),
-            (Some(k), Some(id)) if k == id
-        )
-    }
 }

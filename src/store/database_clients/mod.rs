@@ -28,6 +28,8 @@ const WRITE_ATTEMPTS: usize = 3;
 /// `TransactWriteItems` holds at most 100 actions: the main item and one
 /// per tag, old and new.
 pub const MAX_ACTIONS: usize = 100;
+/// DynamoDB's limit on the items of one transaction.
+const MAX_TRANSACTION_BYTES: usize = 4_000_000;
 
 /// What differs between the two tables.
 #[derive(Debug)]
@@ -117,6 +119,10 @@ impl<'s> std::ops::Deref for Catalog<'s> {
     }
 }
 
+/// Keys the attributes blob may not hold (the plugin excludes them from
+/// it, and lifts the blob over the columns on read).
+const BLOB_RESERVED: &[&str] = &["profile_id", "attributes", "tags", "meta", "schemas"];
+
 /// Attribute names the layout uses itself: configuration references may
 /// not take them.
 const RESERVED: &[&str] = &[
@@ -187,8 +193,21 @@ impl Catalog<'_> {
         }
         if e.attributes.trim().is_empty() {
             e.attributes = "{}".into();
-        } else if codec::json_object(&e.attributes).is_none() {
-            return Err(self.invalid("attributes", "must be a JSON object"));
+        } else {
+            let blob = codec::json_object(&e.attributes)
+                .ok_or_else(|| self.invalid("attributes", "must be a JSON object"))?;
+            // The plugin lifts the blob over the stored columns on read:
+            // these would make it read another entry than the one stored.
+            let own = [self.v.id, self.v.status, "name", self.v.name];
+            if let Some(k) = blob
+                .keys()
+                .find(|k| BLOB_RESERVED.contains(&k.as_str()) || own.contains(&k.as_str()))
+            {
+                return Err(self.invalid(
+                    "attributes",
+                    format!("'{k}' is a field of its own, not part of the attributes"),
+                ));
+            }
         }
         if e.configuration_references.trim().is_empty() {
             return Ok(None);
@@ -270,8 +289,39 @@ impl Catalog<'_> {
         item
     }
 
+    /// DynamoDB takes at most 4 MB in one transaction: the main item and
+    /// `tag_items` copies of the attributes.
+    fn check_transaction_size(
+        &self,
+        profile: &str,
+        e: &Entry,
+        refs: &Option<Map<String, Value>>,
+        tag_items: usize,
+    ) -> Result<(), StoreError> {
+        let main = codec::item_size(&self.main_item(profile, e, refs));
+        let tag = e
+            .tags
+            .first()
+            .map_or(0, |t| codec::item_size(&self.tag_item(profile, e, t)));
+        if main + tag_items * tag > MAX_TRANSACTION_BYTES {
+            return Err(self.invalid(
+                "attributes",
+                "with one copy per tag, larger than DynamoDB's 4 MB per transaction",
+            ));
+        }
+        Ok(())
+    }
+
     fn key_of(&self, profile: &str, id_key: &str) -> Item {
         self.key2(profile, id_key)
+    }
+
+    /// A main item's id key is the plain id; a tag item's is composed.
+    pub(crate) fn is_main(&self, item: &Item) -> bool {
+        matches!(
+            (item.get(self.v.id_key), item.get(self.v.id)),
+            (Some(k), Some(id)) if k == id
+        )
     }
 
     /// The entry an item holds (main or tag item, from the table or an
@@ -309,8 +359,10 @@ impl Catalog<'_> {
     pub async fn get(&self, profile: &str, id: &str) -> Result<Option<Entry>, StoreError> {
         codec::check_keys(&[("profile_id", profile), ("id", id)])?;
         match self.table.get(self.key_of(profile, id)).await? {
-            Some(item) => self.entry(&item).map(Some),
-            None => Ok(None),
+            // `x#y` is also the key of tag `y` of `x`: only a main item
+            // (id key = id) is the entry asked for.
+            Some(item) if self.is_main(&item) => self.entry(&item).map(Some),
+            _ => Ok(None),
         }
     }
 
@@ -360,6 +412,7 @@ impl Catalog<'_> {
         } else {
             "client.client_id"
         });
+        self.check_transaction_size(profile, &e, &refs, e.tags.len())?;
         let mut actions = vec![(self.put(self.main_item(profile, &e, &refs), &free)?, unique)];
         for tag in &e.tags {
             actions.push((self.put(self.tag_item(profile, &e, tag), &free)?, unique));
@@ -389,6 +442,7 @@ impl Catalog<'_> {
             new.created = old.created;
             new.last_modified = now_epoch();
             new.version = old.version + 1;
+            self.check_transaction_size(profile, &new, &refs, touched.len())?;
             let unchanged = |id_key: &str| {
                 Cond::eq("version", n(old.version)).and(Cond::eq(self.v.id_key, s(id_key)))
             };
@@ -414,7 +468,11 @@ impl Catalog<'_> {
             for tag in new.tags.iter().filter(|t| !old.tags.contains(t)) {
                 actions.push((
                     self.put(self.tag_item(profile, &new, tag), &free)?,
-                    OnConflict::Moved,
+                    OnConflict::Unique(if self.v.service_provider_rules {
+                        "service_provider.tags"
+                    } else {
+                        "client.tags"
+                    }),
                 ));
             }
             match self.transact(actions, self.v.what).await {

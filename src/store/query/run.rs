@@ -279,7 +279,9 @@ pub async fn cursor_page(
     let mut read = 0u64;
     loop {
         let left = budget.saturating_sub(read);
-        let limit = ((want - items.len()) as u64).min(left);
+        // A full page's worth each time (not what is still missing: with
+        // a sparse filter that would shrink to one item per request).
+        let limit = (want as u64).min(left);
         let page = step
             .page(table, &client, start, Some(limit), forward, false)
             .await?;
