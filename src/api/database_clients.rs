@@ -8,7 +8,7 @@ use crate::{
     },
     store::{
         StoreError,
-        database_clients::{Entry, Filter},
+        database_clients::{Catalog, Entry, Filter},
     },
 };
 
@@ -83,6 +83,28 @@ fn sort(name: &str) -> Option<&str> {
     Some(name.trim()).filter(|n| !n.is_empty())
 }
 
+/// One page of either table's listing, and its continuation.
+async fn list_page(
+    catalog: Catalog<'_>,
+    req: proto::CatalogListRequest,
+) -> Result<(Vec<Entry>, Option<proto::PaginationResponse>, bool), StoreError> {
+    let page = req.page.unwrap_or_default();
+    let found = catalog
+        .list(
+            &req.profile_id,
+            &filter(req.filter),
+            sort(&req.sort_by),
+            req.descending,
+            page.count.map(|c| c as usize),
+            &page.cursor,
+        )
+        .await?;
+    let next = proto::PaginationResponse {
+        cursor: found.next.unwrap_or_default(),
+    };
+    Ok((found.entries, Some(next), found.truncated))
+}
+
 super::rpcs! {
     DatabaseClientService for DatabaseClientApi;
 
@@ -121,25 +143,11 @@ super::rpcs! {
     }
 
     list(CatalogListRequest) -> ListDatabaseClientsResponse, |api, req| {
-        let page = req.page.clone().unwrap_or_default();
-        let found = api
-            .store
-            .database_clients()
-            .list(
-                &req.profile_id,
-                &filter(req.filter),
-                sort(&req.sort_by),
-                req.descending,
-                page.count.map(|c| c as usize),
-                &page.cursor,
-            )
-            .await?;
+        let (entries, page, truncated) = list_page(api.store.database_clients(), req).await?;
         Ok(proto::ListDatabaseClientsResponse {
-            clients: found.entries.into_iter().map(client_to).collect(),
-            page: Some(proto::PaginationResponse {
-                cursor: found.next.unwrap_or_default(),
-            }),
-            truncated: found.truncated,
+            clients: entries.into_iter().map(client_to).collect(),
+            page,
+            truncated,
         })
     }
 
@@ -199,25 +207,11 @@ super::rpcs! {
     }
 
     list(CatalogListRequest) -> ListDatabaseServiceProvidersResponse, |api, req| {
-        let page = req.page.clone().unwrap_or_default();
-        let found = api
-            .store
-            .database_service_providers()
-            .list(
-                &req.profile_id,
-                &filter(req.filter),
-                sort(&req.sort_by),
-                req.descending,
-                page.count.map(|c| c as usize),
-                &page.cursor,
-            )
-            .await?;
+        let (entries, page, truncated) = list_page(api.store.database_service_providers(), req).await?;
         Ok(proto::ListDatabaseServiceProvidersResponse {
-            service_providers: found.entries.into_iter().map(provider_to).collect(),
-            page: Some(proto::PaginationResponse {
-                cursor: found.next.unwrap_or_default(),
-            }),
-            truncated: found.truncated,
+            service_providers: entries.into_iter().map(provider_to).collect(),
+            page,
+            truncated,
         })
     }
 

@@ -6,14 +6,14 @@
 //! reported (not ignored), a device id change keeps `created`, and the
 //! device-id lookup reads every page.
 
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update as TxUpdate};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::{Deserialize, Serialize};
 
 use super::{
     StoreError,
-    codec::{self, Item, build_error, n, now_epoch, plus_retain, s},
+    codec::{self, Item, n, now_epoch, plus_retain, s},
     delegations::OffsetPage,
-    expr::{Cond, Expr, Update},
+    expr::{Cond, Update},
     handle,
     keys::Tenant,
     query::run::{self, Step},
@@ -159,21 +159,11 @@ impl Devices<'_> {
         Ok(item)
     }
 
+    /// A transaction `Put` of `body` at `key`, only where no item is.
     fn put_new(&self, key: Item, body: &Item) -> Result<TransactWriteItem, StoreError> {
         let mut item = body.clone();
         item.extend(key);
-        let mut e = Expr::new();
-        let condition = e.cond(&Cond::NotExists(PK));
-        let (names, values) = e.into_parts();
-        let put = Put::builder()
-            .table_name(self.name())
-            .set_item(Some(item))
-            .condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .build()
-            .map_err(build_error)?;
-        Ok(TransactWriteItem::builder().put(put).build())
+        self.tx_put(item, Some(&Cond::NotExists(PK)))
     }
 
     /// Both items in one transaction, each only where its key is free.
@@ -329,7 +319,7 @@ impl Devices<'_> {
             )),
             Some(old) => {
                 actions.push((
-                    self.delete_action(
+                    self.tx_delete(
                         self.secondary_key(tenant, &d.account_id, old),
                         Some(&Cond::eq("id", s(&d.id))),
                     )?,
@@ -374,39 +364,7 @@ impl Devices<'_> {
             }
             None => update.remove("expires").remove(TTL_ATTRIBUTE),
         };
-        let mut e = Expr::new();
-        let update = e.update(&update);
-        let condition = e.cond(condition);
-        let (names, values) = e.into_parts();
-        let u = TxUpdate::builder()
-            .table_name(self.name())
-            .set_key(Some(key))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .build()
-            .map_err(build_error)?;
-        Ok(TransactWriteItem::builder().update(u).build())
-    }
-
-    fn delete_action(
-        &self,
-        key: Item,
-        condition: Option<&Cond>,
-    ) -> Result<TransactWriteItem, StoreError> {
-        let mut e = Expr::new();
-        let condition = condition.map(|c| e.cond(c));
-        let (names, values) = e.into_parts();
-        let d = Delete::builder()
-            .table_name(self.name())
-            .set_key(Some(key))
-            .set_condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .build()
-            .map_err(build_error)?;
-        Ok(TransactWriteItem::builder().delete(d).build())
+        self.tx_update(key, &update, Some(condition))
     }
 
     pub async fn delete(&self, tenant: Tenant<'_>, id: &str) -> Result<bool, StoreError> {
@@ -433,12 +391,12 @@ impl Devices<'_> {
     async fn delete_both(&self, tenant: Tenant<'_>, d: &Device) -> Result<bool, StoreError> {
         let actions = vec![
             (
-                self.delete_action(self.main_key(tenant, &d.id), None)?,
+                self.tx_delete(self.main_key(tenant, &d.id), None)?,
                 OnConflict::Moved,
             ),
             (
                 // Gone already is fine; another device's is not.
-                self.delete_action(
+                self.tx_delete(
                     self.secondary_key(tenant, &d.account_id, &d.device_id),
                     Some(&Cond::NotExists(PK).or(Cond::eq("id", s(&d.id)))),
                 )?,

@@ -11,13 +11,15 @@ use aws_sdk_dynamodb::{
         delete_item::DeleteItemError, put_item::PutItemError,
         transact_write_items::TransactWriteItemsError,
     },
-    types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem},
+    types::{
+        Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update as TxUpdate,
+    },
 };
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::{
     Store, StoreError,
-    codec::{Item, s},
+    codec::{Item, build_error, s},
     expr::{Cond, Expr, Update},
     schema::TableDef,
 };
@@ -292,6 +294,69 @@ impl<'s> Table<'s> {
             .await
             .conditional(self.at("dynamodb:UpdateItem"))?;
         Ok(updated.is_some())
+    }
+
+    /// A transaction `Put` of `item`, where `condition` holds.
+    pub(crate) fn tx_put(
+        &self,
+        item: Item,
+        condition: Option<&Cond>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut e = Expr::new();
+        let condition = condition.map(|c| e.cond(c));
+        let (names, values) = e.into_parts();
+        let put = Put::builder()
+            .table_name(self.name())
+            .set_item(Some(item))
+            .set_condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// A transaction `Update` of the item at `key`, where `condition` holds.
+    pub(crate) fn tx_update(
+        &self,
+        key: Item,
+        update: &Update,
+        condition: Option<&Cond>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut e = Expr::new();
+        let update = e.update(update);
+        let condition = condition.map(|c| e.cond(c));
+        let (names, values) = e.into_parts();
+        let u = TxUpdate::builder()
+            .table_name(self.name())
+            .set_key(Some(key))
+            .update_expression(update)
+            .set_condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().update(u).build())
+    }
+
+    /// A transaction `Delete` of the item at `key`, where `condition` holds.
+    pub(crate) fn tx_delete(
+        &self,
+        key: Item,
+        condition: Option<&Cond>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut e = Expr::new();
+        let condition = condition.map(|c| e.cond(c));
+        let (names, values) = e.into_parts();
+        let d = Delete::builder()
+            .table_name(self.name())
+            .set_key(Some(key))
+            .set_condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().delete(d).build())
     }
 
     /// One `TransactWriteItems` of `actions` (all or nothing), with a client

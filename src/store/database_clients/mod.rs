@@ -9,7 +9,7 @@
 pub mod keys;
 mod list;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde_json::{Map, Value};
 
 pub use list::{Filter, Page};
@@ -17,8 +17,8 @@ pub use list::{Filter, Page};
 use self::keys::compose;
 use super::{
     StoreError,
-    codec::{self, Item, build_error, n, now_epoch, s},
-    expr::{Cond, Expr},
+    codec::{self, Item, n, now_epoch, s},
+    expr::Cond,
     schema::{self, TableDef},
     table::{OnConflict, Table},
 };
@@ -370,33 +370,7 @@ impl Catalog<'_> {
         if codec::item_size(&item) > codec::MAX_ITEM_BYTES {
             return Err(self.invalid("entry", "larger than DynamoDB's 400 KB item limit"));
         }
-        let mut e = Expr::new();
-        let condition = e.cond(condition);
-        let (names, values) = e.into_parts();
-        let put = Put::builder()
-            .table_name(self.name())
-            .set_item(Some(item))
-            .condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .build()
-            .map_err(build_error)?;
-        Ok(TransactWriteItem::builder().put(put).build())
-    }
-
-    fn delete_item(&self, key: Item, condition: &Cond) -> Result<TransactWriteItem, StoreError> {
-        let mut e = Expr::new();
-        let condition = e.cond(condition);
-        let (names, values) = e.into_parts();
-        let d = Delete::builder()
-            .table_name(self.name())
-            .set_key(Some(key))
-            .condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .build()
-            .map_err(build_error)?;
-        Ok(TransactWriteItem::builder().delete(d).build())
+        self.tx_put(item, Some(condition))
     }
 
     /// The main item and one item per tag, each only where its key is free.
@@ -460,7 +434,7 @@ impl Catalog<'_> {
                     ));
                 } else {
                     actions.push((
-                        self.delete_item(self.key_of(profile, &key), &unchanged(&key))?,
+                        self.tx_delete(self.key_of(profile, &key), Some(&unchanged(&key)))?,
                         OnConflict::Moved,
                     ));
                 }
@@ -498,13 +472,13 @@ impl Catalog<'_> {
                 Cond::eq("version", n(old.version)).and(Cond::eq(self.v.id_key, s(id_key)))
             };
             let mut actions = vec![(
-                self.delete_item(self.key_of(profile, &old.id), &unchanged(&old.id))?,
+                self.tx_delete(self.key_of(profile, &old.id), Some(&unchanged(&old.id)))?,
                 OnConflict::Moved,
             )];
             for tag in &old.tags {
                 let key = compose(&old.id, tag);
                 actions.push((
-                    self.delete_item(self.key_of(profile, &key), &unchanged(&key))?,
+                    self.tx_delete(self.key_of(profile, &key), Some(&unchanged(&key)))?,
                     OnConflict::Moved,
                 ));
             }

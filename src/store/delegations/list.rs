@@ -5,7 +5,7 @@
 
 use std::{cmp::Ordering, collections::BinaryHeap, ops::ControlFlow};
 
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update as TxUpdate};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
 use super::{
     CLIENT_INDEX, Delegation, Delegations, ISSUED, OWNER_INDEX, REVOKED, STATUSES, check_status,
@@ -13,8 +13,8 @@ use super::{
 };
 use crate::store::{
     StoreError,
-    codec::{self, Item, build_error, s},
-    expr::{Cond, Expr},
+    codec::{self, Item, s},
+    expr::{Cond, Update},
     filter::{Literal, Op},
     keys::Tenant,
     query::{
@@ -362,20 +362,11 @@ impl Delegations<'_> {
         id: &str,
         status: &str,
     ) -> Result<TransactWriteItem, StoreError> {
-        let mut e = Expr::new();
-        let update = e.update(&crate::store::expr::Update::new().set("status", s(status)));
-        let condition = e.cond(&self.exists().and(in_tenant(tenant)));
-        let (names, values) = e.into_parts();
-        let u = TxUpdate::builder()
-            .table_name(self.name())
-            .set_key(Some(self.key(id)))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .build()
-            .map_err(build_error)?;
-        Ok(TransactWriteItem::builder().update(u).build())
+        self.tx_update(
+            self.key(id),
+            &Update::new().set("status", s(status)),
+            Some(&self.exists().and(in_tenant(tenant))),
+        )
     }
 
     fn check_scans_allowed(&self) -> Result<(), StoreError> {
