@@ -33,4 +33,13 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = proto::StoreBucketRequest::decode(data);
     let _ = proto::InsertSessionRequest::decode(data);
+    let _ = proto::CreateDelegationRequest::decode(data);
+    let _ = proto::ListDelegationsRequest::decode(data);
+    let _ = proto::CreateDeviceRequest::decode(data);
+    let _ = proto::UpdateDeviceRequest::decode(data);
+    let _ = proto::CreateDynamicClientRequest::decode(data);
+    let _ = proto::ListDynamicClientsRequest::decode(data);
+    let _ = proto::PutDatabaseClientRequest::decode(data);
+    let _ = proto::PutDatabaseServiceProviderRequest::decode(data);
+    let _ = proto::CatalogListRequest::decode(data);
 });
