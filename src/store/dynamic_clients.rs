@@ -9,10 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::{
     StoreError,
     codec::{self, n, now_epoch, s},
-    cursor::{self, Cursor},
     expr::{Cond, Update},
     handle,
-    query::run::{self, Step},
+    query::run::{self, PageRequest, Step},
 };
 
 handle!(
@@ -197,18 +196,16 @@ impl DynamicClients<'_> {
         };
         let (step, position) = self.plan(listing)?;
         let binding = format!("dynamic-clients|{listing:?}");
-        let start = if cursor_text.trim().is_empty() {
-            None
-        } else {
-            cursor::decode(cursor_text, &binding)?.after
-        };
         let page = run::cursor_page(
             self,
             &step,
-            start,
-            size,
-            !listing.descending,
-            &position,
+            PageRequest {
+                cursor: cursor_text,
+                binding: &binding,
+                size,
+                forward: !listing.descending,
+                position: &position,
+            },
             |_| true,
         )
         .await?;
@@ -217,18 +214,9 @@ impl DynamicClients<'_> {
             .into_iter()
             .map(|i| self.decode(i))
             .collect::<Result<_, _>>()?;
-        let next = page.next.map(|after| {
-            cursor::encode(
-                &Cursor {
-                    query: 0,
-                    after: Some(after),
-                },
-                &binding,
-            )
-        });
         Ok(ClientPage {
             clients,
-            next,
+            next: page.next,
             truncated: page.truncated,
         })
     }

@@ -10,9 +10,8 @@ use super::{Catalog, Entry, keys::compose};
 use crate::store::{
     StoreError,
     codec::{self, s},
-    cursor::{self, Cursor},
     expr::Cond,
-    query::run::{self, Step},
+    query::run::{self, PageRequest, Step},
 };
 
 pub const DEFAULT_PAGE: usize = 50;
@@ -223,18 +222,16 @@ impl Catalog<'_> {
             "{}|{profile}|{f:?}|{sort:?}|{descending}",
             self.v.def.suffix
         );
-        let start = if cursor_text.trim().is_empty() {
-            None
-        } else {
-            cursor::decode(cursor_text, &binding)?.after
-        };
         let page = run::cursor_page(
             self,
             &planned.step,
-            start,
-            size,
-            !descending,
-            &planned.position,
+            PageRequest {
+                cursor: cursor_text,
+                binding: &binding,
+                size,
+                forward: !descending,
+                position: &planned.position,
+            },
             |item| !planned.main_only || self.is_main(item),
         )
         .await?;
@@ -243,18 +240,9 @@ impl Catalog<'_> {
             .iter()
             .map(|i| self.entry(i))
             .collect::<Result<_, _>>()?;
-        let next = page.next.map(|after| {
-            cursor::encode(
-                &Cursor {
-                    query: 0,
-                    after: Some(after),
-                },
-                &binding,
-            )
-        });
         Ok(Page {
             entries,
-            next,
+            next: page.next,
             truncated: page.truncated,
         })
     }

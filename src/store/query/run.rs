@@ -13,6 +13,7 @@ use crate::{
     store::{
         StoreError,
         codec::Item,
+        cursor::{self, Cursor},
         expr::{Cond, Expr},
         table::{Table, stalled},
     },
@@ -252,29 +253,50 @@ pub async fn count(table: &Table<'_>, step: &Step) -> Result<(u64, bool), StoreE
 }
 
 /// One cursor page of a single query or scan: up to `size` matches that
-/// `keep` accepts, read from `start` on, as many DynamoDB pages as it takes
-/// within the read budget. The cursor is the position (`position_keys`) of
-/// the last match returned when more may follow; when the budget runs out
-/// first, DynamoDB's own resume key (and `truncated`).
+/// `keep` accepts, from where `cursor` (empty: the start) says, as many
+/// DynamoDB pages as it takes within the read budget. The next cursor, bound
+/// to `binding` (the listing's identity), names the last match returned
+/// (`position` keys) when more may follow; when the budget runs out first,
+/// DynamoDB's own resume key (and `truncated`).
 pub struct CursorPage {
     pub items: Vec<Item>,
-    pub next: Option<Item>,
+    pub next: Option<String>,
     pub truncated: bool,
+}
+
+/// Where a cursor page starts and how it is bound and sized.
+pub struct PageRequest<'a> {
+    pub cursor: &'a str,
+    pub binding: &'a str,
+    pub size: usize,
+    pub forward: bool,
+    pub position: &'a [&'static str],
 }
 
 pub async fn cursor_page(
     table: &Table<'_>,
     step: &Step,
-    mut start: Option<Item>,
-    size: usize,
-    forward: bool,
-    position_keys: &[&str],
+    req: PageRequest<'_>,
     keep: impl Fn(&Item) -> bool,
 ) -> Result<CursorPage, StoreError> {
+    let mut start = if req.cursor.trim().is_empty() {
+        None
+    } else {
+        cursor::decode(req.cursor, req.binding)?.after
+    };
+    let resume = |after: Item| {
+        Some(cursor::encode(
+            &Cursor {
+                query: 0,
+                after: Some(after),
+            },
+            req.binding,
+        ))
+    };
     let budget = table.settings().max_items_read_per_request;
     let client = table.client().await?;
     // One match beyond the page tells whether a next page exists.
-    let want = size + 1;
+    let want = req.size + 1;
     let mut items: Vec<Item> = Vec::new();
     let mut read = 0u64;
     loop {
@@ -283,7 +305,7 @@ pub async fn cursor_page(
         // a sparse filter that would shrink to one item per request).
         let limit = (want as u64).min(left);
         let page = step
-            .page(table, &client, start, Some(limit), forward, false)
+            .page(table, &client, start, Some(limit), req.forward, false)
             .await?;
         read += page.read;
         for item in page.items {
@@ -292,12 +314,14 @@ pub async fn cursor_page(
             }
             items.push(item);
             if items.len() == want {
-                items.truncate(size);
-                let next = items.last().map(|last| {
-                    position_keys
-                        .iter()
-                        .filter_map(|k| last.get(*k).map(|v| (k.to_string(), v.clone())))
-                        .collect()
+                items.truncate(req.size);
+                let next = items.last().and_then(|last| {
+                    resume(
+                        req.position
+                            .iter()
+                            .filter_map(|k| last.get(*k).map(|v| (k.to_string(), v.clone())))
+                            .collect(),
+                    )
                 });
                 return Ok(CursorPage {
                     items,
@@ -317,7 +341,7 @@ pub async fn cursor_page(
             Some(next) if read >= budget => {
                 return Ok(CursorPage {
                     items,
-                    next: Some(next),
+                    next: resume(next),
                     truncated: true,
                 });
             }
