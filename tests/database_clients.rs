@@ -694,6 +694,35 @@ async fn service_providers_follow_the_same_layout_under_their_own_names() {
             .service_providers);
         pay.sort();
         assert_eq!(pay, ["sp1", "sp2"], "{backend:?}");
+        // With search terms the profile is the partition: the prefix goes
+        // to the name key's range condition; with a sort requested, to
+        // the filter.
+        for (filter, sort_by) in [
+            (
+                CatalogFilter {
+                    search_terms: "a".into(),
+                    name: "Pay".into(),
+                    ..Default::default()
+                },
+                "",
+            ),
+            (
+                CatalogFilter {
+                    name: "Pay".into(),
+                    ..Default::default()
+                },
+                "created",
+            ),
+        ] {
+            let mut found = ids(c
+                .list(listing(filter.clone(), sort_by))
+                .await
+                .unwrap_or_else(|e| panic!("{filter:?}: {e:?}"))
+                .into_inner()
+                .service_providers);
+            found.sort();
+            assert_eq!(found, ["sp1", "sp2"], "{backend:?}: {filter:?} {sort_by}");
+        }
         let exact = CatalogFilter {
             name: "Wiki".into(),
             ..Default::default()

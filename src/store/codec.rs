@@ -137,6 +137,36 @@ pub mod json_text {
 }
 
 /// JSON text as an object map; `None` when it is not a JSON object.
+/// `{}`: what an absent JSON map is stored as.
+pub fn empty_object() -> String {
+    "{}".into()
+}
+
+/// JSON object text a caller sent for `field`, kept as given (numbers and
+/// key order exactly); empty becomes `{}`. Anything but an object is
+/// `INVALID_ARGUMENT` naming `field`. Returns the parsed object.
+pub fn object_text(
+    field: &'static str,
+    text: &mut String,
+) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
+    if text.trim().is_empty() {
+        *text = empty_object();
+        return Ok(serde_json::Map::new());
+    }
+    json_object(text).ok_or_else(|| StoreError::invalid(field, "must be a JSON object"))
+}
+
+/// An item DynamoDB would refuse for its size is the caller's: `field`.
+pub fn check_item_size(field: &'static str, item: &Item) -> Result<(), StoreError> {
+    if item_size(item) > MAX_ITEM_BYTES {
+        return Err(StoreError::invalid(
+            field,
+            "larger than DynamoDB's 400 KB item limit",
+        ));
+    }
+    Ok(())
+}
+
 pub fn json_object(text: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
     match serde_json::from_str(text) {
         Ok(serde_json::Value::Object(m)) => Some(m),

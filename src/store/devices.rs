@@ -107,10 +107,8 @@ fn check(d: &mut Device) -> Result<(), StoreError> {
         ));
     }
     d.attributes = d.attributes.take().filter(|a| !a.trim().is_empty());
-    if let Some(a) = &d.attributes {
-        let blob = codec::json_object(a).ok_or_else(|| {
-            StoreError::invalid("device.attributes_json", "must be a JSON object")
-        })?;
+    if let Some(a) = &mut d.attributes {
+        let blob = codec::object_text("device.attributes_json", a)?;
         // The plugin merges the blob over the mapped attributes on read.
         if let Some(k) = blob.keys().find(|k| DEVICE_FIELDS.contains(&k.as_str())) {
             return Err(StoreError::invalid(
@@ -150,12 +148,7 @@ impl Devices<'_> {
         if let Some(t) = tenant.id() {
             item.insert(TENANT_ID.into(), s(t));
         }
-        if codec::item_size(&item) > codec::MAX_ITEM_BYTES {
-            return Err(StoreError::invalid(
-                "device",
-                "larger than DynamoDB's 400 KB item limit",
-            ));
-        }
+        codec::check_item_size("device", &item)?;
         Ok(item)
     }
 

@@ -45,7 +45,7 @@ pub struct DynamicClient {
     pub updated: i64,
     pub status: String,
     /// JSON object text of the client's attributes.
-    #[serde(default = "empty_object")]
+    #[serde(default = "codec::empty_object")]
     pub attributes: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scope: Vec<String>,
@@ -53,10 +53,6 @@ pub struct DynamicClient {
     pub redirect_uris: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grant_types: Vec<String>,
-}
-
-fn empty_object() -> String {
-    "{}".into()
 }
 
 /// How a listing is ordered: by the range key of the index it queries.
@@ -93,14 +89,7 @@ fn check(c: &mut DynamicClient) -> Result<(), StoreError> {
             "ACTIVE, INACTIVE or REVOKED (Curity's DCR client status)",
         ));
     }
-    if c.attributes.trim().is_empty() {
-        c.attributes = empty_object();
-    } else if codec::json_object(&c.attributes).is_none() {
-        return Err(StoreError::invalid(
-            "client.attributes_json",
-            "must be a JSON object",
-        ));
-    }
+    codec::object_text("client.attributes_json", &mut c.attributes)?;
     // Index keys cannot be empty strings; the plugin never writes empty
     // ones.
     for (field, value) in [
@@ -132,12 +121,7 @@ impl DynamicClients<'_> {
         }
         c.updated = now;
         let item = self.encode(&c)?;
-        if codec::item_size(&item) > codec::MAX_ITEM_BYTES {
-            return Err(StoreError::invalid(
-                "client",
-                "larger than DynamoDB's 400 KB item limit",
-            ));
-        }
+        codec::check_item_size("client", &item)?;
         self.put_if_absent(item, "client", "client.client_id")
             .await?;
         Ok(c)

@@ -15,12 +15,15 @@ use aws_sdk_dynamodb::{
         Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update as TxUpdate,
     },
 };
+use std::ops::ControlFlow;
+
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::{
     Store, StoreError,
     codec::{Item, build_error, s},
     expr::{Cond, Expr, Update},
+    query::run::{self, Step},
     schema::TableDef,
 };
 use crate::{
@@ -433,47 +436,30 @@ impl<'s> Table<'s> {
         Err(classify(&err, self.at("dynamodb:TransactWriteItems")))
     }
 
-    /// Every page of a query on `index` (`None`: the table): the one
-    /// pagination loop. A server handing back the start key it was given
-    /// is an error, not a loop.
+    /// Every item a query on `index` (`None`: the table, read
+    /// consistently) returns, all pages. More than
+    /// `dynamodb.max_items_read_per_request` items to read is refused, not
+    /// held in memory.
     pub(crate) async fn query_all(
         &self,
-        index: Option<&str>,
+        index: Option<&'static str>,
         key: &Cond,
         filter: Option<&Cond>,
     ) -> Result<Vec<Item>, StoreError> {
-        let mut e = Expr::new();
-        let key = e.cond(key);
-        let filter = filter.map(|f| e.cond(f));
-        let (names, values) = e.into_parts();
-        let client = self.client().await?;
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let sent = start.clone();
-            let page = client
-                .query()
-                .table_name(self.name())
-                .set_index_name(index.map(str::to_string))
-                .key_condition_expression(&key)
-                .set_filter_expression(filter.clone())
-                .set_expression_attribute_names(names.clone())
-                .set_expression_attribute_values(values.clone())
-                // The table itself reads consistently; an index cannot.
-                .consistent_read(index.is_none())
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .classify(self.at("dynamodb:Query"))?;
-            out.extend(page.items.unwrap_or_default());
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() && Some(&k) == sent.as_ref() => {
-                    return Err(stalled("dynamodb:Query", self.name()));
-                }
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(out),
-            }
+        let step = Step::query(index, key, filter);
+        let mut items = Vec::new();
+        let truncated = run::walk(self, &[step], true, |_, item| {
+            items.push(item);
+            ControlFlow::Continue(())
+        })
+        .await?;
+        if truncated {
+            return Err(StoreError::NotSupportedByLayout(format!(
+                "the answer needs more than dynamodb.max_items_read_per_request ({}) items read",
+                self.settings().max_items_read_per_request
+            )));
         }
+        Ok(items)
     }
 
     /// An item as its layout type; a missing or wrongly typed attribute is

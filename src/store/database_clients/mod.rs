@@ -37,8 +37,8 @@ pub struct Variant {
     pub def: &'static TableDef,
     /// For messages: "client", "service provider".
     pub what: &'static str,
-    /// The request field of the entity (`client`, `service_provider`).
-    pub field: &'static str,
+    /// The request fields errors name.
+    pub fields: Fields,
     pub id_key: &'static str,
     /// The plain id attribute (`client_id`, `id`).
     pub id: &'static str,
@@ -53,10 +53,28 @@ pub struct Variant {
     pub service_provider_rules: bool,
 }
 
+/// The request field names of one variant.
+#[derive(Debug)]
+pub struct Fields {
+    pub entity: &'static str,
+    pub id: &'static str,
+    pub status: &'static str,
+    pub tags: &'static str,
+    pub attributes: &'static str,
+    pub references: &'static str,
+}
+
 pub static CLIENTS: Variant = Variant {
     def: &schema::DATABASE_CLIENTS,
     what: "client",
-    field: "client",
+    fields: Fields {
+        entity: "client",
+        id: "client.client_id",
+        status: "client.status",
+        tags: "client.tags",
+        attributes: "client.attributes_json",
+        references: "client.configuration_references_json",
+    },
     id_key: "client_id_key",
     id: "client_id",
     name: "client_name",
@@ -72,7 +90,14 @@ pub static CLIENTS: Variant = Variant {
 pub static SERVICE_PROVIDERS: Variant = Variant {
     def: &schema::DATABASE_SERVICE_PROVIDERS,
     what: "service provider",
-    field: "service_provider",
+    fields: Fields {
+        entity: "service_provider",
+        id: "service_provider.id",
+        status: "service_provider.enabled",
+        tags: "service_provider.tags",
+        attributes: "service_provider.attributes_json",
+        references: "service_provider.configuration_references_json",
+    },
     id_key: "service_provider_id_key",
     id: "id",
     name: "service_provider_name",
@@ -136,84 +161,71 @@ const RESERVED: &[&str] = &[
 ];
 
 impl Catalog<'_> {
-    fn invalid(&self, name: &'static str, why: impl Into<String>) -> StoreError {
-        // The field names are static per variant: leak-free lookup.
-        let field: &'static str = match (self.v.service_provider_rules, name) {
-            (false, "id") => "client.client_id",
-            (false, "status") => "client.status",
-            (false, "tags") => "client.tags",
-            (false, "attributes") => "client.attributes_json",
-            (false, "references") => "client.configuration_references_json",
-            (false, "profile") => "profile_id",
-            (false, _) => "client",
-            (true, "id") => "service_provider.id",
-            (true, "status") => "service_provider.enabled",
-            (true, "tags") => "service_provider.tags",
-            (true, "attributes") => "service_provider.attributes_json",
-            (true, "references") => "service_provider.configuration_references_json",
-            (true, "profile") => "profile_id",
-            (true, _) => "service_provider",
-        };
-        StoreError::invalid(field, why)
-    }
-
     fn check(
         &self,
         profile: &str,
         e: &mut Entry,
     ) -> Result<Option<Map<String, Value>>, StoreError> {
         if profile.is_empty() {
-            return Err(self.invalid("profile", "must not be empty"));
+            return Err(StoreError::invalid("profile_id", "must not be empty"));
         }
         if e.id.is_empty() {
-            return Err(self.invalid("id", "must not be empty"));
+            return Err(StoreError::invalid(self.v.fields.id, "must not be empty"));
         }
         // The main item's key is the raw id: an id with `#` could be
         // another entry's tag item (`x#y` is tag `y` of `x`).
         if e.id.contains('#') {
-            return Err(self.invalid("id", "must not contain '#'"));
+            return Err(StoreError::invalid(
+                self.v.fields.id,
+                "must not contain '#'",
+            ));
         }
         if !self.v.statuses.contains(&e.status.as_str()) {
-            return Err(self.invalid("status", format!("one of {}", self.v.statuses.join(", "))));
+            return Err(StoreError::invalid(
+                self.v.fields.status,
+                format!("one of {}", self.v.statuses.join(", ")),
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         for tag in &e.tags {
             if tag.is_empty() {
-                return Err(self.invalid("tags", "a tag must not be empty"));
+                return Err(StoreError::invalid(
+                    self.v.fields.tags,
+                    "a tag must not be empty",
+                ));
             }
             if !seen.insert(tag.as_str()) {
-                return Err(self.invalid("tags", format!("'{tag}' appears twice")));
+                return Err(StoreError::invalid(
+                    self.v.fields.tags,
+                    format!("'{tag}' appears twice"),
+                ));
             }
         }
         if e.tags.len() + 1 > MAX_ACTIONS {
-            return Err(self.invalid(
-                "tags",
+            return Err(StoreError::invalid(
+                self.v.fields.tags,
                 format!("at most {} tags (one transaction)", MAX_ACTIONS - 1),
             ));
         }
-        if e.attributes.trim().is_empty() {
-            e.attributes = "{}".into();
-        } else {
-            let blob = codec::json_object(&e.attributes)
-                .ok_or_else(|| self.invalid("attributes", "must be a JSON object"))?;
-            // The plugin lifts the blob over the stored columns on read:
-            // these would make it read another entry than the one stored.
-            let own = [self.v.id, self.v.status, "name", self.v.name];
-            if let Some(k) = blob
-                .keys()
-                .find(|k| BLOB_RESERVED.contains(&k.as_str()) || own.contains(&k.as_str()))
-            {
-                return Err(self.invalid(
-                    "attributes",
-                    format!("'{k}' is a field of its own, not part of the attributes"),
-                ));
-            }
+        let blob = codec::object_text(self.v.fields.attributes, &mut e.attributes)?;
+        // The plugin lifts the blob over the stored columns on read: these
+        // would make it read another entry than the one stored.
+        let own = [self.v.id, self.v.status, "name", self.v.name];
+        if let Some(k) = blob
+            .keys()
+            .find(|k| BLOB_RESERVED.contains(&k.as_str()) || own.contains(&k.as_str()))
+        {
+            return Err(StoreError::invalid(
+                self.v.fields.attributes,
+                format!("'{k}' is a field of its own, not part of the attributes"),
+            ));
         }
         if e.configuration_references.trim().is_empty() {
             return Ok(None);
         }
-        let refs = codec::json_object(&e.configuration_references)
-            .ok_or_else(|| self.invalid("references", "must be a JSON object"))?;
+        let refs = codec::json_object(&e.configuration_references).ok_or_else(|| {
+            StoreError::invalid(self.v.fields.references, "must be a JSON object")
+        })?;
         for (k, v) in &refs {
             let layout = RESERVED.contains(&k.as_str())
                 || [
@@ -225,9 +237,10 @@ impl Catalog<'_> {
                 ]
                 .contains(&k.as_str());
             if k.is_empty() || layout {
-                return Err(
-                    self.invalid("references", format!("'{k}' is an attribute of the layout"))
-                );
+                return Err(StoreError::invalid(
+                    self.v.fields.references,
+                    format!("'{k}' is an attribute of the layout"),
+                ));
             }
             let ok = match v {
                 Value::String(s) => !s.is_empty(),
@@ -235,8 +248,8 @@ impl Catalog<'_> {
                 _ => false,
             };
             if !ok {
-                return Err(self.invalid(
-                    "references",
+                return Err(StoreError::invalid(
+                    self.v.fields.references,
                     format!("'{k}' must be a non-empty string or a list of strings"),
                 ));
             }
@@ -304,8 +317,8 @@ impl Catalog<'_> {
             .first()
             .map_or(0, |t| codec::item_size(&self.tag_item(profile, e, t)));
         if main + tag_items * tag > MAX_TRANSACTION_BYTES {
-            return Err(self.invalid(
-                "attributes",
+            return Err(StoreError::invalid(
+                self.v.fields.attributes,
                 "with one copy per tag, larger than DynamoDB's 4 MB per transaction",
             ));
         }
@@ -367,9 +380,7 @@ impl Catalog<'_> {
     }
 
     fn put(&self, item: Item, condition: &Cond) -> Result<TransactWriteItem, StoreError> {
-        if codec::item_size(&item) > codec::MAX_ITEM_BYTES {
-            return Err(self.invalid("entry", "larger than DynamoDB's 400 KB item limit"));
-        }
+        codec::check_item_size(self.v.fields.entity, &item)?;
         self.tx_put(item, Some(condition))
     }
 
@@ -381,11 +392,7 @@ impl Catalog<'_> {
         e.last_modified = now;
         e.version = 0;
         let free = Cond::NotExists(self.v.id_key);
-        let unique = OnConflict::Unique(if self.v.service_provider_rules {
-            "service_provider.id"
-        } else {
-            "client.client_id"
-        });
+        let unique = OnConflict::Unique(self.v.fields.id);
         self.check_transaction_size(profile, &e, &refs, e.tags.len())?;
         let mut actions = vec![(self.put(self.main_item(profile, &e, &refs), &free)?, unique)];
         for tag in &e.tags {
@@ -407,8 +414,8 @@ impl Catalog<'_> {
             let touched: std::collections::HashSet<&str> =
                 old.tags.iter().chain(&e.tags).map(String::as_str).collect();
             if touched.len() + 1 > MAX_ACTIONS {
-                return Err(self.invalid(
-                    "tags",
+                return Err(StoreError::invalid(
+                    self.v.fields.tags,
                     "old and new tags together exceed one transaction (99)",
                 ));
             }
@@ -442,11 +449,7 @@ impl Catalog<'_> {
             for tag in new.tags.iter().filter(|t| !old.tags.contains(t)) {
                 actions.push((
                     self.put(self.tag_item(profile, &new, tag), &free)?,
-                    OnConflict::Unique(if self.v.service_provider_rules {
-                        "service_provider.tags"
-                    } else {
-                        "client.tags"
-                    }),
+                    OnConflict::Unique(self.v.fields.tags),
                 ));
             }
             match self.transact(actions, self.v.what).await {

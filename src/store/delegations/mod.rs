@@ -59,15 +59,15 @@ pub struct Delegation {
     pub authorization_code_hash: Option<String>,
     #[serde(default)]
     pub scope: String,
-    #[serde(default = "empty_object")]
+    #[serde(default = "codec::empty_object")]
     pub authentication_attributes: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent_result: Option<String>,
-    #[serde(default = "empty_object")]
+    #[serde(default = "codec::empty_object")]
     pub claim_map: String,
-    #[serde(default = "empty_object")]
+    #[serde(default = "codec::empty_object")]
     pub custom_claim_values: String,
-    #[serde(default = "empty_object")]
+    #[serde(default = "codec::empty_object")]
     pub claims: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtls_client_certificate: Option<String>,
@@ -83,10 +83,6 @@ pub struct Delegation {
         skip_serializing_if = "Option::is_none"
     )]
     pub mtls_client_certificate_dn: Option<String>,
-}
-
-fn empty_object() -> String {
-    "{}".into()
 }
 
 pub fn check_status(field: &'static str, status: &str) -> Result<(), StoreError> {
@@ -112,17 +108,6 @@ fn item_tenant(item: &codec::Item) -> Option<&str> {
     item.get(TENANT_ID)
         .and_then(|v| v.as_s().ok())
         .map(String::as_str)
-}
-
-/// A JSON-object text field: empty means `{}`.
-fn json_field(field: &'static str, text: &mut String) -> Result<(), StoreError> {
-    if text.trim().is_empty() {
-        *text = empty_object();
-        return Ok(());
-    }
-    codec::json_object(text)
-        .map(|_| ())
-        .ok_or_else(|| StoreError::invalid(field, "must be a JSON object"))
 }
 
 impl Delegations<'_> {
@@ -157,19 +142,19 @@ impl Delegations<'_> {
         if let Some(h) = &d.authorization_code_hash {
             codec::check_key("delegation.authorization_code_hash", h)?;
         }
-        json_field(
+        codec::object_text(
             "delegation.authentication_attributes_json",
             &mut d.authentication_attributes,
         )?;
-        json_field("delegation.claim_map_json", &mut d.claim_map)?;
-        json_field(
+        codec::object_text("delegation.claim_map_json", &mut d.claim_map)?;
+        codec::object_text(
             "delegation.custom_claim_values_json",
             &mut d.custom_claim_values,
         )?;
-        json_field("delegation.claims_json", &mut d.claims)?;
+        codec::object_text("delegation.claims_json", &mut d.claims)?;
         d.consent_result = d.consent_result.filter(|c| !c.trim().is_empty());
         if let Some(c) = &mut d.consent_result {
-            json_field("delegation.consent_result_json", c)?;
+            codec::object_text("delegation.consent_result_json", c)?;
         }
         let mut item = self.encode(&d)?;
         let settings = self.settings();
@@ -180,12 +165,7 @@ impl Delegations<'_> {
         if let Some(t) = tenant.id() {
             item.insert(TENANT_ID.into(), s(t));
         }
-        if codec::item_size(&item) > codec::MAX_ITEM_BYTES {
-            return Err(StoreError::invalid(
-                "delegation",
-                "larger than DynamoDB's 400 KB item limit",
-            ));
-        }
+        codec::check_item_size("delegation", &item)?;
         let free = Cond::NotExists(self.def().hash.name).or(in_tenant(tenant));
         if self.put_if(item, &free).await? {
             Ok(())

@@ -27,6 +27,8 @@ pub struct Step {
     /// `None`: a scan.
     key: Option<String>,
     filter: Option<String>,
+    /// A query of the table itself reads consistently (an index cannot).
+    consistent: bool,
     names: Option<HashMap<String, String>>,
     values: Option<HashMap<String, AttributeValue>>,
 }
@@ -52,6 +54,7 @@ impl Step {
             index,
             key,
             filter,
+            consistent: index.is_none(),
             names,
             values,
         }
@@ -65,6 +68,7 @@ impl Step {
             index: None,
             key: None,
             filter,
+            consistent: false,
             names,
             values,
         }
@@ -113,6 +117,7 @@ impl Step {
                     .set_exclusive_start_key(start)
                     .set_limit(limit)
                     .set_select(select)
+                    .consistent_read(self.consistent)
                     .scan_index_forward(forward)
                     .send()
                     .await
