@@ -3,7 +3,7 @@
 
 use std::{io::IsTerminal, net::SocketAddr};
 
-use tracing_subscriber::{EnvFilter, fmt, prelude::*};
+use tracing_subscriber::{EnvFilter, filter::LevelFilter, fmt, prelude::*};
 
 use crate::config::LogFormat;
 
@@ -23,14 +23,25 @@ const BODY_LOGGERS: [&str; 8] = [
     "dynoxide=info",
 ];
 
-pub fn init_logging(format: LogFormat) {
-    let mut filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,dynoxide=error"));
+/// `filter` with the body loggers capped below TRACE. A cap is a
+/// directive (`target=debug`), which would also raise a quieter target to
+/// DEBUG: it is only added when some target may log at TRACE at all.
+fn capped(mut filter: EnvFilter) -> EnvFilter {
+    if filter.max_level_hint() != Some(LevelFilter::TRACE) && filter.max_level_hint().is_some() {
+        return filter;
+    }
     for cap in BODY_LOGGERS {
         if let Ok(directive) = cap.parse() {
             filter = filter.add_directive(directive);
         }
     }
+    filter
+}
+
+pub fn init_logging(format: LogFormat) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,dynoxide=error"));
+    let filter = capped(filter);
     let registry = tracing_subscriber::registry().with(filter);
     // A second init (tests, embedded callers) keeps the first subscriber.
     let _ = match format {
@@ -63,4 +74,34 @@ pub fn init_metrics(addr: SocketAddr) -> Result<(), MetricsError> {
             addr,
             reason: e.to_string(),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing::Level;
+    use tracing_subscriber::prelude::*;
+
+    use super::*;
+
+    /// Which (target, level) pairs `filter` (capped) lets through.
+    fn check(filter: &str, f: impl FnOnce()) {
+        let subscriber = tracing_subscriber::registry().with(capped(EnvFilter::new(filter)));
+        tracing::subscriber::with_default(subscriber, f);
+    }
+
+    #[test]
+    fn the_default_level_keeps_the_sdk_at_info_and_trace_is_capped() {
+        check("info", || {
+            assert!(!tracing::enabled!(target: "aws_smithy_runtime", Level::DEBUG));
+            assert!(tracing::enabled!(target: "aws_smithy_runtime", Level::INFO));
+        });
+        check("trace", || {
+            assert!(
+                !tracing::enabled!(target: "aws_sigv4", Level::TRACE),
+                "capped"
+            );
+            assert!(tracing::enabled!(target: "aws_sigv4", Level::DEBUG));
+            assert!(tracing::enabled!(target: "curity_dynamodb", Level::TRACE));
+        });
+    }
 }
