@@ -22,8 +22,24 @@ fn main() -> io::Result<()> {
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
-        .compile_fds(fds)
+        .compile_fds(fds)?;
+
+    // The benchmarks' baseline servers, on the service's own messages;
+    // generated apart (`bench/`) so nothing of it reaches the library.
+    println!("cargo:rerun-if-changed={BENCH_PROTO}");
+    let bench = protox::compile([BENCH_PROTO], [PROTO_ROOT, "benches/proto"])
+        .map_err(|e| io::Error::other(format!("protobuf: {e}")))?;
+    let bench_out = out_dir.join("bench");
+    fs::create_dir_all(&bench_out)?;
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .out_dir(bench_out)
+        .extern_path(".curity.datasource.v1", "::curity_dynamodb::proto")
+        .compile_fds(bench)
 }
+
+const BENCH_PROTO: &str = "benches/proto/baseline.proto";
 
 fn collect_protos(dir: &PathBuf, out: &mut Vec<PathBuf>) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {

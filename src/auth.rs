@@ -105,7 +105,7 @@ impl BearerToken {
         })
     }
 
-    fn accepts(&self, presented: &[u8]) -> bool {
+    pub(crate) fn accepts(&self, presented: &[u8]) -> bool {
         let presented = digest(presented);
         match self.current.read() {
             Ok(c) => bool::from(c.0.ct_eq(&presented)),

@@ -10,7 +10,7 @@ use tonic::Code;
 
 use crate::proto::error_detail::Reason;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("invalid {field}: {reason}")]
     InvalidArgument { field: &'static str, reason: String },

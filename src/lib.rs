@@ -9,11 +9,13 @@
 pub mod api;
 pub mod auth;
 pub mod aws;
+pub mod cache;
 pub mod config;
 pub mod doctor;
 #[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod error;
+pub mod json_ds;
 pub mod server;
 pub mod store;
 pub mod telemetry;

@@ -381,3 +381,98 @@ fn with_a_tls_secret_the_port_speaks_tls_probes_move_to_the_health_port_and_mtls
     assert!(server.auth.bearer_token_file.is_none());
     assert_eq!(server.exposure_problem(server.listen), None);
 }
+
+#[test]
+fn the_json_data_source_port_needs_tls_and_an_authentication_of_curity() {
+    let mut args = base();
+    args.extend([
+        "--set-string",
+        "tls.secretName=curity-dynamodb-tls",
+        "--set",
+        "jsonDataSource.enabled=true",
+        "--set-string",
+        "jsonDataSource.basicAuth.passwordSecret=curity-json-basic",
+        "--set-string",
+        "jsonDataSource.tenantIdParameter=tenantId",
+    ]);
+    let docs = render(&args).expect("render");
+    let toml = kind(&docs, "ConfigMap").expect("configmap")["data"]["config.toml"]
+        .as_str()
+        .expect("config.toml")
+        .to_string();
+    let env = Env::new();
+    let config = Config::parse(Some(&env.write("config.toml", &toml))).expect("parses");
+    let json = &config.json_ds;
+    let listen = json.listen.expect("json_ds.listen");
+    assert_eq!(listen.to_string(), "0.0.0.0:8443");
+    assert_eq!(json.context, "/json-ds");
+    assert_eq!(json.tenant_id_parameter.as_deref(), Some("tenantId"));
+    assert_eq!(json.auth.basic_username.as_deref(), Some("curity"));
+    assert_eq!(
+        json.auth.basic_password_file.as_deref(),
+        Some(std::path::Path::new(
+            "/var/run/curity-dynamodb/json-basic/password"
+        ))
+    );
+    assert!(json.tls.enabled());
+    assert_eq!(json.exposure_problem(listen, false), None);
+
+    let svc = kind(&docs, "Service").expect("service");
+    assert!(
+        svc["spec"]["ports"]
+            .as_array()
+            .expect("ports")
+            .iter()
+            .any(|p| p["name"] == "json" && p["port"] == 8443 && p["targetPort"] == "json")
+    );
+    let pod = &kind(&docs, "Deployment").expect("deployment")["spec"]["template"]["spec"];
+    assert!(
+        pod["containers"][0]["ports"]
+            .as_array()
+            .expect("ports")
+            .iter()
+            .any(|p| p["name"] == "json" && p["containerPort"] == 8443)
+    );
+    let basic = pod["volumes"]
+        .as_array()
+        .expect("volumes")
+        .iter()
+        .find(|v| v["name"] == "json-basic")
+        .expect("json-basic volume");
+    assert_eq!(basic["secret"]["secretName"], "curity-json-basic");
+    assert_eq!(basic["secret"]["items"][0]["key"], "password");
+    let np = kind(&docs, "NetworkPolicy").expect("network policy");
+    assert!(
+        np["spec"]["ingress"][0]["ports"]
+            .as_array()
+            .expect("ports")
+            .iter()
+            .any(|p| p["port"] == "json"),
+        "Curity may reach the JSON port"
+    );
+
+    let mut no_tls = base();
+    no_tls.extend([
+        "--set",
+        "jsonDataSource.enabled=true",
+        "--set-string",
+        "jsonDataSource.basicAuth.passwordSecret=curity-json-basic",
+    ]);
+    let err = render(&no_tls).expect_err("no TLS");
+    assert!(
+        err.contains("jsonDataSource.enabled needs tls.secretName"),
+        "{err}"
+    );
+    let mut no_auth = base();
+    no_auth.extend([
+        "--set-string",
+        "tls.secretName=curity-dynamodb-tls",
+        "--set",
+        "jsonDataSource.enabled=true",
+    ]);
+    let err = render(&no_auth).expect_err("no authentication of Curity");
+    assert!(
+        err.contains("basicAuth.passwordSecret or tls.mutual"),
+        "{err}"
+    );
+}

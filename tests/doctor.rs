@@ -182,7 +182,7 @@ async fn a_policy_without_query_fails_every_index_check_and_missing_tables_are_n
         prefix: "",
         method: "access_key",
     }
-    .create_all(Billing::OnDemand)
+    .create_all(Billing::OnDemand, false)
     .await
     .unwrap();
     // One table is missing.

@@ -160,7 +160,7 @@ async fn provisioned_billing_sets_capacity_on_tables_and_global_indexes() {
         prefix: "",
         method: "access_key",
     }
-    .create_all(Billing::Provisioned)
+    .create_all(Billing::Provisioned, false)
     .await
     .expect("create provisioned");
     let t = raw

@@ -241,3 +241,94 @@ async fn unusable_tls_files_stop_serve_naming_the_key() {
         stderr(&out)
     );
 }
+
+/// One JSON data source request over TLS, with or without a client
+/// certificate; the reply's status.
+async fn json_status(
+    addr: std::net::SocketAddr,
+    ca_pem: &str,
+    identity: Option<&(String, String)>,
+) -> Result<u16, String> {
+    use std::sync::Arc;
+
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, pem::PemObject};
+    use tokio_rustls::{TlsConnector, rustls};
+
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        roots
+            .add(cert.map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_root_certificates(roots);
+    let config = match identity {
+        Some((cert, key)) => builder
+            .with_client_auth_cert(
+                CertificateDer::pem_slice_iter(cert.as_bytes())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| e.to_string())?,
+                PrivateKeyDer::from_pem_slice(key.as_bytes()).map_err(|e| e.to_string())?,
+            )
+            .map_err(|e| e.to_string())?,
+        None => builder.with_no_client_auth(),
+    };
+    let tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = ServerName::try_from("localhost").map_err(|e| e.to_string())?;
+    let tls = TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .map_err(|e| format!("handshake: {e}"))?;
+    let r = support::http::exchange(tls, "GET", "/json-ds/attributes/nobody", &[], b"").await;
+    Ok(r.status)
+}
+
+#[tokio::test]
+async fn the_json_port_speaks_tls_and_mutual_tls_authenticates_curity() {
+    let dir = tempfile::tempdir().unwrap();
+    let server_ca = Ca::new("server-ca");
+    let client_ca = Ca::new("client-ca");
+    let (cert, key) = server_ca.leaf(&["localhost"], false);
+    let cert_file = write(dir.path(), "tls.crt", &cert);
+    let key_file = write(dir.path(), "tls.key", &key);
+    let ca_file = write(dir.path(), "clients.crt", &client_ca.pem());
+    let app = TestApp::start_with(move |cfg| {
+        cfg.json_ds.listen = Some("127.0.0.1:0".parse().unwrap());
+        cfg.json_ds.tls.cert_file = Some(cert_file);
+        cfg.json_ds.tls.key_file = Some(key_file);
+        cfg.json_ds.tls.client_ca_file = Some(ca_file);
+    })
+    .await;
+    let addr = app.json_addr.expect("json port");
+    let good = client_ca.leaf(&["curity"], false);
+    // Through authentication to the handler: no such subject, 404.
+    assert_eq!(
+        json_status(addr, &server_ca.pem(), Some(&good)).await,
+        Ok(404)
+    );
+    let stranger = Ca::new("stranger").leaf(&["curity"], false);
+    for (what, identity) in [("no certificate", None), ("another CA's", Some(&stranger))] {
+        // Refused by the authentication layer, before any work.
+        let status = json_status(addr, &server_ca.pem(), identity).await;
+        assert_eq!(status, Ok(401), "{what}");
+    }
+    let json = &app.config.json_ds;
+    let public = "0.0.0.0:8443".parse().unwrap();
+    assert_eq!(
+        json.exposure_problem(public, false),
+        None,
+        "mTLS is authentication"
+    );
+    let mut plain = json.clone();
+    plain.tls = Default::default();
+    assert!(
+        plain.exposure_problem(public, false).is_some(),
+        "TLS is required off loopback"
+    );
+}

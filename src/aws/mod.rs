@@ -22,6 +22,7 @@ pub use pool::{DynamoPool, PooledClient};
 pub struct Aws {
     sdk: SdkConfig,
     dynamodb: aws_sdk_dynamodb::Config,
+    endpoint_url: Option<String>,
     method: AccessMethod,
     stats: Arc<CredentialStats>,
 }
@@ -65,6 +66,7 @@ impl Aws {
         }
         Ok(Self {
             dynamodb: ddb.build(),
+            endpoint_url: cfg.endpoint_url.clone(),
             sdk,
             method: cfg.access_method,
             stats,
@@ -86,6 +88,16 @@ impl Aws {
     /// A single DynamoDB client (admin commands); the service uses the pool.
     pub fn dynamodb_client(&self) -> aws_sdk_dynamodb::Client {
         aws_sdk_dynamodb::Client::from_conf(self.dynamodb.clone())
+    }
+
+    /// DynamoDB Streams through the same credentials, cache and endpoint
+    /// as DynamoDB (the cache's cross-replica invalidation).
+    pub fn streams_client(&self) -> aws_sdk_dynamodbstreams::Client {
+        let mut b = aws_sdk_dynamodbstreams::config::Builder::from(&self.sdk);
+        if let Some(url) = &self.endpoint_url {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_dynamodbstreams::Client::from_conf(b.build())
     }
 
     /// The configured provider (without the cache in front of it).

@@ -17,12 +17,31 @@ pub const SERVICE_ACTIONS: &[&str] = &[
     "dynamodb:UpdateItem",
 ];
 
-/// What `tables create` / `tables check` need on top.
+/// What `tables create` / `tables check` need on top (`UpdateTable` only
+/// turns a stream on: `tables create --streams` on an existing table).
 pub const ADMIN_ACTIONS: &[&str] = &[
     "dynamodb:CreateTable",
     "dynamodb:DescribeTimeToLive",
+    "dynamodb:UpdateTable",
     "dynamodb:UpdateTimeToLive",
 ];
+
+/// What following the cached tables' streams needs (`cache.streams`), on
+/// `table/<prefix>curity-*/stream/*`.
+pub const STREAM_ACTIONS: &[&str] = &[
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+];
+
+/// What the policy grants beyond serving.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Grants {
+    /// `tables create` / `tables check`.
+    pub admin: bool,
+    /// The cache's stream readers.
+    pub streams: bool,
+}
 
 /// IAM actions an SDK operation (its snake_case client method) needs.
 pub fn actions_for(operation: &str) -> &'static [&'static str] {
@@ -44,13 +63,22 @@ pub fn actions_for(operation: &str) -> &'static [&'static str] {
         "transact_get_items" => &["dynamodb:GetItem"],
         "delete_table" => &["dynamodb:DeleteTable"],
         "update_table" => &["dynamodb:UpdateTable"],
+        "describe_stream" => &["dynamodb:DescribeStream"],
+        "get_shard_iterator" => &["dynamodb:GetShardIterator"],
+        "get_records" => &["dynamodb:GetRecords"],
+        "list_streams" => &["dynamodb:ListStreams"],
         _ => &[],
     }
 }
 
 /// The policy document for tables named `<prefix>curity-*`, optionally
-/// narrowed to one region and account, optionally with table admin.
-pub fn document(prefix: &str, region: Option<&str>, account: Option<&str>, admin: bool) -> Value {
+/// narrowed to one region and account, with what `grants` adds.
+pub fn document(
+    prefix: &str,
+    region: Option<&str>,
+    account: Option<&str>,
+    grants: Grants,
+) -> Value {
     let arn = |suffix: &str| {
         format!(
             "arn:aws:dynamodb:{}:{}:table/{prefix}curity-*{suffix}",
@@ -64,12 +92,20 @@ pub fn document(prefix: &str, region: Option<&str>, account: Option<&str>, admin
         "Action": SERVICE_ACTIONS,
         "Resource": [arn(""), arn("/index/*")]
     })];
-    if admin {
+    if grants.admin {
         statements.push(json!({
             "Sid": "CurityTableAdmin",
             "Effect": "Allow",
             "Action": ADMIN_ACTIONS,
             "Resource": [arn("")]
+        }));
+    }
+    if grants.streams {
+        statements.push(json!({
+            "Sid": "CurityCacheStreams",
+            "Effect": "Allow",
+            "Action": STREAM_ACTIONS,
+            "Resource": [arn("/stream/*")]
         }));
     }
     json!({ "Version": "2012-10-17", "Statement": statements })
@@ -111,6 +147,11 @@ mod tests {
         "update_item",
         "update_table",
         "update_time_to_live",
+        // DynamoDB Streams (its own client).
+        "describe_stream",
+        "get_records",
+        "get_shard_iterator",
+        "list_streams",
     ];
 
     fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -144,6 +185,7 @@ mod tests {
         for file in files {
             let text = non_test_source(&file);
             let admin_code = file.ends_with("store/tables.rs") || file.ends_with("doctor.rs");
+            let stream_code = file.ends_with("cache/streams.rs");
             for op in OPERATIONS {
                 if !text.contains(&format!(".{op}()")) {
                     continue;
@@ -157,7 +199,8 @@ mod tests {
                 );
                 for action in needed {
                     let granted = SERVICE_ACTIONS.contains(action)
-                        || (admin_code && ADMIN_ACTIONS.contains(action));
+                        || (admin_code && ADMIN_ACTIONS.contains(action))
+                        || (stream_code && STREAM_ACTIONS.contains(action));
                     assert!(
                         granted,
                         "{} calls {op}, which needs {action}: add it to the policy",
@@ -174,7 +217,12 @@ mod tests {
 
     #[test]
     fn resources_are_the_prefixed_tables_and_their_indexes() {
-        let d = document("dev-", Some("eu-west-1"), Some("111122223333"), false);
+        let d = document(
+            "dev-",
+            Some("eu-west-1"),
+            Some("111122223333"),
+            Grants::default(),
+        );
         assert_eq!(
             d["Statement"][0]["Resource"],
             json!([
@@ -183,7 +231,19 @@ mod tests {
             ])
         );
         assert_eq!(d["Statement"].as_array().map(Vec::len), Some(1));
-        let d = document("", None, None, true);
+        let d = document(
+            "",
+            None,
+            None,
+            Grants {
+                admin: true,
+                streams: true,
+            },
+        );
+        assert_eq!(
+            d["Statement"][2]["Resource"][0],
+            "arn:aws:dynamodb:*:*:table/curity-*/stream/*"
+        );
         assert_eq!(
             d["Statement"][1]["Resource"][0],
             "arn:aws:dynamodb:*:*:table/curity-*"

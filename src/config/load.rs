@@ -231,6 +231,8 @@ impl Config {
         if self.server.readiness_retry_seconds == 0 {
             problems.push("server.readiness_retry_seconds: must be at least 1".into());
         }
+        self.cache.check(&mut problems);
+        self.json_ds.check(self.server.insecure, &mut problems);
 
         if problems.is_empty() {
             Ok(self)
@@ -326,6 +328,130 @@ fn check_http_url(key: &str, value: &str, problems: &mut Vec<String>) {
     }
 }
 
+impl super::JsonDsConfig {
+    fn check(&self, insecure: bool, problems: &mut Vec<String>) {
+        let Some(addr) = self.listen else { return };
+        let path_ok = |p: &str| {
+            p.starts_with('/')
+                && !p.ends_with('/')
+                && !p.contains(':')
+                && p.chars().all(|c| c.is_ascii_graphic())
+        };
+        if !(self.context.is_empty() || path_ok(&self.context)) {
+            problems.push("json_ds.context: empty or a path like \"/json-ds\"".into());
+        }
+        for (key, path) in [
+            ("json_ds.credentials_path", &self.credentials_path),
+            ("json_ds.attributes_path", &self.attributes_path),
+            ("json_ds.buckets_path", &self.buckets_path),
+        ] {
+            if !path_ok(path) {
+                problems.push(format!(
+                    "{key}: a path like \"/credentials\" (no placeholder, no trailing slash)"
+                ));
+            }
+        }
+        for (key, name) in [
+            ("json_ds.username_parameter", Some(&self.username_parameter)),
+            ("json_ds.password_parameter", Some(&self.password_parameter)),
+            (
+                "json_ds.tenant_id_parameter",
+                self.tenant_id_parameter.as_ref(),
+            ),
+            (
+                "json_ds.attributes_subject_parameter",
+                self.attributes_subject_parameter.as_ref(),
+            ),
+        ] {
+            if let Some(n) = name
+                && (n.is_empty()
+                    || !n
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+            {
+                problems.push(format!("{key}: a name of [A-Za-z0-9-_.]"));
+            }
+        }
+        if !(4..=16).contains(&self.bcrypt_cost) {
+            problems.push("json_ds.bcrypt_cost: between 4 and 16".into());
+        }
+        if self.max_concurrent_verifications == 0 {
+            problems.push("json_ds.max_concurrent_verifications: at least 1".into());
+        }
+        if !(1..=60).contains(&self.request_timeout_seconds) {
+            problems.push("json_ds.request_timeout_seconds: between 1 and 60".into());
+        }
+        if !(1024..=4 * 1024 * 1024).contains(&self.max_body_bytes) {
+            problems.push("json_ds.max_body_bytes: between 1024 and 4194304".into());
+        }
+        let a = &self.auth;
+        if a.basic_username.is_some() != a.basic_password_file.is_some() {
+            problems.push(
+                "json_ds.auth.basic_username: set together with json_ds.auth.basic_password_file"
+                    .into(),
+            );
+        }
+        for (key, file) in [
+            ("json_ds.auth.basic_password_file", &a.basic_password_file),
+            ("json_ds.auth.bearer_token_file", &a.bearer_token_file),
+        ] {
+            if let Some(path) = file
+                && let Err(e) = crate::auth::read_token(path)
+            {
+                problems.push(format!("{key}: {e}"));
+            }
+        }
+        if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
+            problems.push("json_ds.tls.cert_file: set together with json_ds.tls.key_file".into());
+        }
+        if self.tls.client_ca_file.is_some() && !self.tls.enabled() {
+            problems.push("json_ds.tls.client_ca_file: needs cert_file and key_file".into());
+        }
+        if let Some(p) = self.exposure_problem(addr, insecure) {
+            problems.push(p);
+        }
+    }
+}
+
+impl super::CacheConfig {
+    fn check(&self, problems: &mut Vec<String>) {
+        const MIB: u64 = 1024 * 1024;
+        if self.enabled && !(MIB..=64 * 1024 * MIB).contains(&self.max_bytes) {
+            problems.push("cache.max_bytes: between 1 MiB and 64 GiB".into());
+        }
+        for (name, t) in [
+            ("accounts", self.accounts),
+            ("tokens", self.tokens),
+            ("dynamic_clients", self.dynamic_clients),
+            ("database_clients", self.database_clients),
+            (
+                "database_service_providers",
+                self.database_service_providers,
+            ),
+        ] {
+            if t.enabled && !(1..=86_400_000).contains(&t.ttl_ms) {
+                problems.push(format!(
+                    "cache.{name}.ttl_ms: between 1 and 86400000 (a day)"
+                ));
+            }
+        }
+        let s = &self.streams;
+        if s.enabled {
+            if !(50..=60_000).contains(&s.poll_interval_ms) {
+                problems.push("cache.streams.poll_interval_ms: between 50 and 60000".into());
+            }
+            // A bound below one poll would bypass the cache between polls.
+            if s.max_lag_ms <= s.poll_interval_ms || s.max_lag_ms > 3_600_000 {
+                problems.push(
+                    "cache.streams.max_lag_ms: above cache.streams.poll_interval_ms and at \
+                     most 3600000"
+                        .into(),
+                );
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,6 +503,19 @@ mod tests {
         ));
         assert!(m.contains("aws.access_method"), "{m}");
         assert!(m.contains("magic"), "{m}");
+    }
+
+    #[test]
+    fn cache_settings_out_of_range_name_their_keys() {
+        let m = message(parse(
+            "[aws]\nregion = \"eu-west-1\"\naccess_method = \"default_chain\"\n\
+             [cache]\nmax_bytes = 10\ntokens = { ttl_ms = 0 }\n\
+             [cache.streams]\nenabled = true\npoll_interval_ms = 500\nmax_lag_ms = 400",
+        ));
+        assert!(m.contains("cache.max_bytes"), "{m}");
+        assert!(m.contains("cache.tokens.ttl_ms"), "{m}");
+        assert!(m.contains("cache.streams.max_lag_ms"), "{m}");
+        assert!(!m.contains("cache.accounts"), "{m}");
     }
 
     #[test]

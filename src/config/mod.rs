@@ -30,6 +30,8 @@ pub struct Config {
     pub aws: AwsConfig,
     pub dynamodb: DynamoDbConfig,
     pub pool: PoolConfig,
+    pub cache: CacheConfig,
+    pub json_ds: JsonDsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -361,6 +363,184 @@ impl Default for PoolConfig {
         Self {
             max_size: 64,
             wait_timeout_ms: 2_000,
+        }
+    }
+}
+
+/// Curity's JSON data source protocol on a port of its own (`json_ds`),
+/// off unless `listen` is set. The names mirror the Curity configuration
+/// they must match (docs/curity-json-datasource.md).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JsonDsConfig {
+    pub listen: Option<SocketAddr>,
+    /// The data source's `web-service-client/context`.
+    pub context: String,
+    /// `credential-access/url-path`.
+    pub credentials_path: String,
+    /// `credential-access/username-parameter`.
+    pub username_parameter: String,
+    /// `credential-access/password-parameter`.
+    pub password_parameter: String,
+    /// `credential-access/tenant-id-parameter`; also read from the query
+    /// of attribute and bucket requests. No tenant parameter when absent.
+    pub tenant_id_parameter: Option<String>,
+    /// `credential-access/backend-verifies-password`. `false` (the
+    /// recommended mode): answer the stored hash for Curity to verify.
+    pub backend_verifies_password: bool,
+    /// BCrypt cost of hashes made from clear passwords (password updates
+    /// when the backend verifies).
+    pub bcrypt_cost: u32,
+    /// Verifications (or hashings) running at once; more wait.
+    pub max_concurrent_verifications: usize,
+    /// `attributes/url-path` without `:subject` (`/attributes/:subject`).
+    pub attributes_path: String,
+    /// `attributes/parameter/username-parameter`: the subject in this
+    /// header (base64) or query parameter, at `attributes_path` itself.
+    pub attributes_subject_parameter: Option<String>,
+    /// Buckets at `<buckets_path>/<subject>/<purpose>`.
+    pub buckets_path: String,
+    /// Longest a request may take (Curity's socket timeout is 10 s).
+    pub request_timeout_seconds: u64,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+    pub auth: JsonDsAuthConfig,
+    /// TLS (and, with `client_ca_file`, mutual TLS) on this port.
+    pub tls: TlsConfig,
+}
+
+impl Default for JsonDsConfig {
+    fn default() -> Self {
+        Self {
+            listen: None,
+            context: "/json-ds".into(),
+            credentials_path: "/credentials".into(),
+            username_parameter: "username".into(),
+            password_parameter: "password".into(),
+            tenant_id_parameter: None,
+            backend_verifies_password: false,
+            bcrypt_cost: 10,
+            max_concurrent_verifications: 4,
+            attributes_path: "/attributes".into(),
+            attributes_subject_parameter: None,
+            buckets_path: "/buckets".into(),
+            request_timeout_seconds: 5,
+            max_body_bytes: 512 * 1024,
+            auth: JsonDsAuthConfig::default(),
+            tls: TlsConfig::default(),
+        }
+    }
+}
+
+impl JsonDsConfig {
+    /// Why serving the JSON port on `addr` would expose it, if it would:
+    /// off loopback it needs TLS and an authentication of Curity (Basic,
+    /// bearer or mutual TLS), unless `server.insecure`.
+    pub fn exposure_problem(&self, addr: SocketAddr, insecure: bool) -> Option<String> {
+        let authenticated = self.auth.basic_username.is_some()
+            || self.auth.bearer_token_file.is_some()
+            || self.tls.client_ca_file.is_some();
+        if addr.ip().is_loopback() || insecure || (self.tls.enabled() && authenticated) {
+            return None;
+        }
+        Some(format!(
+            "json_ds.listen {addr} is reachable from the network: it needs json_ds.tls              (cert_file, key_file) and an authentication of Curity (json_ds.auth              basic_username + basic_password_file, json_ds.auth.bearer_token_file, or              json_ds.tls.client_ca_file), or listen on 127.0.0.1, or --insecure"
+        ))
+    }
+}
+
+/// How Curity authenticates to the JSON port: HTTP Basic or a bearer
+/// token (either accepted when both are set), and/or mutual TLS.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JsonDsAuthConfig {
+    pub basic_username: Option<String>,
+    /// File holding the Basic password (re-read when it changes).
+    pub basic_password_file: Option<PathBuf>,
+    /// File holding the bearer token (re-read when it changes).
+    pub bearer_token_file: Option<PathBuf>,
+}
+
+/// The read cache (`cache`): items of the hot reads by key, bounded in
+/// bytes, each data type with its own time to live. README has the
+/// consistency contract of each type.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// Off: every read goes to DynamoDB.
+    pub enabled: bool,
+    /// Memory bound of every cached item together, in bytes (items as
+    /// DynamoDB sizes them plus keys and bookkeeping).
+    pub max_bytes: u64,
+    pub accounts: CachedType,
+    pub tokens: CachedType,
+    pub dynamic_clients: CachedType,
+    pub database_clients: CachedType,
+    pub database_service_providers: CachedType,
+    /// Cross-replica invalidation from DynamoDB Streams.
+    pub streams: StreamsConfig,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        let ttl = |ms| CachedType {
+            enabled: true,
+            ttl_ms: ms,
+        };
+        Self {
+            enabled: true,
+            max_bytes: 64 * 1024 * 1024,
+            // Without streams, a write on another replica is seen after at
+            // most this long: one second for what decides a login or a
+            // token's validity, longer for administrator-managed clients.
+            accounts: ttl(1_000),
+            tokens: ttl(1_000),
+            dynamic_clients: ttl(10_000),
+            database_clients: ttl(10_000),
+            database_service_providers: ttl(10_000),
+            streams: StreamsConfig::default(),
+        }
+    }
+}
+
+/// One data type in the cache.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CachedType {
+    pub enabled: bool,
+    /// How long an item is served from the cache after it was read.
+    pub ttl_ms: u64,
+}
+
+impl Default for CachedType {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            ttl_ms: 1_000,
+        }
+    }
+}
+
+/// Following the cached tables' streams (`tables create --streams` turns
+/// them on, `KEYS_ONLY`): every replica evicts what any replica wrote.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StreamsConfig {
+    pub enabled: bool,
+    /// Pause between two reads of a shard that reached its end. DynamoDB
+    /// allows 5 `GetRecords` per second per shard across every reader.
+    pub poll_interval_ms: u64,
+    /// When the last read that reached the end of every shard is older
+    /// than this, the table's cache is bypassed until it catches up.
+    pub max_lag_ms: u64,
+}
+
+impl Default for StreamsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            poll_interval_ms: 500,
+            max_lag_ms: 2_000,
         }
     }
 }

@@ -109,7 +109,7 @@ fn check(c: &mut DynamicClient) -> Result<(), StoreError> {
 impl DynamicClients<'_> {
     pub async fn get(&self, client_id: &str) -> Result<Option<DynamicClient>, StoreError> {
         codec::check_key("client_id", client_id)?;
-        self.read(self.key(client_id)).await
+        self.read_cached(self.key(client_id)).await
     }
 
     /// `created` is kept when given (Curity's `meta.created`), else now.

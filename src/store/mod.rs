@@ -36,6 +36,7 @@ use crate::{
         DynamoPool, PooledClient,
         error::{CallSite, SdkResultExt},
     },
+    cache::ItemCache,
     config::DynamoDbConfig,
 };
 
@@ -53,10 +54,22 @@ struct Inner {
     names: Vec<String>,
     settings: DynamoDbConfig,
     method: &'static str,
+    cache: Option<Arc<ItemCache>>,
 }
 
 impl Store {
     pub fn new(pool: DynamoPool, settings: DynamoDbConfig, method: &'static str) -> Self {
+        Self::cached(pool, settings, method, None)
+    }
+
+    /// A store whose hot reads go through `cache` (every write through
+    /// this store evicts what it touched).
+    pub fn cached(
+        pool: DynamoPool,
+        settings: DynamoDbConfig,
+        method: &'static str,
+        cache: Option<Arc<ItemCache>>,
+    ) -> Self {
         let names = schema::ALL
             .iter()
             .map(|t| t.name(&settings.table_name_prefix))
@@ -67,6 +80,7 @@ impl Store {
                 pool,
                 settings,
                 method,
+                cache,
             }),
         }
     }
@@ -104,6 +118,19 @@ impl Store {
 
     pub fn settings(&self) -> &DynamoDbConfig {
         &self.inner.settings
+    }
+
+    pub fn cache(&self) -> Option<&Arc<ItemCache>> {
+        self.inner.cache.as_ref()
+    }
+
+    /// The table of the layout with this (prefixed) name.
+    pub(crate) fn def_named(&self, name: &str) -> Option<&'static TableDef> {
+        self.inner
+            .names
+            .iter()
+            .position(|n| n == name)
+            .and_then(|i| schema::ALL.get(i).copied())
     }
 
     pub(crate) async fn client(&self) -> Result<PooledClient, StoreError> {

@@ -121,6 +121,53 @@ impl<'s> Table<'s> {
         Ok(out.item)
     }
 
+    /// The hot read: `get` through the cache where this table's data type
+    /// is cached (README: the consistency contract of each type), as
+    /// `decode` makes the item (decoded once per cached entry). Never for a
+    /// read-modify-write: its condition needs the item as stored.
+    pub(crate) async fn get_cached<T, D>(
+        &self,
+        key: Item,
+        decode: D,
+    ) -> Result<Option<T>, StoreError>
+    where
+        T: Clone + Send + Sync + 'static,
+        D: Fn(Item) -> Result<T, StoreError>,
+    {
+        match self.store.cache() {
+            Some(cache) => cache
+                .read(self.def, &key, || self.get(key.clone()), decode)
+                .await
+                .map(|(value, _)| value),
+            None => match self.get(key).await? {
+                Some(item) => decode(item).map(Some),
+                None => Ok(None),
+            },
+        }
+    }
+
+    /// `get_cached` decoded as the layout type `T`.
+    pub(crate) async fn read_cached<T>(&self, key: Item) -> Result<Option<T>, StoreError>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        self.get_cached(key, |item| self.decode(item)).await
+    }
+
+    /// The key of `item` (or of a key) when a write to it must evict a
+    /// cache entry: `None` when nothing of this table is cached.
+    fn cached_key(&self, item: &Item) -> Option<Item> {
+        cache_key(self.store, self.def, item)
+    }
+
+    /// After a write to `key` answered, or failed (it may still have
+    /// landed): the cache forgets what it held for the key.
+    async fn wrote(&self, key: Option<Item>) {
+        if let (Some(cache), Some(key)) = (self.store.cache(), key) {
+            cache.written(self.def, &key).await;
+        }
+    }
+
     /// Consistent `GetItem` decoded as the layout type `T`.
     pub(crate) async fn read<T: DeserializeOwned>(
         &self,
@@ -153,6 +200,7 @@ impl<'s> Table<'s> {
         let condition = e.cond(&Cond::NotExists(self.def.hash.name));
         let (names, values) = e.into_parts();
         let attempts = Attempts::default();
+        let evict = self.cached_key(&item);
         let client = self.client().await?;
         let sent = client
             .put_item()
@@ -166,6 +214,7 @@ impl<'s> Table<'s> {
             .interceptor(attempts.clone())
             .send()
             .await;
+        self.wrote(evict).await;
         match sent {
             Ok(_) => Ok(()),
             Err(err) if condition_failed(&err) => {
@@ -206,14 +255,16 @@ impl<'s> Table<'s> {
 
     /// Unconditional `DeleteItem`; deleting nothing is not an error.
     pub(crate) async fn delete(&self, key: Item) -> Result<(), StoreError> {
+        let evict = self.cached_key(&key);
         let client = self.client().await?;
-        client
+        let sent = client
             .delete_item()
             .table_name(self.name())
             .set_key(Some(key))
             .send()
-            .await
-            .classify(self.at("dynamodb:DeleteItem"))?;
+            .await;
+        self.wrote(evict).await;
+        sent.classify(self.at("dynamodb:DeleteItem"))?;
         Ok(())
     }
 
@@ -225,6 +276,7 @@ impl<'s> Table<'s> {
         let condition = e.cond(condition);
         let (names, values) = e.into_parts();
         let attempts = Attempts::default();
+        let evict = self.cached_key(&key);
         let client = self.client().await?;
         let sent = client
             .delete_item()
@@ -238,6 +290,7 @@ impl<'s> Table<'s> {
             .interceptor(attempts.clone())
             .send()
             .await;
+        self.wrote(evict).await;
         match sent {
             Ok(_) => Ok(true),
             Err(err) if condition_failed(&err) => {
@@ -260,8 +313,9 @@ impl<'s> Table<'s> {
         let mut e = Expr::new();
         let condition = condition.map(|c| e.cond(c));
         let (names, values) = e.into_parts();
+        let evict = self.cached_key(&item);
         let client = self.client().await?;
-        let written = client
+        let sent = client
             .put_item()
             .table_name(self.name())
             .set_item(Some(item))
@@ -269,8 +323,9 @@ impl<'s> Table<'s> {
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
             .send()
-            .await
-            .conditional(self.at("dynamodb:PutItem"))?;
+            .await;
+        self.wrote(evict).await;
+        let written = sent.conditional(self.at("dynamodb:PutItem"))?;
         Ok(written.is_some())
     }
 
@@ -284,8 +339,9 @@ impl<'s> Table<'s> {
         let update = e.update(update);
         let condition = condition.map(|c| e.cond(c));
         let (names, values) = e.into_parts();
+        let evict = self.cached_key(&key);
         let client = self.client().await?;
-        let updated = client
+        let sent = client
             .update_item()
             .table_name(self.name())
             .set_key(Some(key))
@@ -294,8 +350,9 @@ impl<'s> Table<'s> {
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
             .send()
-            .await
-            .conditional(self.at("dynamodb:UpdateItem"))?;
+            .await;
+        self.wrote(evict).await;
+        let updated = sent.conditional(self.at("dynamodb:UpdateItem"))?;
         Ok(updated.is_some())
     }
 
@@ -375,6 +432,7 @@ impl<'s> Table<'s> {
         what: &'static str,
     ) -> Result<(), StoreError> {
         let (actions, guards): (Vec<_>, Vec<_>) = actions.into_iter().unzip();
+        let evict = transaction_keys(self.store, &actions);
         let client = self.client().await?;
         let result = client
             .transact_write_items()
@@ -382,6 +440,7 @@ impl<'s> Table<'s> {
             .set_transact_items(Some(actions))
             .send()
             .await;
+        transaction_written(self.store, evict).await;
         let err = match result {
             Ok(_) => return Ok(()),
             Err(e) => e,
@@ -476,6 +535,53 @@ impl<'s> Table<'s> {
 
 /// The server answered a page with the start key it was given: paging on
 /// would never end.
+/// The key of `item` in table `def` when the cache holds that table.
+fn cache_key(store: &Store, def: &'static TableDef, item: &Item) -> Option<Item> {
+    store.cache()?;
+    crate::cache::Kind::of(def)?;
+    let mut key = Item::new();
+    for attr in std::iter::once(def.hash.name).chain(def.range.map(|r| r.name)) {
+        key.insert(attr.to_string(), item.get(attr)?.clone());
+    }
+    Some(key)
+}
+
+/// The cached keys a transaction writes (none when nothing is cached),
+/// taken before the actions move into the request.
+pub(crate) fn transaction_keys(
+    store: &Store,
+    actions: &[TransactWriteItem],
+) -> Vec<(&'static TableDef, Item)> {
+    if store.cache().is_none() {
+        return Vec::new();
+    }
+    actions
+        .iter()
+        .filter_map(|a| {
+            let (table, item) = if let Some(p) = a.put() {
+                (p.table_name(), p.item())
+            } else if let Some(u) = a.update() {
+                (u.table_name(), u.key())
+            } else if let Some(d) = a.delete() {
+                (d.table_name(), d.key())
+            } else {
+                return None;
+            };
+            let def = store.def_named(table)?;
+            Some((def, cache_key(store, def, item)?))
+        })
+        .collect()
+}
+
+/// After a transaction answered or failed: the cache forgets its keys.
+pub(crate) async fn transaction_written(store: &Store, keys: Vec<(&'static TableDef, Item)>) {
+    if let Some(cache) = store.cache() {
+        for (def, key) in keys {
+            cache.written(def, &key).await;
+        }
+    }
+}
+
 pub(crate) fn stalled(action: &str, table: &str) -> StoreError {
     StoreError::Aws {
         action: action.into(),

@@ -8,7 +8,8 @@ use aws_sdk_dynamodb::{
     types::{
         AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
         LocalSecondaryIndex, Projection as SdkProjection, ProjectionType, ProvisionedThroughput,
-        TableDescription, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+        StreamSpecification, StreamViewType, TableDescription, TableStatus,
+        TimeToLiveSpecification, TimeToLiveStatus,
     },
 };
 
@@ -38,11 +39,12 @@ pub struct CreateReport {
     pub lines: Vec<String>,
     pub created: usize,
     pub ttl_enabled: usize,
+    pub streams_enabled: usize,
 }
 
 impl CreateReport {
     pub fn changed_anything(&self) -> bool {
-        self.created + self.ttl_enabled > 0
+        self.created + self.ttl_enabled + self.streams_enabled > 0
     }
 }
 
@@ -77,19 +79,42 @@ impl TableAdmin<'_> {
     }
 
     /// Creates every missing table, waits for it to become ACTIVE and turns
-    /// TTL on where the layout has `deletableAt`. Existing tables are left
-    /// as they are: a second run changes nothing.
-    pub async fn create_all(&self, billing: Billing) -> Result<CreateReport, StoreError> {
+    /// TTL on where the layout has `deletableAt`. With `streams`, the
+    /// tables the cache holds get a `KEYS_ONLY` stream (existing ones
+    /// too), for the cache's cross-replica invalidation. Existing tables
+    /// are otherwise left as they are: a second run changes nothing.
+    pub async fn create_all(
+        &self,
+        billing: Billing,
+        streams: bool,
+    ) -> Result<CreateReport, StoreError> {
         let mut report = CreateReport::default();
         for def in schema::ALL {
             let name = def.name(self.prefix);
-            if self.describe(&name).await?.is_some() {
-                report.lines.push(format!("{name}: exists, unchanged"));
+            let stream = streams && crate::cache::Kind::of(def).is_some();
+            if let Some(existing) = self.describe(&name).await? {
+                let has_stream = existing
+                    .stream_specification()
+                    .is_some_and(|s| s.stream_enabled());
+                if stream && !has_stream {
+                    self.enable_stream(&name).await?;
+                    self.wait_active(&name).await?;
+                    report.streams_enabled += 1;
+                    report
+                        .lines
+                        .push(format!("{name}: stream (KEYS_ONLY) enabled"));
+                } else {
+                    report.lines.push(format!("{name}: exists, unchanged"));
+                }
             } else {
-                self.create(def, &name, billing).await?;
+                self.create(def, &name, billing, stream).await?;
                 self.wait_active(&name).await?;
                 report.created += 1;
-                report.lines.push(format!("{name}: created"));
+                report.lines.push(if stream {
+                    format!("{name}: created, with a KEYS_ONLY stream")
+                } else {
+                    format!("{name}: created")
+                });
             }
             if def.ttl {
                 if self.ttl_enabled(&name).await? {
@@ -108,7 +133,13 @@ impl TableAdmin<'_> {
         Ok(report)
     }
 
-    async fn create(&self, def: &TableDef, name: &str, billing: Billing) -> Result<(), StoreError> {
+    async fn create(
+        &self,
+        def: &TableDef,
+        name: &str,
+        billing: Billing,
+        stream: bool,
+    ) -> Result<(), StoreError> {
         let throughput = || {
             ProvisionedThroughput::builder()
                 .read_capacity_units(schema::PROVISIONED_READ)
@@ -149,6 +180,9 @@ impl TableAdmin<'_> {
             }
             req = req.global_secondary_indexes(g.build().map_err(build_error)?);
         }
+        if stream {
+            req = req.stream_specification(keys_only_stream()?);
+        }
         for index in def.local_indexes {
             req = req.local_secondary_indexes(
                 LocalSecondaryIndex::builder()
@@ -170,6 +204,17 @@ impl TableAdmin<'_> {
             }
             Err(e) => Err(classify(&e, self.at("dynamodb:CreateTable", name))),
         }
+    }
+
+    async fn enable_stream(&self, name: &str) -> Result<(), StoreError> {
+        self.client
+            .update_table()
+            .table_name(name)
+            .stream_specification(keys_only_stream()?)
+            .send()
+            .await
+            .map_err(|e| classify(&e, self.at("dynamodb:UpdateTable", name)))?;
+        Ok(())
     }
 
     async fn wait_active(&self, name: &str) -> Result<(), StoreError> {
@@ -254,6 +299,15 @@ impl TableAdmin<'_> {
         }
         Ok(out)
     }
+}
+
+/// What the cache needs of a stream: which keys changed.
+fn keys_only_stream() -> Result<StreamSpecification, StoreError> {
+    StreamSpecification::builder()
+        .stream_enabled(true)
+        .stream_view_type(StreamViewType::KeysOnly)
+        .build()
+        .map_err(build_error)
 }
 
 fn key_schema(hash: KeyAttr, range: Option<KeyAttr>) -> Result<Vec<KeySchemaElement>, StoreError> {

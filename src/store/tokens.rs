@@ -106,10 +106,11 @@ impl Tokens<'_> {
         self.put_if_absent(item, "token", "token.token_hash").await
     }
 
-    /// Consistent read; no expiry check.
+    /// Through the cache (README: the tokens row of the consistency
+    /// contract); no expiry check.
     pub async fn get(&self, token_hash: &str) -> Result<Option<Token>, StoreError> {
         codec::check_key("token_hash", token_hash)?;
-        self.read(self.key(token_hash)).await
+        self.read_cached(self.key(token_hash)).await
     }
 
     /// 1 when the token exists and took the status, 0 otherwise. A revoked

@@ -8,8 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use aws_sdk_dynamodb::types::AttributeValue;
 use curity_dynamodb::{
     aws::{Aws, DynamoPool},
+    cache::{ItemCache, streams},
     config::{AccessMethod, Config, Secret, ServerConfig},
     embedded::Embedded,
+    json_ds::JsonDs,
     proto::{
         CreateAccountRequest, NewAccount, Tenant, account_service_client::AccountServiceClient,
     },
@@ -18,6 +20,7 @@ use curity_dynamodb::{
         Store,
         tables::{Billing, TableAdmin},
     },
+    tls::Tls,
 };
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tonic::transport::Channel;
@@ -46,8 +49,12 @@ pub struct TestApp {
     /// A raw SDK client on the same store, for checking items as stored.
     pub raw: aws_sdk_dynamodb::Client,
     pub config: Config,
+    /// The JSON data source port, when `json_ds.listen` was set (bound on
+    /// port 0 of its address).
+    pub json_addr: Option<SocketAddr>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    json_task: Option<JoinHandle<()>>,
     embedded: Option<Embedded>,
 }
 
@@ -178,6 +185,18 @@ impl TestApp {
             ..ServerConfig::default()
         };
         adjust(&mut config);
+        Self::launch(config, embedded, create_tables).await
+    }
+
+    /// A second replica of this app: its own server (and cache) on the
+    /// same store and tables.
+    pub async fn replica(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = self.config.clone();
+        adjust(&mut config);
+        Self::launch(config, None, false).await
+    }
+
+    async fn launch(config: Config, embedded: Option<Embedded>, create_tables: bool) -> TestApp {
         let config = config.validate(&no_env).expect("valid test config");
         let aws = Aws::connect(&config.aws).await.expect("aws setup");
         let raw = aws.dynamodb_client();
@@ -190,12 +209,43 @@ impl TestApp {
             Duration::from_millis(config.pool.wait_timeout_ms),
         )
         .expect("pool");
-        let store = Store::new(pool, config.dynamodb.clone(), "access_key");
+        let cache = ItemCache::new(&config.cache);
+        let following = match &cache {
+            Some(c) if config.cache.streams.enabled => Some(
+                streams::follow(
+                    c,
+                    &aws,
+                    &config.dynamodb.table_name_prefix,
+                    Duration::from_millis(config.cache.streams.poll_interval_ms),
+                )
+                .await
+                .expect("follow the streams"),
+            ),
+            _ => None,
+        };
+        let store = Store::cached(pool, config.dynamodb.clone(), "access_key", cache);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
+        let (json_addr, json_task) = match config.json_ds.listen {
+            Some(at) => {
+                let l = TcpListener::bind(at).await.expect("bind json");
+                let json_addr = l.local_addr().expect("json addr");
+                let tls = config
+                    .json_ds
+                    .tls
+                    .enabled()
+                    .then(|| Tls::load(&config.json_ds.tls).expect("json tls"));
+                let ds = JsonDs::new(store.clone(), config.json_ds.clone()).expect("json ds");
+                let task = ds.serve(l, tls, Duration::from_millis(200));
+                (Some(json_addr), Some(task))
+            }
+            None => (None, None),
+        };
         let (tx, rx) = oneshot::channel::<()>();
         let settings = config.server.clone();
         let task = tokio::spawn(async move {
+            // The stream readers stop with the server.
+            let _following = following;
             server::run(listener, store, &settings, async move {
                 let _ = rx.await;
             })
@@ -216,6 +266,8 @@ impl TestApp {
             channel,
             raw,
             config,
+            json_addr,
+            json_task,
             shutdown: Some(tx),
             task: Some(task),
             embedded,
@@ -247,6 +299,9 @@ impl TestApp {
 /// without `shutdown`, even by a failed assertion.
 impl Drop for TestApp {
     fn drop(&mut self) {
+        if let Some(t) = self.json_task.take() {
+            t.abort();
+        }
         self.begin_shutdown();
         if let Some(task) = self.task.take() {
             task.abort();
@@ -260,7 +315,10 @@ async fn create_tables(raw: &aws_sdk_dynamodb::Client, config: &Config) {
         prefix: &config.dynamodb.table_name_prefix,
         method: "access_key",
     }
-    .create_all(Billing::OnDemand)
+    .create_all(
+        Billing::OnDemand,
+        config.cache.enabled && config.cache.streams.enabled,
+    )
     .await
     .expect("create tables");
 }

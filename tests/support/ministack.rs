@@ -406,7 +406,7 @@ impl Fixture {
                 prefix,
                 method: "access_key",
             }
-            .create_all(curity_dynamodb::store::tables::Billing::OnDemand)
+            .create_all(curity_dynamodb::store::tables::Billing::OnDemand, false)
             .await
             .expect("root creates tables");
         }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod http;
 pub mod imds;
 pub mod ministack;
 pub mod proxy;

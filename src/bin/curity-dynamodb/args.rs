@@ -78,9 +78,14 @@ pub enum Command {
         /// Narrow the resources to one AWS account (12 digits).
         #[arg(long)]
         account: Option<String>,
-        /// Also allow creating tables and managing TTL (`tables create`).
+        /// Also allow creating tables and managing TTL and streams
+        /// (`tables create`).
         #[arg(long)]
         admin: bool,
+        /// Also allow reading the cached tables' streams (`cache.streams`;
+        /// default: as the config given says).
+        #[arg(long)]
+        streams: bool,
     },
     /// Show the AWS identity the configured credentials resolve to.
     Whoami {
@@ -99,6 +104,10 @@ pub enum TablesCommand {
         /// Overrides `dynamodb.table_name_prefix`.
         #[arg(long)]
         prefix: Option<String>,
+        /// Give the cached tables a KEYS_ONLY stream (also on existing
+        /// tables), for `cache.streams` (cross-replica invalidation).
+        #[arg(long)]
+        streams: bool,
     },
     /// Compare live tables with the layout; exit 1 naming each difference.
     Check {

@@ -15,7 +15,9 @@ use args::{Cli, Command, ConfigCommand, TablesCommand};
 use clap::Parser;
 use curity_dynamodb::{
     aws::{Aws, DynamoPool},
+    cache::{ItemCache, streams},
     config::Config,
+    json_ds::JsonDs,
     server,
     store::{Store, StoreError, accounts::backfill::BackfillOptions, tables::Billing},
     telemetry,
@@ -97,10 +99,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
             let aws = Aws::connect(&config.aws).await.map_err(bad_input)?;
             match action {
-                TablesCommand::Create { billing, .. } => tables(&aws, &config, billing, true).await,
-                TablesCommand::Check { .. } => {
-                    tables(&aws, &config, Billing::OnDemand, false).await
-                }
+                TablesCommand::Create {
+                    billing, streams, ..
+                } => tables(&aws, &config, billing, Some(streams)).await,
+                TablesCommand::Check { .. } => tables(&aws, &config, Billing::OnDemand, None).await,
                 TablesCommand::BackfillInitials {
                     dry_run,
                     rate,
@@ -153,15 +155,19 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             region,
             account,
             admin,
+            streams,
         } => {
-            let prefix = match (prefix, path) {
+            let given = match path {
+                Some(_) => Some(Config::parse(path).map_err(bad_input)?),
+                None => None,
+            };
+            let streams = streams
+                || given
+                    .as_ref()
+                    .is_some_and(|c| c.cache.enabled && c.cache.streams.enabled);
+            let prefix = match (prefix, given) {
                 (Some(p), _) => p,
-                (None, Some(_)) => {
-                    Config::parse(path)
-                        .map_err(bad_input)?
-                        .dynamodb
-                        .table_name_prefix
-                }
+                (None, Some(c)) => c.dynamodb.table_name_prefix,
                 (None, None) => String::new(),
             };
             if !prefix
@@ -190,7 +196,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 &prefix,
                 region.as_deref(),
                 account.as_deref(),
-                admin,
+                curity_dynamodb::aws::policy::Grants { admin, streams },
             );
             println!("{}", serde_json::to_string_pretty(&doc)?);
             Ok(ExitCode::SUCCESS)
@@ -273,7 +279,8 @@ async fn serve(
 
     #[cfg(feature = "embedded")]
     if embedded_store.is_some() {
-        tables(&aws, &config, Billing::OnDemand, true).await?;
+        let streams = config.cache.enabled && config.cache.streams.enabled;
+        tables(&aws, &config, Billing::OnDemand, Some(streams)).await?;
     }
 
     let pool = DynamoPool::new(
@@ -282,7 +289,22 @@ async fn serve(
         Duration::from_millis(config.pool.wait_timeout_ms),
     )
     .map_err(bad_input)?;
-    let store = Store::new(pool, config.dynamodb.clone(), aws.method().as_str());
+    let cache = ItemCache::new(&config.cache);
+    // Held while serving: dropping it stops the stream readers.
+    let _following = match &cache {
+        Some(c) if config.cache.streams.enabled => Some(
+            streams::follow(
+                c,
+                &aws,
+                &config.dynamodb.table_name_prefix,
+                Duration::from_millis(config.cache.streams.poll_interval_ms),
+            )
+            .await
+            .map_err(bad_input)?,
+        ),
+        _ => None,
+    };
+    let store = Store::cached(pool, config.dynamodb.clone(), aws.method().as_str(), cache);
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("server.listen {}", config.server.listen))
@@ -291,7 +313,14 @@ async fn serve(
         .local_addr()
         .context("server.listen: no local address")?;
     tracing::info!(listen = %local, access_method = aws.method().as_str(), "serving gRPC");
+    let json_ds = match config.json_ds.listen {
+        Some(addr) => Some(start_json_ds(addr, &store, &config).await?),
+        None => None,
+    };
     server::run(listener, store, &config.server, server::shutdown_signal()).await?;
+    if let Some(task) = json_ds {
+        task.abort();
+    }
 
     #[cfg(feature = "embedded")]
     if let Some(store) = embedded_store {
@@ -299,4 +328,31 @@ async fn serve(
     }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The JSON data source port (`json_ds.listen`), over the same store.
+async fn start_json_ds(
+    addr: SocketAddr,
+    store: &Store,
+    config: &Config,
+) -> Result<tokio::task::JoinHandle<()>, Failure> {
+    let tls = match config.json_ds.tls.enabled() {
+        true => Some(
+            curity_dynamodb::tls::Tls::load(&config.json_ds.tls)
+                .map_err(|e| bad_input(anyhow::anyhow!("json_ds.tls: {e}")))?,
+        ),
+        false => None,
+    };
+    let ds = JsonDs::new(store.clone(), config.json_ds.clone())
+        .map_err(|e| bad_input(anyhow::anyhow!(e)))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("json_ds.listen {addr}"))
+        .map_err(bad_input)?;
+    tracing::info!(listen = %addr, "serving Curity's JSON data source protocol");
+    Ok(ds.serve(
+        listener,
+        tls,
+        Duration::from_secs(config.server.auth.reload_seconds),
+    ))
 }

@@ -65,7 +65,8 @@ pub async fn tables(
     aws: &Aws,
     config: &Config,
     billing: Billing,
-    create: bool,
+    // `Some(with streams)`: create; `None`: check.
+    create: Option<bool>,
 ) -> Result<ExitCode, Failure> {
     let client = aws.dynamodb_client();
     let admin = TableAdmin {
@@ -73,15 +74,18 @@ pub async fn tables(
         prefix: &config.dynamodb.table_name_prefix,
         method: aws.method().as_str(),
     };
-    if create {
-        let report = admin.create_all(billing).await.map_err(store_failure)?;
+    if let Some(streams) = create {
+        let report = admin
+            .create_all(billing, streams)
+            .await
+            .map_err(store_failure)?;
         for line in &report.lines {
             println!("{line}");
         }
         if report.changed_anything() {
             println!(
-                "done: {} tables created, TTL enabled on {}",
-                report.created, report.ttl_enabled
+                "done: {} tables created, TTL enabled on {}, streams enabled on {}",
+                report.created, report.ttl_enabled, report.streams_enabled
             );
         } else {
             println!("done: nothing to change, all tables already match");

@@ -116,7 +116,8 @@ impl Accounts<'_> {
         item.map(|i| self.stored_from_item(i)).transpose()
     }
 
-    /// The account whose unique key `by` is `value`. By phone it is always
+    /// The account whose unique key `by` is `value`, through the cache.
+    /// By phone it is always
     /// `None` when phone numbers are not unique (no `pn#` items).
     pub async fn get_by(
         &self,
@@ -130,7 +131,12 @@ impl Accounts<'_> {
         let (kind, field) = by.key();
         codec::check_key(field, value)?;
         let pk = keys::account_key(tenant, kind, value);
-        Ok(self.read_stored(&pk).await?.map(|s| s.account))
+        // Through the cache; credentials are never read from it (nor kept
+        // in it: the entry is the account alone).
+        self.get_cached(self.key(&pk), |item| {
+            self.stored_from_item(item).map(|s| s.account)
+        })
+        .await
     }
 
     /// Writes main, user-name, email and phone items in one transaction,

@@ -16,6 +16,7 @@ use crate::{
         codec::{Item, build_error, n, now_epoch, s},
         expr::{Cond, Expr},
         keys::{self, Tenant},
+        table,
     },
 };
 
@@ -168,13 +169,16 @@ impl Accounts<'_> {
         // timeout, say) is then recognised by DynamoDB as the same write and
         // not applied twice, nor reported as a failed guard.
         let token = uuid::Uuid::new_v4().to_string();
+        let actions: Vec<_> = actions.into_iter().map(|(a, _)| a).collect();
+        let evict = table::transaction_keys(self.tables(), &actions);
         let client = self.client().await?;
         let result = client
             .transact_write_items()
             .client_request_token(token)
-            .set_transact_items(Some(actions.into_iter().map(|(a, _)| a).collect()))
+            .set_transact_items(Some(actions))
             .send()
             .await;
+        table::transaction_written(self.tables(), evict).await;
         let err = match result {
             Ok(_) => return Ok(TxOutcome::Done),
             Err(e) => e,

@@ -369,13 +369,39 @@ impl Catalog<'_> {
         })
     }
 
+    /// Through the cache (the hot read).
     pub async fn get(&self, profile: &str, id: &str) -> Result<Option<Entry>, StoreError> {
+        self.fetch(profile, id, true).await
+    }
+
+    /// As stored now: what a read-modify-write starts from.
+    async fn get_fresh(&self, profile: &str, id: &str) -> Result<Option<Entry>, StoreError> {
+        self.fetch(profile, id, false).await
+    }
+
+    async fn fetch(
+        &self,
+        profile: &str,
+        id: &str,
+        cached: bool,
+    ) -> Result<Option<Entry>, StoreError> {
         codec::check_keys(&[("profile_id", profile), ("id", id)])?;
-        match self.table.get(self.key_of(profile, id)).await? {
-            // `x#y` is also the key of tag `y` of `x`: only a main item
-            // (id key = id) is the entry asked for.
-            Some(item) if self.is_main(&item) => self.entry(&item).map(Some),
-            _ => Ok(None),
+        let key = self.key_of(profile, id);
+        // `x#y` is also the key of tag `y` of `x`: only a main item (id key
+        // = id) is the entry asked for.
+        let main = |item: Item| -> Result<Option<Entry>, StoreError> {
+            if self.is_main(&item) {
+                self.entry(&item).map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        if cached {
+            return Ok(self.table.get_cached(key, main).await?.flatten());
+        }
+        match self.table.get(key).await? {
+            Some(item) => main(item),
+            None => Ok(None),
         }
     }
 
@@ -408,7 +434,7 @@ impl Catalog<'_> {
     pub async fn update(&self, profile: &str, mut e: Entry) -> Result<Entry, StoreError> {
         let refs = self.check(profile, &mut e)?;
         for _ in 0..WRITE_ATTEMPTS {
-            let Some(old) = self.get(profile, &e.id).await? else {
+            let Some(old) = self.get_fresh(profile, &e.id).await? else {
                 return Err(StoreError::NotFound { what: self.v.what });
             };
             let touched: std::collections::HashSet<&str> =
@@ -468,7 +494,7 @@ impl Catalog<'_> {
     /// was none.
     pub async fn delete(&self, profile: &str, id: &str) -> Result<bool, StoreError> {
         for _ in 0..WRITE_ATTEMPTS {
-            let Some(old) = self.get(profile, id).await? else {
+            let Some(old) = self.get_fresh(profile, id).await? else {
                 return Ok(false);
             };
             let unchanged = |id_key: &str| {

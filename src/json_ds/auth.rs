@@ -1,0 +1,103 @@
+//! Authentication of Curity on the JSON port, before any body is read:
+//! mutual TLS (when a client CA is set, the certificate must verify) and
+//! HTTP Basic or a bearer token (when either is set, one must match). The
+//! secrets live in files, compared by digest in constant time, re-read
+//! when they change (`auth::BearerToken`).
+
+use std::{sync::Arc, time::Duration};
+
+use base64::Engine;
+use http::{HeaderMap, StatusCode, header};
+use subtle::ConstantTimeEq;
+use tokio::task::JoinHandle;
+
+use super::{Reply, error};
+use crate::{auth::BearerToken, config::JsonDsAuthConfig, tls::ClientCert};
+
+pub struct JsonAuth {
+    basic: Option<(String, Arc<BearerToken>)>,
+    bearer: Option<Arc<BearerToken>>,
+}
+
+/// Stops the secret-file watchers when dropped.
+pub struct Watching(Vec<JoinHandle<()>>);
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
+    }
+}
+
+impl JsonAuth {
+    pub fn load(c: &JsonDsAuthConfig) -> Result<Self, String> {
+        let basic = match (&c.basic_username, &c.basic_password_file) {
+            (Some(user), Some(file)) => Some((
+                user.clone(),
+                BearerToken::load(file)
+                    .map_err(|e| format!("json_ds.auth.basic_password_file: {e}"))?,
+            )),
+            _ => None,
+        };
+        let bearer = match &c.bearer_token_file {
+            Some(file) => Some(
+                BearerToken::load(file)
+                    .map_err(|e| format!("json_ds.auth.bearer_token_file: {e}"))?,
+            ),
+            None => None,
+        };
+        Ok(Self { basic, bearer })
+    }
+
+    pub fn watch(&self, every: Duration) -> Watching {
+        let mut tasks = Vec::new();
+        if let Some((_, p)) = &self.basic {
+            tasks.push(p.watch(every));
+        }
+        if let Some(t) = &self.bearer {
+            tasks.push(t.watch(every));
+        }
+        Watching(tasks)
+    }
+
+    /// `401` unless the caller proved who it is as configured. One body
+    /// for every failure: nothing to learn from it.
+    pub fn check(&self, headers: &HeaderMap, client: ClientCert) -> Result<(), Reply> {
+        let refused = || Err(error(StatusCode::UNAUTHORIZED, "unauthorized"));
+        if client == ClientCert::Refused {
+            return refused();
+        }
+        if self.basic.is_none() && self.bearer.is_none() {
+            return Ok(());
+        }
+        let Some(value) = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return refused();
+        };
+        if let (Some(token), Some(presented)) = (&self.bearer, value.strip_prefix("Bearer ")) {
+            if token.accepts(presented.trim().as_bytes()) {
+                return Ok(());
+            }
+            return refused();
+        }
+        if let (Some((user, password)), Some(encoded)) = (&self.basic, value.strip_prefix("Basic "))
+        {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok());
+            if let Some((u, p)) = decoded.as_deref().and_then(|d| d.split_once(':')) {
+                let user_ok = bool::from(u.as_bytes().ct_eq(user.as_bytes()));
+                // Both compared whatever the first said.
+                let password_ok = password.accepts(p.as_bytes());
+                if user_ok && password_ok {
+                    return Ok(());
+                }
+            }
+        }
+        refused()
+    }
+}

@@ -1,0 +1,342 @@
+//! The operations: credential verify (POST JSON / POST form / GET query)
+//! and update (PUT JSON), attribute lookup, bucket get / store / clear.
+//! Bodies of errors are generic codes; a wrong password, an unknown user
+//! and an inactive account answer alike, in the same time class.
+
+use http::{Method, Request, StatusCode, header};
+use hyper::body::Incoming;
+use serde_json::{Map, Value, json};
+
+use super::{
+    JsonDs, Reply, error,
+    params::{self, BadRequest, Params},
+    passwords,
+};
+use crate::store::{StoreError, accounts::Lookup, buckets::Bucket, keys::Tenant};
+
+const INVALID_CREDENTIALS: &str = "invalid_credentials";
+
+fn bad(e: &BadRequest) -> Reply {
+    (
+        StatusCode::BAD_REQUEST,
+        Some(json!({ "error": "invalid_request", "error_description": e.0 })),
+    )
+}
+
+/// A store failure: the caller's mistake (400, naming the field) or ours
+/// (500, cause in the server log only).
+fn failed(e: &StoreError) -> Reply {
+    match e {
+        StoreError::InvalidArgument { .. } => (
+            StatusCode::BAD_REQUEST,
+            Some(json!({ "error": "invalid_request", "error_description": e.to_string() })),
+        ),
+        _ => {
+            tracing::warn!(target: "curity_dynamodb::json_ds", error = %e.full(), "store failed");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "server_error")
+        }
+    }
+}
+
+impl JsonDs {
+    /// Parameters as `submit-as` sent them: a JSON or form body for POST,
+    /// the query for GET.
+    async fn credential_params(&self, req: Request<Incoming>) -> Result<Params, Reply> {
+        if *req.method() == Method::GET {
+            let query = req.uri().query().unwrap_or("");
+            return params::form(query.as_bytes()).map_err(|e| bad(&e));
+        }
+        let form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| {
+                t.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
+        let body = self.body(req).await?;
+        if form {
+            params::form(&body).map_err(|e| bad(&e))
+        } else {
+            params::json(&body).map_err(|e| bad(&e))
+        }
+    }
+
+    fn tenant<'p>(&self, p: &'p Params) -> Result<Tenant<'p>, Reply> {
+        let id = self
+            .config
+            .tenant_id_parameter
+            .as_ref()
+            .and_then(|name| p.get(name))
+            .map(String::as_str);
+        Tenant::parse(id).map_err(|e| failed(&e))
+    }
+
+    fn subject<'p>(&self, p: &'p Params) -> Result<&'p str, Reply> {
+        p.get(&self.config.username_parameter)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                bad(&BadRequest(format!(
+                    "{} is required",
+                    self.config.username_parameter
+                )))
+            })
+    }
+
+    /// Runs `f` (password hashing work) on the blocking pool, at most
+    /// `json_ds.max_concurrent_verifications` at once.
+    async fn hashing<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Reply> {
+        let _permit = self
+            .verifications
+            .acquire()
+            .await
+            .map_err(|_| error(StatusCode::SERVICE_UNAVAILABLE, "unavailable"))?;
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "server_error"))
+    }
+
+    pub(super) async fn verify(&self, req: Request<Incoming>) -> Reply {
+        let get = *req.method() == Method::GET;
+        let p = match self.credential_params(req).await {
+            Ok(p) => p,
+            Err(r) => return r,
+        };
+        match self.verify_params(&p, get).await {
+            Ok(r) | Err(r) => r,
+        }
+    }
+
+    async fn verify_params(&self, p: &Params, get: bool) -> Result<Reply, Reply> {
+        let subject = self.subject(p)?;
+        let tenant = self.tenant(p)?;
+        let credentials = self.store.credentials();
+        if !self.config.backend_verifies_password {
+            // Curity verifies: answer the stored hash (missing, inactive
+            // or without a password: the same 401).
+            return Ok(match credentials.get(tenant, subject).await {
+                Ok(Some(c)) => (
+                    StatusCode::OK,
+                    Some(json!({
+                        "userName": c.user_name,
+                        "accountId": c.account_id,
+                        "active": true,
+                        "password": c.password_hash,
+                    })),
+                ),
+                Ok(None) => error(StatusCode::UNAUTHORIZED, INVALID_CREDENTIALS),
+                Err(e) => failed(&e),
+            });
+        }
+        if get {
+            // The password would be in the URL (logs, proxies).
+            return Err(bad(&BadRequest(
+                "a password may not be sent in the query; use submit-as post-as-json".into(),
+            )));
+        }
+        let password = p
+            .get(&self.config.password_parameter)
+            .cloned()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                bad(&BadRequest(format!(
+                    "{} is required",
+                    self.config.password_parameter
+                )))
+            })?;
+        let found = credentials
+            .get(tenant, subject)
+            .await
+            .map_err(|e| failed(&e))?;
+        let account = match found {
+            Some(c) => {
+                let hash = c.password_hash.clone();
+                let ok = self
+                    .hashing(move || passwords::verify(&hash, &password))
+                    .await?;
+                ok.then_some(c)
+            }
+            None => {
+                self.hashing(move || passwords::verify_dummy(&password))
+                    .await?;
+                None
+            }
+        };
+        Ok(match account {
+            Some(c) => (
+                StatusCode::OK,
+                Some(json!({
+                    "userName": c.user_name,
+                    "accountId": c.account_id,
+                    "active": true,
+                })),
+            ),
+            None => error(StatusCode::UNAUTHORIZED, INVALID_CREDENTIALS),
+        })
+    }
+
+    /// PUT: always a JSON body, whatever `submit-as` says.
+    pub(super) async fn update_password(&self, req: Request<Incoming>) -> Reply {
+        let body = match self.body(req).await {
+            Ok(b) => b,
+            Err(r) => return r,
+        };
+        let p = match params::json(&body) {
+            Ok(p) => p,
+            Err(e) => return bad(&e),
+        };
+        match self.update_params(&p).await {
+            Ok(r) | Err(r) => r,
+        }
+    }
+
+    async fn update_params(&self, p: &Params) -> Result<Reply, Reply> {
+        let subject = self.subject(p)?;
+        let tenant = self.tenant(p)?;
+        let given = p
+            .get(&self.config.password_parameter)
+            .cloned()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                bad(&BadRequest(format!(
+                    "{} is required",
+                    self.config.password_parameter
+                )))
+            })?;
+        // Curity verifies: it sends what its credential manager stores
+        // (the hash), kept verbatim. The backend verifies: it sends the
+        // password in clear, hashed here.
+        let stored = if self.config.backend_verifies_password {
+            let cost = self.config.bcrypt_cost;
+            self.hashing(move || passwords::hash(&given, cost))
+                .await?
+                .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "server_error"))?
+        } else {
+            given
+        };
+        Ok(
+            match self
+                .store
+                .credentials()
+                .store(tenant, subject, Some(&stored), None)
+                .await
+            {
+                Ok(true) => (StatusCode::NO_CONTENT, None),
+                Ok(false) => error(StatusCode::NOT_FOUND, "not_found"),
+                Err(e) => failed(&e),
+            },
+        )
+    }
+
+    /// `GET <attributes>/<subject>`, or `GET <attributes>` with the subject
+    /// in the configured header (base64) or query parameter.
+    pub(super) async fn attributes(&self, req: Request<Incoming>, tail: &str) -> Reply {
+        match self.attributes_of(&req, tail).await {
+            Ok(r) | Err(r) => r,
+        }
+    }
+
+    async fn attributes_of(&self, req: &Request<Incoming>, tail: &str) -> Result<Reply, Reply> {
+        let query =
+            params::form(req.uri().query().unwrap_or("").as_bytes()).map_err(|e| bad(&e))?;
+        let subject = match tail.strip_prefix('/') {
+            Some(seg) if !seg.is_empty() && !seg.contains('/') => {
+                params::segment(seg).map_err(|e| bad(&e))?
+            }
+            Some(_) => return Err(error(StatusCode::NOT_FOUND, "not_found")),
+            None => {
+                let Some(name) = &self.config.attributes_subject_parameter else {
+                    return Err(error(StatusCode::NOT_FOUND, "not_found"));
+                };
+                match (req.headers().get(name.as_str()), query.get(name)) {
+                    (Some(h), _) => params::base64_header(h.as_bytes()).map_err(|e| bad(&e))?,
+                    (None, Some(q)) => q.clone(),
+                    (None, None) => {
+                        return Err(bad(&BadRequest(format!("{name} is required"))));
+                    }
+                }
+            }
+        };
+        let tenant = self.tenant(&query)?;
+        let account = self
+            .store
+            .accounts()
+            .get_by(tenant, Lookup::UserName, &subject)
+            .await
+            .map_err(|e| failed(&e))?;
+        let Some(a) = account else {
+            return Ok(error(StatusCode::NOT_FOUND, "not_found"));
+        };
+        let mut out: Map<String, Value> = a.attributes;
+        out.insert("subject".into(), Value::String(subject));
+        out.insert("userName".into(), Value::String(a.user_name));
+        out.insert("accountId".into(), Value::String(a.id));
+        out.insert("active".into(), Value::Bool(a.active));
+        Ok((StatusCode::OK, Some(Value::Object(out))))
+    }
+
+    /// `<buckets>/<subject>/<purpose>`: GET the attributes (404 when absent
+    /// or expired), PUT a JSON object to store, DELETE to clear.
+    pub(super) async fn bucket(&self, req: Request<Incoming>, tail: &str) -> Reply {
+        match self.bucket_op(req, tail).await {
+            Ok(r) | Err(r) => r,
+        }
+    }
+
+    async fn bucket_op(&self, req: Request<Incoming>, tail: &str) -> Result<Reply, Reply> {
+        let mut segments = tail.strip_prefix('/').unwrap_or("").split('/');
+        let (Some(s), Some(p), None) = (segments.next(), segments.next(), segments.next()) else {
+            return Err(error(StatusCode::NOT_FOUND, "not_found"));
+        };
+        if s.is_empty() || p.is_empty() {
+            return Err(error(StatusCode::NOT_FOUND, "not_found"));
+        }
+        let subject = params::segment(s).map_err(|e| bad(&e))?;
+        let purpose = params::segment(p).map_err(|e| bad(&e))?;
+        let query =
+            params::form(req.uri().query().unwrap_or("").as_bytes()).map_err(|e| bad(&e))?;
+        let tenant_id = self
+            .config
+            .tenant_id_parameter
+            .as_ref()
+            .and_then(|n| query.get(n))
+            .cloned();
+        let tenant = Tenant::parse(tenant_id.as_deref()).map_err(|e| failed(&e))?;
+        let buckets = self.store.buckets();
+        Ok(match *req.method() {
+            Method::GET => match buckets.get(tenant, &subject, &purpose).await {
+                Ok(Bucket::Found { attributes, .. }) => {
+                    (StatusCode::OK, Some(Value::Object(attributes)))
+                }
+                Ok(Bucket::NotFound | Bucket::Expired { .. }) => {
+                    error(StatusCode::NOT_FOUND, "not_found")
+                }
+                Err(e) => failed(&e),
+            },
+            Method::PUT | Method::POST => {
+                let body = self.body(req).await?;
+                let Ok(Value::Object(attributes)) = serde_json::from_slice::<Value>(&body) else {
+                    return Err(bad(&BadRequest("the body is not a JSON object".into())));
+                };
+                match buckets
+                    .store(tenant, &subject, &purpose, &attributes, None)
+                    .await
+                {
+                    Ok(()) => (StatusCode::OK, Some(Value::Object(attributes))),
+                    Err(e) => failed(&e),
+                }
+            }
+            Method::DELETE => match buckets.clear(tenant, &subject, &purpose).await {
+                Ok(true) => (StatusCode::NO_CONTENT, None),
+                Ok(false) => error(StatusCode::NOT_FOUND, "not_found"),
+                Err(e) => failed(&e),
+            },
+            _ => error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+        })
+    }
+}
