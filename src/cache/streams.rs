@@ -36,6 +36,7 @@ use crate::{
         Aws,
         error::{CallSite, classify},
     },
+    config::Config,
     error::StoreError,
 };
 
@@ -71,8 +72,28 @@ impl Drop for Following {
     }
 }
 
-/// Starts following the stream of every cached table when
-/// `cache.streams` is on; a table without a stream is an error.
+/// Follows the cached tables' streams when the cache is on and
+/// `cache.streams.enabled`; `None` otherwise.
+pub async fn follow_configured(
+    cache: Option<&Arc<ItemCache>>,
+    aws: &Aws,
+    config: &Config,
+) -> Result<Option<Following>, FollowError> {
+    match cache {
+        Some(c) if config.cache.streams.enabled => follow(
+            c,
+            aws,
+            &config.dynamodb.table_name_prefix,
+            Duration::from_millis(config.cache.streams.poll_interval_ms),
+        )
+        .await
+        .map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Starts following the stream of every cached table; a table without a
+/// stream is an error.
 pub async fn follow(
     cache: &Arc<ItemCache>,
     aws: &Aws,

@@ -73,16 +73,21 @@ impl JsonDs {
         Tenant::parse(id).map_err(|e| failed(&e))
     }
 
-    fn subject<'p>(&self, p: &'p Params) -> Result<&'p str, Reply> {
-        p.get(&self.config.username_parameter)
+    /// A parameter that must be present and not empty.
+    fn required<'p>(&self, p: &'p Params, name: &str) -> Result<&'p str, Reply> {
+        p.get(name)
             .map(String::as_str)
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                bad(&BadRequest(format!(
-                    "{} is required",
-                    self.config.username_parameter
-                )))
-            })
+            .ok_or_else(|| bad(&BadRequest(format!("{name} is required"))))
+    }
+
+    fn subject<'p>(&self, p: &'p Params) -> Result<&'p str, Reply> {
+        self.required(p, &self.config.username_parameter)
+    }
+
+    fn password(&self, p: &Params) -> Result<String, Reply> {
+        self.required(p, &self.config.password_parameter)
+            .map(str::to_string)
     }
 
     /// Runs `f` (password hashing work) on the blocking pool, at most
@@ -139,16 +144,7 @@ impl JsonDs {
                 "a password may not be sent in the query; use submit-as post-as-json".into(),
             )));
         }
-        let password = p
-            .get(&self.config.password_parameter)
-            .cloned()
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                bad(&BadRequest(format!(
-                    "{} is required",
-                    self.config.password_parameter
-                )))
-            })?;
+        let password = self.password(p)?;
         let found = credentials
             .get(tenant, subject)
             .await
@@ -198,16 +194,7 @@ impl JsonDs {
     async fn update_params(&self, p: &Params) -> Result<Reply, Reply> {
         let subject = self.subject(p)?;
         let tenant = self.tenant(p)?;
-        let given = p
-            .get(&self.config.password_parameter)
-            .cloned()
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                bad(&BadRequest(format!(
-                    "{} is required",
-                    self.config.password_parameter
-                )))
-            })?;
+        let given = self.password(p)?;
         // Curity verifies: it sends what its credential manager stores
         // (the hash), kept verbatim. The backend verifies: it sends the
         // password in clear, hashed here.

@@ -210,19 +210,9 @@ impl TestApp {
         )
         .expect("pool");
         let cache = ItemCache::new(&config.cache);
-        let following = match &cache {
-            Some(c) if config.cache.streams.enabled => Some(
-                streams::follow(
-                    c,
-                    &aws,
-                    &config.dynamodb.table_name_prefix,
-                    Duration::from_millis(config.cache.streams.poll_interval_ms),
-                )
-                .await
-                .expect("follow the streams"),
-            ),
-            _ => None,
-        };
+        let following = streams::follow_configured(cache.as_ref(), &aws, &config)
+            .await
+            .expect("follow the streams");
         let store = Store::cached(pool, config.dynamodb.clone(), "access_key", cache);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");

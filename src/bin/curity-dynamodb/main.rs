@@ -291,19 +291,9 @@ async fn serve(
     .map_err(bad_input)?;
     let cache = ItemCache::new(&config.cache);
     // Held while serving: dropping it stops the stream readers.
-    let _following = match &cache {
-        Some(c) if config.cache.streams.enabled => Some(
-            streams::follow(
-                c,
-                &aws,
-                &config.dynamodb.table_name_prefix,
-                Duration::from_millis(config.cache.streams.poll_interval_ms),
-            )
-            .await
-            .map_err(bad_input)?,
-        ),
-        _ => None,
-    };
+    let _following = streams::follow_configured(cache.as_ref(), &aws, &config)
+        .await
+        .map_err(bad_input)?;
     let store = Store::cached(pool, config.dynamodb.clone(), aws.method().as_str(), cache);
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
