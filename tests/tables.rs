@@ -235,3 +235,57 @@ async fn create_then_check_on_ministack_with_real_signatures() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("access denied"), "{}", stderr(&out));
 }
+
+/// `tables create --streams` on tables made without streams: the five
+/// cached tables get a KEYS_ONLY stream through UpdateTable (both
+/// backends), the others none, and a second run changes nothing.
+#[tokio::test]
+async fn create_with_streams_turns_keys_only_streams_on_for_existing_cached_tables() {
+    use aws_sdk_dynamodb::types::StreamViewType;
+    use support::app::{Backend, TestApp};
+
+    for backend in Backend::ALL {
+        let app = TestApp::start_backend(backend, |_| {}).await;
+        let admin = TableAdmin {
+            client: &app.raw,
+            prefix: &app.config.dynamodb.table_name_prefix,
+            method: "access_key",
+        };
+        let report = admin
+            .create_all(Billing::OnDemand, true)
+            .await
+            .expect("create --streams");
+        assert_eq!(report.streams_enabled, 5, "{backend:?}: {:?}", report.lines);
+        for (table, streamed) in [
+            ("curity-accounts", true),
+            ("curity-tokens", true),
+            ("curity-dynamic-clients", true),
+            ("curity-sessions", false),
+        ] {
+            let t = app
+                .raw
+                .describe_table()
+                .table_name(app.table(table))
+                .send()
+                .await
+                .expect("describe")
+                .table
+                .expect("table");
+            let spec = t.stream_specification().filter(|s| s.stream_enabled());
+            assert_eq!(spec.is_some(), streamed, "{backend:?}: {table}");
+            if let Some(spec) = spec {
+                assert_eq!(
+                    spec.stream_view_type(),
+                    Some(&StreamViewType::KeysOnly),
+                    "{backend:?}: {table}"
+                );
+                assert!(t.latest_stream_arn().is_some(), "{backend:?}: {table}");
+            }
+        }
+        let again = admin
+            .create_all(Billing::OnDemand, true)
+            .await
+            .expect("second create --streams");
+        assert!(!again.changed_anything(), "{backend:?}: {:?}", again.lines);
+    }
+}

@@ -4,7 +4,7 @@
 //!
 //! Keying by the item's own primary key is what makes invalidation
 //! complete: every write `Table` sends names the keys it touches
-//! ([`ItemCache::written`]), and so does every DynamoDB Streams record
+//! ([`ItemCache::before_write`]), and so does every DynamoDB Streams record
 //! (`streams`), whatever the write path. An account is 2-4 items (`ai#`,
 //! `un#`, `em#`, `pn#`), each cached under its own key: an email change
 //! writes the old and the new `em#` items and so evicts both.
@@ -148,6 +148,33 @@ struct PerKind {
     /// Milliseconds since `ItemCache::start` at which every shard had
     /// been read to its end (0: not yet).
     caught_up_ms: AtomicU64,
+}
+
+/// The keys of a write in flight; see [`ItemCache::before_write`]. The
+/// moka entries stay until their next read finds them outdated (and drops
+/// them) or they expire: bumping the generation is what makes them misses,
+/// and it needs no await, so no way out of the write can skip it.
+#[derive(Debug)]
+pub(crate) struct Evict {
+    cache: Arc<ItemCache>,
+    keys: Vec<(Kind, Key)>,
+}
+
+impl Drop for Evict {
+    fn drop(&mut self) {
+        for (kind, k) in &self.keys {
+            self.cache
+                .stripe(*kind, &k.key)
+                .fetch_add(1, Ordering::AcqRel);
+            invalidated(*kind, "write");
+        }
+    }
+}
+
+fn invalidated(kind: Kind, source: &'static str) {
+    metrics::counter!("curity_dynamodb_cache_invalidations_total",
+        "type" => kind.label(), "source" => source)
+    .increment(1);
 }
 
 /// What one read did, for the metrics and for tests.
@@ -309,12 +336,15 @@ impl ItemCache {
         let stripe = self.stripe(kind, &k.key);
         // The hit path: a plain lookup, without the entry machinery the
         // coalesced load below needs.
-        if let Some(hit) = self.moka.get(&k).await
-            && hit.generation == stripe.load(Ordering::Acquire)
-            && let Some(value) = hit.value.downcast_ref::<T>()
-        {
-            count(kind, "hit");
-            return Ok((Some(value.clone()), Outcome::Hit));
+        if let Some(hit) = self.moka.get(&k).await {
+            if hit.generation != stripe.load(Ordering::Acquire) {
+                // Written since it was read: drop it, so the load below
+                // caches the item as it is now.
+                self.moka.invalidate(&k).await;
+            } else if let Some(value) = hit.value.downcast_ref::<T>() {
+                count(kind, "hit");
+                return Ok((Some(value.clone()), Outcome::Hit));
+            }
         }
         let loaded = AtomicBool::new(false);
         let entry = self
@@ -383,12 +413,22 @@ impl ItemCache {
         }
     }
 
-    /// A write to `key` of table `def` was sent (whatever its outcome):
-    /// entries read before it are never served again.
-    pub(crate) async fn written(&self, def: &TableDef, key: &Item) {
-        if let Some((kind, k)) = self.key_of(def, key) {
-            self.evict(kind, k, "write").await;
-        }
+    /// Before a write to these (table, item or key) pairs: the returned
+    /// guard, when dropped after the write answered, failed or was
+    /// cancelled with its request, makes every entry read before it a
+    /// miss. `None` when none of them is cached.
+    pub(crate) fn before_write<'a>(
+        self: &Arc<Self>,
+        writes: impl IntoIterator<Item = (&'a TableDef, &'a Item)>,
+    ) -> Option<Evict> {
+        let keys: Vec<_> = writes
+            .into_iter()
+            .filter_map(|(def, item)| self.key_of(def, item))
+            .collect();
+        (!keys.is_empty()).then(|| Evict {
+            cache: Arc::clone(self),
+            keys,
+        })
     }
 
     /// A stream record named the key with these attributes.
@@ -401,9 +441,7 @@ impl ItemCache {
     async fn evict(&self, kind: Kind, k: Key, source: &'static str) {
         self.stripe(kind, &k.key).fetch_add(1, Ordering::AcqRel);
         self.moka.invalidate(&k).await;
-        metrics::counter!("curity_dynamodb_cache_invalidations_total",
-            "type" => kind.label(), "source" => source)
-        .increment(1);
+        invalidated(kind, source);
     }
 
     /// Every entry of `kind` becomes a miss (a stream whose records were
@@ -412,9 +450,7 @@ impl ItemCache {
         for s in &self.kinds[kind.index()].stripes {
             s.fetch_add(1, Ordering::AcqRel);
         }
-        metrics::counter!("curity_dynamodb_cache_invalidations_total",
-            "type" => kind.label(), "source" => "stream_reset")
-        .increment(1);
+        invalidated(kind, "stream_reset");
     }
 
     /// The stream reader read every shard of `kind` to its end in a read
@@ -518,7 +554,7 @@ mod tests {
         let item = || async { Ok(Some(key("ai#1"))) };
         let (_, first) = c.read(&schema::ACCOUNTS, &k, item, Ok).await.expect("read");
         let (_, second) = c.read(&schema::ACCOUNTS, &k, item, Ok).await.expect("read");
-        c.written(&schema::ACCOUNTS, &k).await;
+        drop(c.before_write([(&schema::ACCOUNTS, &k)]));
         let (_, third) = c.read(&schema::ACCOUNTS, &k, item, Ok).await.expect("read");
         assert_eq!(
             (first, second, third),
@@ -568,7 +604,7 @@ mod tests {
                     let c = c.clone();
                     async move {
                         // The write lands while this read is in flight.
-                        c.written(&schema::ACCOUNTS, &key("ai#3")).await;
+                        drop(c.before_write([(&schema::ACCOUNTS, &key("ai#3"))]));
                         Ok(Some(key("ai#3")))
                     }
                 },

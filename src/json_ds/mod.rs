@@ -20,7 +20,7 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use serde_json::{Value, json};
 use tokio::{net::TcpListener, sync::Semaphore, task::JoinHandle};
 
@@ -38,7 +38,18 @@ pub struct JsonDs {
     pub(crate) auth: JsonAuth,
     /// Bounds the CPU password verification and hashing take.
     pub(crate) verifications: Semaphore,
+    /// Bounds the connections served at once (each holds a task and its
+    /// buffers): past it, new connections are closed at once.
+    connections: Arc<Semaphore>,
 }
+
+/// Connections the JSON port serves at once: Curity's HTTP client pools
+/// at most 100 per data source by default.
+const MAX_CONNECTIONS: usize = 1024;
+
+/// How long a connection may take to send a request's head (slow or idle
+/// clients do not hold a connection slot for ever).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A response: status and a JSON object (or nothing, for 204).
 pub(crate) type Reply = (StatusCode, Option<Value>);
@@ -52,6 +63,7 @@ impl JsonDs {
         let auth = JsonAuth::load(&config.auth)?;
         Ok(Arc::new(Self {
             verifications: Semaphore::new(config.max_concurrent_verifications.max(1)),
+            connections: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
             store,
             auth,
             config,
@@ -94,15 +106,22 @@ impl JsonDs {
     where
         I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     {
+        let Ok(permit) = Arc::clone(&self.connections).try_acquire_owned() else {
+            tracing::warn!(target: "curity_dynamodb::json_ds", "connection limit reached: closed");
+            return;
+        };
         tokio::spawn(async move {
+            let _permit = permit;
             let service = hyper::service::service_fn(move |req| {
                 let ds = self.clone();
                 async move { Ok::<_, Infallible>(ds.handle(req, client).await) }
             });
-            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                .http1_only()
-                .serve_connection(io, service)
-                .await;
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT);
+            let _ = builder.http1_only().serve_connection(io, service).await;
         });
     }
 

@@ -32,6 +32,7 @@ use crate::{
         attempts::Attempts,
         error::{CallSite, SdkResultExt, classify, condition_failed},
     },
+    cache::Evict,
     config::DynamoDbConfig,
 };
 
@@ -154,18 +155,10 @@ impl<'s> Table<'s> {
         self.get_cached(key, |item| self.decode(item)).await
     }
 
-    /// The key of `item` (or of a key) when a write to it must evict a
-    /// cache entry: `None` when nothing of this table is cached.
-    fn cached_key(&self, item: &Item) -> Option<Item> {
-        cache_key(self.store, self.def, item)
-    }
-
-    /// After a write to `key` answered, or failed (it may still have
-    /// landed): the cache forgets what it held for the key.
-    async fn wrote(&self, key: Option<Item>) {
-        if let (Some(cache), Some(key)) = (self.store.cache(), key) {
-            cache.written(self.def, &key).await;
-        }
+    /// Held across a write to `item` (or a key): see
+    /// `ItemCache::before_write`.
+    fn evict_on_drop(&self, item: &Item) -> Option<Evict> {
+        self.store.cache()?.before_write([(self.def, item)])
     }
 
     /// Consistent `GetItem` decoded as the layout type `T`.
@@ -200,7 +193,7 @@ impl<'s> Table<'s> {
         let condition = e.cond(&Cond::NotExists(self.def.hash.name));
         let (names, values) = e.into_parts();
         let attempts = Attempts::default();
-        let evict = self.cached_key(&item);
+        let _evict = self.evict_on_drop(&item);
         let client = self.client().await?;
         let sent = client
             .put_item()
@@ -214,7 +207,6 @@ impl<'s> Table<'s> {
             .interceptor(attempts.clone())
             .send()
             .await;
-        self.wrote(evict).await;
         match sent {
             Ok(_) => Ok(()),
             Err(err) if condition_failed(&err) => {
@@ -255,7 +247,7 @@ impl<'s> Table<'s> {
 
     /// Unconditional `DeleteItem`; deleting nothing is not an error.
     pub(crate) async fn delete(&self, key: Item) -> Result<(), StoreError> {
-        let evict = self.cached_key(&key);
+        let _evict = self.evict_on_drop(&key);
         let client = self.client().await?;
         let sent = client
             .delete_item()
@@ -263,7 +255,6 @@ impl<'s> Table<'s> {
             .set_key(Some(key))
             .send()
             .await;
-        self.wrote(evict).await;
         sent.classify(self.at("dynamodb:DeleteItem"))?;
         Ok(())
     }
@@ -276,7 +267,7 @@ impl<'s> Table<'s> {
         let condition = e.cond(condition);
         let (names, values) = e.into_parts();
         let attempts = Attempts::default();
-        let evict = self.cached_key(&key);
+        let _evict = self.evict_on_drop(&key);
         let client = self.client().await?;
         let sent = client
             .delete_item()
@@ -290,7 +281,6 @@ impl<'s> Table<'s> {
             .interceptor(attempts.clone())
             .send()
             .await;
-        self.wrote(evict).await;
         match sent {
             Ok(_) => Ok(true),
             Err(err) if condition_failed(&err) => {
@@ -313,7 +303,7 @@ impl<'s> Table<'s> {
         let mut e = Expr::new();
         let condition = condition.map(|c| e.cond(c));
         let (names, values) = e.into_parts();
-        let evict = self.cached_key(&item);
+        let _evict = self.evict_on_drop(&item);
         let client = self.client().await?;
         let sent = client
             .put_item()
@@ -324,7 +314,6 @@ impl<'s> Table<'s> {
             .set_expression_attribute_values(values)
             .send()
             .await;
-        self.wrote(evict).await;
         let written = sent.conditional(self.at("dynamodb:PutItem"))?;
         Ok(written.is_some())
     }
@@ -339,7 +328,7 @@ impl<'s> Table<'s> {
         let update = e.update(update);
         let condition = condition.map(|c| e.cond(c));
         let (names, values) = e.into_parts();
-        let evict = self.cached_key(&key);
+        let _evict = self.evict_on_drop(&key);
         let client = self.client().await?;
         let sent = client
             .update_item()
@@ -351,7 +340,6 @@ impl<'s> Table<'s> {
             .set_expression_attribute_values(values)
             .send()
             .await;
-        self.wrote(evict).await;
         let updated = sent.conditional(self.at("dynamodb:UpdateItem"))?;
         Ok(updated.is_some())
     }
@@ -432,7 +420,7 @@ impl<'s> Table<'s> {
         what: &'static str,
     ) -> Result<(), StoreError> {
         let (actions, guards): (Vec<_>, Vec<_>) = actions.into_iter().unzip();
-        let evict = transaction_keys(self.store, &actions);
+        let _evict = transaction_evict(self.store, &actions);
         let client = self.client().await?;
         let result = client
             .transact_write_items()
@@ -440,7 +428,6 @@ impl<'s> Table<'s> {
             .set_transact_items(Some(actions))
             .send()
             .await;
-        transaction_written(self.store, evict).await;
         let err = match result {
             Ok(_) => return Ok(()),
             Err(e) => e,
@@ -535,51 +522,23 @@ impl<'s> Table<'s> {
 
 /// The server answered a page with the start key it was given: paging on
 /// would never end.
-/// The key of `item` in table `def` when the cache holds that table.
-fn cache_key(store: &Store, def: &'static TableDef, item: &Item) -> Option<Item> {
-    store.cache()?;
-    crate::cache::Kind::of(def)?;
-    let mut key = Item::new();
-    for attr in std::iter::once(def.hash.name).chain(def.range.map(|r| r.name)) {
-        key.insert(attr.to_string(), item.get(attr)?.clone());
-    }
-    Some(key)
-}
-
-/// The cached keys a transaction writes (none when nothing is cached),
-/// taken before the actions move into the request.
-pub(crate) fn transaction_keys(
-    store: &Store,
-    actions: &[TransactWriteItem],
-) -> Vec<(&'static TableDef, Item)> {
-    if store.cache().is_none() {
-        return Vec::new();
-    }
-    actions
-        .iter()
-        .filter_map(|a| {
-            let (table, item) = if let Some(p) = a.put() {
-                (p.table_name(), p.item())
-            } else if let Some(u) = a.update() {
-                (u.table_name(), u.key())
-            } else if let Some(d) = a.delete() {
-                (d.table_name(), d.key())
-            } else {
-                return None;
-            };
-            let def = store.def_named(table)?;
-            Some((def, cache_key(store, def, item)?))
-        })
-        .collect()
-}
-
-/// After a transaction answered or failed: the cache forgets its keys.
-pub(crate) async fn transaction_written(store: &Store, keys: Vec<(&'static TableDef, Item)>) {
-    if let Some(cache) = store.cache() {
-        for (def, key) in keys {
-            cache.written(def, &key).await;
-        }
-    }
+/// Held across a transaction: the cached keys it writes (see
+/// `ItemCache::before_write`), taken before the actions move into the
+/// request.
+pub(crate) fn transaction_evict(store: &Store, actions: &[TransactWriteItem]) -> Option<Evict> {
+    let cache = store.cache()?;
+    cache.before_write(actions.iter().filter_map(|a| {
+        let (table, item) = if let Some(p) = a.put() {
+            (p.table_name(), p.item())
+        } else if let Some(u) = a.update() {
+            (u.table_name(), u.key())
+        } else if let Some(d) = a.delete() {
+            (d.table_name(), d.key())
+        } else {
+            return None;
+        };
+        Some((store.def_named(table)?, item))
+    }))
 }
 
 pub(crate) fn stalled(action: &str, table: &str) -> StoreError {

@@ -170,7 +170,7 @@ impl Accounts<'_> {
         // not applied twice, nor reported as a failed guard.
         let token = uuid::Uuid::new_v4().to_string();
         let actions: Vec<_> = actions.into_iter().map(|(a, _)| a).collect();
-        let evict = table::transaction_keys(self.tables(), &actions);
+        let _evict = table::transaction_evict(self.tables(), &actions);
         let client = self.client().await?;
         let result = client
             .transact_write_items()
@@ -178,7 +178,6 @@ impl Accounts<'_> {
             .set_transact_items(Some(actions))
             .send()
             .await;
-        table::transaction_written(self.tables(), evict).await;
         let err = match result {
             Ok(_) => return Ok(TxOutcome::Done),
             Err(e) => e,
