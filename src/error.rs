@@ -27,6 +27,11 @@ pub enum StoreError {
     #[error("{what} was changed concurrently; gave up after {attempts} attempts")]
     VersionConflict { what: &'static str, attempts: usize },
 
+    /// A write conditioned on the version the caller read found another
+    /// version: someone else wrote in between, nothing was written.
+    #[error("{what} changed since version {expected} was read; read it again")]
+    VersionMoved { what: &'static str, expected: i64 },
+
     /// The layout cannot serve the request: a filter needing a scan while
     /// `dynamodb.allow_table_scans` is off, or an ordering no index has.
     #[error("{0}")]
@@ -161,7 +166,7 @@ impl StoreError {
                 )
             },
             Self::NotFound { .. } => row(C::NotFound, R::NotFound, false, "not_found", 1, true),
-            Self::VersionConflict { .. } => row(
+            Self::VersionConflict { .. } | Self::VersionMoved { .. } => row(
                 C::Aborted,
                 R::VersionConflict,
                 false,

@@ -107,7 +107,12 @@ super::rpcs! {
     update(UpdateAccountRequest) -> AccountResponse, |api, req| {
         let tenant = tenant(&req.tenant)?;
         let new = new_account(req.account)?;
-        must_exist(api.store.accounts().update(tenant, &req.id, new).await?)
+        must_exist(
+            api.store
+                .accounts()
+                .update(tenant, &req.id, new, req.expected_version)
+                .await?,
+        )
     }
 
     patch(PatchAccountRequest) -> AccountResponse, |api, req| {

@@ -212,15 +212,26 @@ impl Accounts<'_> {
         })
     }
 
+    /// Replaces the account; with `expected_version`, only if the stored
+    /// version is still that one (`VersionMoved` otherwise, nothing written).
     pub async fn update(
         &self,
         tenant: Tenant<'_>,
         id: &str,
         new: NewAccount,
+        expected_version: Option<i64>,
     ) -> Result<Option<Account>, StoreError> {
         codec::check_key("id", id)?;
         let pk = keys::account_key(tenant, keys::ACCOUNT_ID, id);
         self.modify(tenant, &pk, &|s: &mut Stored| {
+            if let Some(expected) = expected_version
+                && s.account.version != expected
+            {
+                return Err(StoreError::VersionMoved {
+                    what: "account",
+                    expected,
+                });
+            }
             s.account.user_name = new.user_name.clone();
             s.account.active = new.active;
             s.account.attributes = new.attributes.clone();
