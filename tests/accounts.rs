@@ -336,6 +336,7 @@ async fn update_moves_email_and_phone_items_and_bumps_the_version() {
             tenant: None,
             id: a.id.clone(),
             account: Some(new_account("mover", Some("new@x.io"), None)),
+            expected_version: None,
         })
         .await
         .expect("update")
@@ -369,6 +370,7 @@ async fn update_moves_email_and_phone_items_and_bumps_the_version() {
             tenant: None,
             id: a.id.clone(),
             account: Some(new_account("mover", Some("taken@x.io"), None)),
+            expected_version: None,
         })
         .await
         .expect_err("taken");
@@ -384,10 +386,51 @@ async fn update_moves_email_and_phone_items_and_bumps_the_version() {
             tenant: None,
             id: "nope".into(),
             account: Some(new_account("x", None, None)),
+            expected_version: None,
         })
         .await
         .expect_err("missing");
     assert_eq!(missing.code(), Code::NotFound);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn update_with_a_stale_expected_version_is_aborted_and_writes_nothing() {
+    let mut app = TestApp::start().await;
+    let mut c = AccountServiceClient::new(app.channel.clone());
+    let a = create(&mut c, "", new_account("reader", Some("r@x.io"), None))
+        .await
+        .expect("create");
+    let update = |account: NewAccount, expected_version| UpdateAccountRequest {
+        tenant: None,
+        id: a.id.clone(),
+        account: Some(account),
+        expected_version,
+    };
+    // What the reader saw (version 0) is still stored: the write lands.
+    let first = c
+        .update(update(new_account("reader", Some("r2@x.io"), None), Some(0)))
+        .await
+        .expect("current version")
+        .into_inner()
+        .account
+        .expect("account");
+    assert_eq!(first.version, 1);
+
+    // A second reader that also read version 0 must not overwrite it.
+    let err = c
+        .update(update(new_account("reader", Some("r3@x.io"), None), Some(0)))
+        .await
+        .expect_err("stale version");
+    assert_eq!(err.code(), Code::Aborted);
+    assert_eq!(
+        detail(&err).unwrap().reason(),
+        curity_dynamodb::proto::error_detail::Reason::VersionConflict
+    );
+    let main = raw(&app, &format!("ai#{}", a.id)).await.unwrap();
+    assert_eq!(main["email"], s("r2@x.io"));
+    assert_eq!(main["version"], AttributeValue::N("1".into()));
+    assert!(raw(&app, "em#r3@x.io").await.is_none());
     app.shutdown().await;
 }
 

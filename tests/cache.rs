@@ -202,6 +202,7 @@ async fn every_account_write_path_evicts_the_keys_it_changed_before_returning() 
     c.update(proto::UpdateAccountRequest {
         tenant: None,
         id: id.clone(),
+        expected_version: None,
         account: Some(NewAccount {
             user_name: "anna".into(),
             active: true,

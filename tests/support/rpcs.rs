@@ -96,6 +96,8 @@ pub async fn every_rpc(ch: Channel, tenant: &str) {
                 attributes: None,
                 ..Default::default()
             }),
+            // The version Create wrote: the conditioned form of Update.
+            expected_version: Some(0),
         })
         .await
         .expect("Update");

@@ -1,15 +1,12 @@
 package dev.curitydynamodb.plugin.support;
 
 import dev.curitydynamodb.plugin.config.ServiceConfiguration;
+import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import se.curity.identityserver.sdk.config.annotation.DefaultBoolean;
-import se.curity.identityserver.sdk.config.annotation.DefaultEnum;
-import se.curity.identityserver.sdk.config.annotation.DefaultInteger;
-import se.curity.identityserver.sdk.config.annotation.DefaultLong;
 import se.curity.identityserver.sdk.service.ExceptionFactory;
 
 /**
@@ -64,22 +61,31 @@ public final class TestConfig {
         if (optional) {
             return Optional.empty();
         }
-        if (method.isAnnotationPresent(DefaultLong.class)) {
-            return method.getAnnotation(DefaultLong.class).value();
-        }
-        if (method.isAnnotationPresent(DefaultInteger.class)) {
-            return method.getAnnotation(DefaultInteger.class).value();
-        }
-        if (method.isAnnotationPresent(DefaultBoolean.class)) {
-            return method.getAnnotation(DefaultBoolean.class).value();
-        }
-        if (method.isAnnotationPresent(DefaultEnum.class)) {
-            return enumValue(method.getReturnType(), method.getAnnotation(DefaultEnum.class).value());
+        // By name: in a plugin's own class loader the annotations are that loader's classes.
+        for (Annotation annotation : method.getAnnotations()) {
+            String kind = annotation.annotationType().getSimpleName();
+            if (DEFAULTS.contains(kind)) {
+                Object value = defaultValue(annotation);
+                return kind.equals("DefaultEnum") ? enumValue(method.getReturnType(), (String) value) : value;
+            }
         }
         if (method.getReturnType() == ExceptionFactory.class) {
             return new FakeExceptions();
         }
         throw new IllegalStateException("required setting " + name + " not set");
+    }
+
+    private static final java.util.Set<String> DEFAULTS =
+            java.util.Set.of("DefaultLong", "DefaultInteger", "DefaultBoolean", "DefaultEnum", "DefaultString");
+
+    private static Object defaultValue(Annotation annotation) {
+        try {
+            Method value = annotation.annotationType().getMethod("value");
+            value.setAccessible(true);
+            return value.invoke(annotation);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
