@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 final class Health {
     private Health() {}
 
-    static void awaitServing(String target, String token, Duration within) throws InterruptedException {
+    static void awaitServing(String target, Duration within) throws InterruptedException {
         ManagedChannel channel = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
         try {
             long deadline = System.nanoTime() + within.toNanos();

@@ -50,6 +50,14 @@ public final class ServiceProcess implements AutoCloseable {
 
     /** Starts the service with a fresh bearer token, plus any extra {@code CURITY_DYNAMODB_*} settings. */
     public static ServiceProcess start(Map<String, String> settings) throws IOException, InterruptedException {
+        return start(settings, true);
+    }
+
+    /**
+     * Starts the service, with a bearer token or without (when mutual TLS authenticates callers);
+     * over TLS the caller waits for readiness itself, as the health check here is plaintext.
+     */
+    public static ServiceProcess start(Map<String, String> settings, boolean bearer) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("curity-dynamodb-it");
         byte[] secret = new byte[32];
         new SecureRandom().nextBytes(secret);
@@ -63,7 +71,9 @@ public final class ServiceProcess implements AutoCloseable {
         env.keySet().removeIf(k -> k.startsWith("CURITY_DYNAMODB_") || k.startsWith("AWS_"));
         env.put("RUST_LOG", "info");
         env.put("CURITY_DYNAMODB_SERVER__LOG_FORMAT", "json");
-        env.put("CURITY_DYNAMODB_SERVER__AUTH__BEARER_TOKEN_FILE", tokenFile.toString());
+        if (bearer) {
+            env.put("CURITY_DYNAMODB_SERVER__AUTH__BEARER_TOKEN_FILE", tokenFile.toString());
+        }
         env.put("CURITY_DYNAMODB_SERVER__SHUTDOWN_DELAY_SECONDS", "0");
         env.put("AWS_EC2_METADATA_DISABLED", "true");
         env.put("AWS_CONFIG_FILE", dir.resolve("aws-config").toString());
@@ -100,7 +110,9 @@ public final class ServiceProcess implements AutoCloseable {
         try {
             String target = listening.get(60, TimeUnit.SECONDS);
             ServiceProcess service = new ServiceProcess(process, target, token, dir, log);
-            Health.awaitServing(target, token, Duration.ofSeconds(30));
+            if (!settings.containsKey("CURITY_DYNAMODB_SERVER__TLS__CERT_FILE")) {
+                Health.awaitServing(target, Duration.ofSeconds(30));
+            }
             return service;
         } catch (Exception e) {
             process.destroyForcibly();
