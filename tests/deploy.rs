@@ -67,6 +67,30 @@ fn kind<'a>(docs: &'a [Value], kind: &str) -> Option<&'a Value> {
     docs.iter().find(|d| d["kind"] == kind)
 }
 
+fn named<'a>(docs: &'a [Value], kind: &str, name: &str) -> Option<&'a Value> {
+    docs.iter()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+}
+
+#[test]
+fn a_headless_service_lists_every_pod_for_clients_that_balance_per_call() {
+    let docs = render(&base()).expect("render");
+    let headless = named(&docs, "Service", "cur-curity-dynamodb-headless").expect("headless");
+    assert_eq!(headless["spec"]["clusterIP"], "None");
+    let ports = headless["spec"]["ports"].as_array().expect("ports");
+    assert_eq!(ports.len(), 1);
+    assert_eq!(ports[0]["name"], "grpc");
+    assert_eq!(
+        headless["spec"]["selector"],
+        named(&docs, "Service", "cur-curity-dynamodb").expect("service")["spec"]["selector"]
+    );
+
+    let mut args = base();
+    args.extend(["--set", "service.headless=false"]);
+    let docs = render(&args).expect("render");
+    assert!(named(&docs, "Service", "cur-curity-dynamodb-headless").is_none());
+}
+
 #[test]
 fn service_account_is_dynamo_sa_with_the_irsa_annotations() {
     let mut args = base();
@@ -417,7 +441,7 @@ fn the_json_data_source_port_needs_tls_and_an_authentication_of_curity() {
     assert!(json.tls.enabled());
     assert_eq!(json.exposure_problem(listen, false), None);
 
-    let svc = kind(&docs, "Service").expect("service");
+    let svc = named(&docs, "Service", "cur-curity-dynamodb").expect("service");
     assert!(
         svc["spec"]["ports"]
             .as_array()

@@ -51,7 +51,9 @@ final class BearerToken extends CallCredentials {
             headers.put(AUTHORIZATION, current());
             applier.apply(headers);
         } catch (RuntimeException e) {
-            applier.fail(Status.UNAUTHENTICATED.withDescription("bearer token unavailable").withCause(e));
+            applier.fail(Status.UNAUTHENTICATED
+                    .withDescription("bearer token unavailable")
+                    .withCause(e));
         }
     }
 

@@ -57,7 +57,8 @@ public final class Failures {
             case ABORTED:
                 return new VersionConflictException("changed concurrently, retry" + said);
             case FAILED_PRECONDITION:
-                if (detail.map(d -> d.getReason() == ErrorDetail.Reason.NOT_SUPPORTED_BY_LAYOUT).orElse(false)) {
+                if (detail.map(d -> d.getReason() == ErrorDetail.Reason.NOT_SUPPORTED_BY_LAYOUT)
+                        .orElse(false)) {
                     TableCapability capability =
                             said.contains("sort") ? TableCapability.SORTING : TableCapability.FILTERING_ABSENT;
                     return new DataSourceCapabilityException(capability, "not supported by the DynamoDB layout" + said);

@@ -35,13 +35,17 @@ final class ReadRetries {
             return Map.of();
         }
         // The JSON form grpc-java parses: numbers are doubles, durations strings.
-        Map<String, Object> retryPolicy =
-                Map.of(
-                        "maxAttempts", (double) attempts,
-                        "initialBackoff", "0.05s",
-                        "maxBackoff", "0.5s",
-                        "backoffMultiplier", 2.0,
-                        "retryableStatusCodes", List.of("UNAVAILABLE", "RESOURCE_EXHAUSTED"));
+        Map<String, Object> retryPolicy = Map.of(
+                "maxAttempts",
+                (double) attempts,
+                "initialBackoff",
+                "0.05s",
+                "maxBackoff",
+                "0.5s",
+                "backoffMultiplier",
+                2.0,
+                "retryableStatusCodes",
+                List.of("UNAVAILABLE", "RESOURCE_EXHAUSTED"));
         return Map.of("methodConfig", List.of(Map.of("name", names, "retryPolicy", retryPolicy)));
     }
 }

@@ -28,8 +28,7 @@ public final class Rpc {
     }
 
     /** Calls {@code method} on a stub {@code newStub} makes; any failure is thrown as the SDK's. */
-    public <S extends AbstractStub<S>, R> R call(
-            String name, Function<Channel, S> newStub, Function<S, R> method) {
+    public <S extends AbstractStub<S>, R> R call(String name, Function<Channel, S> newStub, Function<S, R> method) {
         try {
             return method.apply(stub(newStub));
         } catch (StatusRuntimeException e) {

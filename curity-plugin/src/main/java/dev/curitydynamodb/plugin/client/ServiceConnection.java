@@ -53,28 +53,26 @@ public final class ServiceConnection extends ManagedObject<ServiceConfiguration>
         ExceptionFactory exceptions = config.getExceptionFactory();
         this.tenant = Tenant.newBuilder().setId(config.getTenantId().orElse("")).build();
         CallCredentials credentials = bearer(config, exceptions);
-        Map<String, Object> serviceConfig =
-                ReadRetries.serviceConfig(
-                        List.of(
-                                AccountServiceGrpc.getServiceDescriptor(),
-                                CredentialServiceGrpc.getServiceDescriptor(),
-                                LinkServiceGrpc.getServiceDescriptor(),
-                                AttributeServiceGrpc.getServiceDescriptor(),
-                                SessionServiceGrpc.getServiceDescriptor(),
-                                TokenServiceGrpc.getServiceDescriptor(),
-                                NonceServiceGrpc.getServiceDescriptor(),
-                                BucketServiceGrpc.getServiceDescriptor(),
-                                DelegationServiceGrpc.getServiceDescriptor(),
-                                DeviceServiceGrpc.getServiceDescriptor(),
-                                DynamicClientServiceGrpc.getServiceDescriptor()),
-                        config.getReadAttempts());
-        this.channel =
-                Grpc.newChannelBuilder(config.getTarget(), channelCredentials(config, exceptions))
-                        .defaultLoadBalancingPolicy(config.getLoadBalancing().name().toLowerCase(Locale.ROOT))
-                        .defaultServiceConfig(serviceConfig)
-                        .enableRetry()
-                        .userAgent("curity-dynamodb-plugin")
-                        .build();
+        Map<String, Object> serviceConfig = ReadRetries.serviceConfig(
+                List.of(
+                        AccountServiceGrpc.getServiceDescriptor(),
+                        CredentialServiceGrpc.getServiceDescriptor(),
+                        LinkServiceGrpc.getServiceDescriptor(),
+                        AttributeServiceGrpc.getServiceDescriptor(),
+                        SessionServiceGrpc.getServiceDescriptor(),
+                        TokenServiceGrpc.getServiceDescriptor(),
+                        NonceServiceGrpc.getServiceDescriptor(),
+                        BucketServiceGrpc.getServiceDescriptor(),
+                        DelegationServiceGrpc.getServiceDescriptor(),
+                        DeviceServiceGrpc.getServiceDescriptor(),
+                        DynamicClientServiceGrpc.getServiceDescriptor()),
+                config.getReadAttempts());
+        this.channel = Grpc.newChannelBuilder(config.getTarget(), channelCredentials(config, exceptions))
+                .defaultLoadBalancingPolicy(config.getLoadBalancing().name().toLowerCase(Locale.ROOT))
+                .defaultServiceConfig(serviceConfig)
+                .enableRetry()
+                .userAgent("curity-dynamodb-plugin")
+                .build();
         this.rpc = new Rpc(channel, credentials, config.getCallDeadlineMillis(), new Failures(exceptions));
         LOG.info("curity-dynamodb data source {} calls {}", config.id(), config.getTarget());
     }
@@ -119,12 +117,11 @@ public final class ServiceConnection extends ManagedObject<ServiceConfiguration>
     }
 
     private static ChannelCredentials channelCredentials(ServiceConfiguration config, ExceptionFactory exceptions) {
-        boolean anyTls =
-                config.getServerTrustStore().isPresent()
-                        || config.getServerCaPemFile().isPresent()
-                        || config.getClientKey().isPresent()
-                        || config.getClientCertificatePemFile().isPresent()
-                        || config.getClientKeyPemFile().isPresent();
+        boolean anyTls = config.getServerTrustStore().isPresent()
+                || config.getServerCaPemFile().isPresent()
+                || config.getClientKey().isPresent()
+                || config.getClientCertificatePemFile().isPresent()
+                || config.getClientKeyPemFile().isPresent();
         if (!config.isTls()) {
             if (anyTls) {
                 throw exceptions.configurationException(
@@ -145,9 +142,11 @@ public final class ServiceConnection extends ManagedObject<ServiceConfiguration>
         return tls.build();
     }
 
-    private static void trust(ServiceConfiguration config, TlsChannelCredentials.Builder tls, ExceptionFactory exceptions)
+    private static void trust(
+            ServiceConfiguration config, TlsChannelCredentials.Builder tls, ExceptionFactory exceptions)
             throws IOException, GeneralSecurityException {
-        if (config.getServerTrustStore().isPresent() && config.getServerCaPemFile().isPresent()) {
+        if (config.getServerTrustStore().isPresent()
+                && config.getServerCaPemFile().isPresent()) {
             throw exceptions.configurationException("set server-trust-store or server-ca-pem-file, not both");
         }
         if (config.getServerTrustStore().isPresent()) {
@@ -160,7 +159,8 @@ public final class ServiceConnection extends ManagedObject<ServiceConfiguration>
         }
     }
 
-    private static void clientKey(ServiceConfiguration config, TlsChannelCredentials.Builder tls, ExceptionFactory exceptions)
+    private static void clientKey(
+            ServiceConfiguration config, TlsChannelCredentials.Builder tls, ExceptionFactory exceptions)
             throws IOException, GeneralSecurityException {
         boolean pemCert = config.getClientCertificatePemFile().isPresent();
         boolean pemKey = config.getClientKeyPemFile().isPresent();
@@ -169,8 +169,7 @@ public final class ServiceConnection extends ManagedObject<ServiceConfiguration>
                     "set client-key or client-certificate-pem-file with client-key-pem-file, not both");
         }
         if (pemCert != pemKey) {
-            throw exceptions.configurationException(
-                    "client-certificate-pem-file and client-key-pem-file go together");
+            throw exceptions.configurationException("client-certificate-pem-file and client-key-pem-file go together");
         }
         if (config.getClientKey().isPresent()) {
             ClientKeyCryptoStore key = config.getClientKey().get();

@@ -27,16 +27,15 @@ public final class AccountConverter {
      * (only credentials carry it), derived values (schemas, meta) and linked accounts, which live
      * in {@code curity-links}.
      */
-    private static final Set<String> NOT_STORED =
-            Set.of(
-                    ResourceAttributes.ID,
-                    AccountAttributes.USER_NAME,
-                    AccountAttributes.ACTIVE,
-                    AccountAttributes.PASSWORD,
-                    ResourceAttributes.SCHEMAS,
-                    ResourceAttributes.META,
-                    AccountAttributes.LINKED_ACCOUNTS,
-                    "linkedAccounts");
+    private static final Set<String> NOT_STORED = Set.of(
+            ResourceAttributes.ID,
+            AccountAttributes.USER_NAME,
+            AccountAttributes.ACTIVE,
+            AccountAttributes.PASSWORD,
+            ResourceAttributes.SCHEMAS,
+            ResourceAttributes.META,
+            AccountAttributes.LINKED_ACCOUNTS,
+            "linkedAccounts");
 
     private AccountConverter() {}
 
@@ -81,7 +80,8 @@ public final class AccountConverter {
 
     /** Meta times as Curity shows them: in the account's own time zone, else UTC. */
     private static String instant(long epochSeconds, ZoneId zone) {
-        return ZonedDateTime.ofInstant(Instant.ofEpochSecond(epochSeconds), zone).toString();
+        return ZonedDateTime.ofInstant(Instant.ofEpochSecond(epochSeconds), zone)
+                .toString();
     }
 
     private static ZoneId zone(Object timezone) {

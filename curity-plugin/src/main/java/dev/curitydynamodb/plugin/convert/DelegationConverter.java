@@ -21,24 +21,25 @@ public final class DelegationConverter {
     private DelegationConverter() {}
 
     public static dev.curitydynamodb.grpc.v1.Delegation toProto(Delegation d) {
-        var b =
-                dev.curitydynamodb.grpc.v1.Delegation.newBuilder()
-                        .setId(d.getId())
-                        .setStatus(d.getStatus().name())
-                        .setOwner(d.getOwner())
-                        .setCreated(d.getCreated())
-                        .setExpires(d.getExpires())
-                        .setClientId(d.getClientId())
-                        .setScope(d.getScope() == null ? "" : d.getScope())
-                        .setAuthenticationAttributesJson(
-                                d.getAuthenticationAttributes() == null
-                                        ? "{}"
-                                        : JsonText.write(d.getAuthenticationAttributes().asMap()))
-                        .setConsentResultJson(
-                                d.getConsentResult() == null ? "" : JsonText.write(d.getConsentResult().asMap()))
-                        .setClaimMapJson(JsonText.write(d.getClaimMap()))
-                        .setCustomClaimValuesJson(JsonText.write(d.getCustomClaimValues()))
-                        .setClaimsJson(JsonText.write(d.getClaims()));
+        var b = dev.curitydynamodb.grpc.v1.Delegation.newBuilder()
+                .setId(d.getId())
+                .setStatus(d.getStatus().name())
+                .setOwner(d.getOwner())
+                .setCreated(d.getCreated())
+                .setExpires(d.getExpires())
+                .setClientId(d.getClientId())
+                .setScope(d.getScope() == null ? "" : d.getScope())
+                .setAuthenticationAttributesJson(
+                        d.getAuthenticationAttributes() == null
+                                ? "{}"
+                                : JsonText.write(d.getAuthenticationAttributes().asMap()))
+                .setConsentResultJson(
+                        d.getConsentResult() == null
+                                ? ""
+                                : JsonText.write(d.getConsentResult().asMap()))
+                .setClaimMapJson(JsonText.write(d.getClaimMap()))
+                .setCustomClaimValuesJson(JsonText.write(d.getCustomClaimValues()))
+                .setClaimsJson(JsonText.write(d.getClaims()));
         if (d.getRedirectUri() != null) {
             b.setRedirectUri(d.getRedirectUri());
         }
@@ -60,15 +61,14 @@ public final class DelegationConverter {
     public static Delegation toSdk(dev.curitydynamodb.grpc.v1.Delegation d) {
         AuthenticationAttributes authentication;
         try {
-            authentication =
-                    AuthenticationAttributes.fromAttributes(Attributes.fromMap(JsonText.read(d.getAuthenticationAttributesJson())));
+            authentication = AuthenticationAttributes.fromAttributes(
+                    Attributes.fromMap(JsonText.read(d.getAuthenticationAttributesJson())));
         } catch (AttributeValueException e) {
             throw new IllegalStateException("delegation " + d.getId() + " has unreadable authentication attributes", e);
         }
-        DelegationConsentResult consent =
-                d.getConsentResultJson().isEmpty()
-                        ? null
-                        : DelegationConsentResult.fromMap(JsonText.read(d.getConsentResultJson()));
+        DelegationConsentResult consent = d.getConsentResultJson().isEmpty()
+                ? null
+                : DelegationConsentResult.fromMap(JsonText.read(d.getConsentResultJson()));
         return new StoredDelegation(
                 d.getId(),
                 DelegationStatus.valueOf(d.getStatus()),

@@ -23,29 +23,30 @@ import se.curity.identityserver.sdk.data.query.ResourceQuery.AttributesEnumerati
  */
 public final class DeviceConverter {
     /** The device's own fields, and what is derived (meta, schemas): never in the JSON text. */
-    private static final Set<String> FIELDS =
-            Set.of(
-                    ResourceAttributes.ID,
-                    ResourceAttributes.META,
-                    ResourceAttributes.SCHEMAS,
-                    ResourceAttributes.EXTERNAL_ID,
-                    DeviceAttributes.DEVICE_ID,
-                    DeviceAttributes.ACCOUNT_ID,
-                    DeviceAttributes.ALIAS,
-                    DeviceAttributes.FORM_FACTOR,
-                    DeviceAttributes.DEVICE_TYPE,
-                    DeviceAttributes.OWNER,
-                    DeviceAttributes.EXPIRES_AT);
+    private static final Set<String> FIELDS = Set.of(
+            ResourceAttributes.ID,
+            ResourceAttributes.META,
+            ResourceAttributes.SCHEMAS,
+            ResourceAttributes.EXTERNAL_ID,
+            DeviceAttributes.DEVICE_ID,
+            DeviceAttributes.ACCOUNT_ID,
+            DeviceAttributes.ALIAS,
+            DeviceAttributes.FORM_FACTOR,
+            DeviceAttributes.DEVICE_TYPE,
+            DeviceAttributes.OWNER,
+            DeviceAttributes.EXPIRES_AT);
 
     private DeviceConverter() {}
 
     /** A device without an id gets a new one, as Curity's own plugin gives it. */
     public static Device toProto(DeviceAttributes device) {
-        Device.Builder b =
-                Device.newBuilder()
-                        .setId(device.contains(ResourceAttributes.ID) ? device.getId() : UUID.randomUUID().toString())
-                        .setDeviceId(orEmpty(device.getDeviceId()))
-                        .setAccountId(orEmpty(device.getAccountId()));
+        Device.Builder b = Device.newBuilder()
+                .setId(
+                        device.contains(ResourceAttributes.ID)
+                                ? device.getId()
+                                : UUID.randomUUID().toString())
+                .setDeviceId(orEmpty(device.getDeviceId()))
+                .setAccountId(orEmpty(device.getAccountId()));
         if (device.getExternalId() != null) {
             b.setExternalId(device.getExternalId());
         }
@@ -73,12 +74,11 @@ public final class DeviceConverter {
     public static DeviceAttributes toSdk(Device device) {
         List<Attribute> attributes = new ArrayList<>();
         attributes.add(Attribute.of(ResourceAttributes.ID, device.getId()));
-        attributes.add(
-                Attribute.of(
-                        ResourceAttributes.META,
-                        Meta.of(DeviceAttributes.RESOURCE_TYPE)
-                                .withCreated(Instant.ofEpochSecond(device.getCreated()))
-                                .withLastModified(Instant.ofEpochSecond(device.getUpdated()))));
+        attributes.add(Attribute.of(
+                ResourceAttributes.META,
+                Meta.of(DeviceAttributes.RESOURCE_TYPE)
+                        .withCreated(Instant.ofEpochSecond(device.getCreated()))
+                        .withLastModified(Instant.ofEpochSecond(device.getUpdated()))));
         attributes.add(Attribute.of(DeviceAttributes.DEVICE_ID, device.getDeviceId()));
         attributes.add(Attribute.of(DeviceAttributes.ACCOUNT_ID, device.getAccountId()));
         if (device.hasExternalId()) {
@@ -97,10 +97,9 @@ public final class DeviceConverter {
             attributes.add(Attribute.of(DeviceAttributes.OWNER, device.getOwner()));
         }
         if (device.hasExpiresAt()) {
-            attributes.add(
-                    Attribute.of(
-                            DeviceAttributes.EXPIRES_AT,
-                            AttributeValue.formatAsStringAttributeValue(Instant.ofEpochSecond(device.getExpiresAt()))));
+            attributes.add(Attribute.of(
+                    DeviceAttributes.EXPIRES_AT,
+                    AttributeValue.formatAsStringAttributeValue(Instant.ofEpochSecond(device.getExpiresAt()))));
         }
         Attributes.fromMap(JsonText.read(device.getAttributesJson())).forEach(attributes::add);
         return DeviceAttributes.of(attributes);

@@ -24,11 +24,10 @@ public final class DynamicClientConverter {
     private DynamicClientConverter() {}
 
     public static DynamicClient toProto(DynamicallyRegisteredClientAttributes client) {
-        DynamicClient.Builder b =
-                DynamicClient.newBuilder()
-                        .setClientId(client.getClientId())
-                        .setStatus((client.getStatus() == null ? Status.ACTIVE : client.getStatus()).name())
-                        .setAttributesJson(JsonText.write(attributes(client)));
+        DynamicClient.Builder b = DynamicClient.newBuilder()
+                .setClientId(client.getClientId())
+                .setStatus((client.getStatus() == null ? Status.ACTIVE : client.getStatus()).name())
+                .setAttributesJson(JsonText.write(attributes(client)));
         if (client.getClientSecret() != null) {
             b.setClientSecret(client.getClientSecret());
         }
@@ -54,17 +53,15 @@ public final class DynamicClientConverter {
     public static DynamicallyRegisteredClientAttributes toSdk(DynamicClient client) {
         List<Attribute> a = new ArrayList<>();
         a.add(Attribute.of(DynamicallyRegisteredClientAttributes.CLIENT_ID, client.getClientId()));
-        a.add(
-                Attribute.of(
-                        ResourceAttributes.META,
-                        Meta.of(DynamicallyRegisteredClientAttributes.RESOURCE_TYPE)
-                                .withCreated(Instant.ofEpochSecond(client.getCreated()))
-                                .withLastModified(Instant.ofEpochSecond(client.getUpdated()))));
+        a.add(Attribute.of(
+                ResourceAttributes.META,
+                Meta.of(DynamicallyRegisteredClientAttributes.RESOURCE_TYPE)
+                        .withCreated(Instant.ofEpochSecond(client.getCreated()))
+                        .withLastModified(Instant.ofEpochSecond(client.getUpdated()))));
         a.add(Attribute.of(DynamicallyRegisteredClientAttributes.STATUS, Status.valueOf(client.getStatus())));
-        a.add(
-                Attribute.of(
-                        DynamicallyRegisteredClientAttributes.ATTRIBUTES,
-                        MapAttributeValue.of(Attributes.fromMap(JsonText.read(client.getAttributesJson())))));
+        a.add(Attribute.of(
+                DynamicallyRegisteredClientAttributes.ATTRIBUTES,
+                MapAttributeValue.of(Attributes.fromMap(JsonText.read(client.getAttributesJson())))));
         if (client.hasClientSecret()) {
             a.add(Attribute.of(DynamicallyRegisteredClientAttributes.CLIENT_SECRET, client.getClientSecret()));
         }
@@ -75,16 +72,19 @@ public final class DynamicClientConverter {
             a.add(Attribute.of(DynamicallyRegisteredClientAttributes.INITIAL_CLIENT, client.getInitialClient()));
         }
         if (client.hasAuthenticatedUser()) {
-            a.add(Attribute.of(DynamicallyRegisteredClientAttributes.AUTHENTICATED_USER, client.getAuthenticatedUser()));
+            a.add(Attribute.of(
+                    DynamicallyRegisteredClientAttributes.AUTHENTICATED_USER, client.getAuthenticatedUser()));
         }
         if (client.getScopeCount() > 0) {
             a.add(Attribute.of(DynamicallyRegisteredClientAttributes.SCOPE, List.copyOf(client.getScopeList())));
         }
         if (client.getRedirectUrisCount() > 0) {
-            a.add(Attribute.of(DynamicallyRegisteredClientAttributes.REDIRECT_URIS, List.copyOf(client.getRedirectUrisList())));
+            a.add(Attribute.of(
+                    DynamicallyRegisteredClientAttributes.REDIRECT_URIS, List.copyOf(client.getRedirectUrisList())));
         }
         if (client.getGrantTypesCount() > 0) {
-            a.add(Attribute.of(DynamicallyRegisteredClientAttributes.GRANT_TYPES, List.copyOf(client.getGrantTypesList())));
+            a.add(Attribute.of(
+                    DynamicallyRegisteredClientAttributes.GRANT_TYPES, List.copyOf(client.getGrantTypesList())));
         }
         return DynamicallyRegisteredClientAttributes.of(Attributes.of(a));
     }

@@ -9,10 +9,9 @@ public final class LinkConverter {
     private LinkConverter() {}
 
     public static LinkedAccount toSdk(dev.curitydynamodb.grpc.v1.LinkedAccount link) {
-        String created =
-                link.getCreated() == 0
-                        ? null
-                        : DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochSecond(link.getCreated()));
+        String created = link.getCreated() == 0
+                ? null
+                : DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochSecond(link.getCreated()));
         return LinkedAccount.of(link.getDomain(), link.getId(), null, created);
     }
 }

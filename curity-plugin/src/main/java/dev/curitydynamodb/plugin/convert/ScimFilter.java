@@ -22,14 +22,18 @@ public final class ScimFilter {
 
     private static void write(Filter filter, StringBuilder out) {
         if (filter instanceof Filter.AttributeExpression e) {
-            out.append(e.getAttributeName()).append(' ').append(e.getOperator().name().toLowerCase(java.util.Locale.ROOT));
+            out.append(e.getAttributeName())
+                    .append(' ')
+                    .append(e.getOperator().name().toLowerCase(java.util.Locale.ROOT));
             if (e.getOperator() != Filter.AttributeOperator.PR) {
                 out.append(' ').append(value(e.getValue()));
             }
         } else if (filter instanceof Filter.LogicalExpression e) {
             out.append('(');
             write(e.getLeftHandFilter(), out);
-            out.append(") ").append(e.getOperator().name().toLowerCase(java.util.Locale.ROOT)).append(" (");
+            out.append(") ")
+                    .append(e.getOperator().name().toLowerCase(java.util.Locale.ROOT))
+                    .append(" (");
             write(e.getRightHandFilter(), out);
             out.append(')');
         } else if (filter instanceof Filter.NotExpression e) {
@@ -37,7 +41,8 @@ public final class ScimFilter {
             write(e.getFilter(), out);
             out.append(')');
         } else {
-            throw new IllegalArgumentException("unknown filter node " + filter.getClass().getName());
+            throw new IllegalArgumentException(
+                    "unknown filter node " + filter.getClass().getName());
         }
     }
 

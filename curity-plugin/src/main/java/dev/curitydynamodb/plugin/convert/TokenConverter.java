@@ -16,20 +16,19 @@ public final class TokenConverter {
     private TokenConverter() {}
 
     public static dev.curitydynamodb.grpc.v1.Token toProto(Token token) {
-        var builder =
-                dev.curitydynamodb.grpc.v1.Token.newBuilder()
-                        .setTokenHash(token.getTokenHash())
-                        .setDelegationsId(orEmpty(token.getDelegationsId()))
-                        .setPurpose(orEmpty(token.getPurpose()))
-                        .setUsage(orEmpty(token.getUsage()))
-                        .setFormat(orEmpty(token.getFormat()))
-                        .setStatus(token.getStatus().name())
-                        .setIssuer(orEmpty(token.getIssuer()))
-                        .setSubject(orEmpty(token.getSubject()))
-                        .setCreated(token.getCreated())
-                        .setExpires(token.getExpires())
-                        .setNotBefore(token.getNotBefore())
-                        .setDataJson(JsonText.write(token.getData()));
+        var builder = dev.curitydynamodb.grpc.v1.Token.newBuilder()
+                .setTokenHash(token.getTokenHash())
+                .setDelegationsId(orEmpty(token.getDelegationsId()))
+                .setPurpose(orEmpty(token.getPurpose()))
+                .setUsage(orEmpty(token.getUsage()))
+                .setFormat(orEmpty(token.getFormat()))
+                .setStatus(token.getStatus().name())
+                .setIssuer(orEmpty(token.getIssuer()))
+                .setSubject(orEmpty(token.getSubject()))
+                .setCreated(token.getCreated())
+                .setExpires(token.getExpires())
+                .setNotBefore(token.getNotBefore())
+                .setDataJson(JsonText.write(token.getData()));
         if (token.getId() != null) {
             builder.setId(token.getId());
         }

@@ -90,7 +90,8 @@ public final class CurityDynamoDbDescriptor implements DataAccessProviderPluginD
     }
 
     @Override
-    public Class<? extends DynamicallyRegisteredClientDataAccessProvider> getDynamicallyRegisteredClientDataAccessProvider() {
+    public Class<? extends DynamicallyRegisteredClientDataAccessProvider>
+            getDynamicallyRegisteredClientDataAccessProvider() {
         return GrpcDynamicClientProvider.class;
     }
 

@@ -55,11 +55,10 @@ final class AccountListing {
         if (filtering != null && filtering.getFilterType() == AttributesFiltering.FilterType.ENDS_WITH) {
             throw refused(TableCapability.FILTERING_ENDS_WITH);
         }
-        boolean scan =
-                filtering == null
-                        || isBlank(filtering.getFilterBy())
-                        || AttributesFiltering.DONT.equals(filtering.getFilterBy())
-                        || isBlank(filtering.getFilter());
+        boolean scan = filtering == null
+                || isBlank(filtering.getFilterBy())
+                || AttributesFiltering.DONT.equals(filtering.getFilterBy())
+                || isBlank(filtering.getFilter());
         String active = activeOnly ? "active eq true" : "";
         if (scan) {
             // A scan has no order to give; the service refuses one, the plugin ignored it.
@@ -100,7 +99,8 @@ final class AccountListing {
 
     /** The number of matches; a lower bound when the service's read budget ran out. */
     long count(CountAccountsRequest request) {
-        return rpc.call("AccountService/Count", AccountServiceGrpc::newBlockingStub, s -> s.count(request)).getCount();
+        return rpc.call("AccountService/Count", AccountServiceGrpc::newBlockingStub, s -> s.count(request))
+                .getCount();
     }
 
     /**
@@ -117,13 +117,11 @@ final class AccountListing {
         String cursor = "";
         boolean more = true;
         while (more && read.size() < wanted) {
-            ListAccountsResponse page =
-                    list(
-                            ListAccountsRequest.newBuilder()
-                                    .setTenant(tenant)
-                                    .setFilter(filter)
-                                    .setPage(PaginationRequest.newBuilder().setCount(PAGE).setCursor(cursor))
-                                    .build());
+            ListAccountsResponse page = list(ListAccountsRequest.newBuilder()
+                    .setTenant(tenant)
+                    .setFilter(filter)
+                    .setPage(PaginationRequest.newBuilder().setCount(PAGE).setCursor(cursor))
+                    .build());
             read.addAll(page.getAccountsList());
             cursor = page.getPage().getCursor();
             more = !cursor.isEmpty();
@@ -140,12 +138,20 @@ final class AccountListing {
             matches.sort(sorting.getSortOrder() == SortOrder.DESCENDING ? order.reversed() : order);
             total = matches.size();
         } else {
-            total = more ? count(CountAccountsRequest.newBuilder().setTenant(tenant).setFilter(filter).build()) : read.size();
+            total = more
+                    ? count(CountAccountsRequest.newBuilder()
+                            .setTenant(tenant)
+                            .setFilter(filter)
+                            .build())
+                    : read.size();
         }
         List<ResourceAttributes<?>> resources = new ArrayList<>();
         for (int i = (int) Math.min(start, matches.size()); i < Math.min(start + count, matches.size()); i++) {
             AccountAttributes account = matches.get(i);
-            resources.add(attributes == null || attributes.isNeutral() ? account : AccountAttributes.of(account.filter(attributes)));
+            resources.add(
+                    attributes == null || attributes.isNeutral()
+                            ? account
+                            : AccountAttributes.of(account.filter(attributes)));
         }
         return new ResourceQueryResult(resources, total, start, count);
     }

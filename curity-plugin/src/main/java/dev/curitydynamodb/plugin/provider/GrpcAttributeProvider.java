@@ -30,16 +30,19 @@ public final class GrpcAttributeProvider implements AttributeDataAccessProvider,
 
     @Override
     public AttributeTableView getAttributes(String subject) {
-        GetAttributesResponse response =
-                rpc.call(
-                        "AttributeService/GetAttributes",
-                        AttributeServiceGrpc::newBlockingStub,
-                        s -> s.getAttributes(GetAttributesRequest.newBuilder().setTenant(tenant).setSubject(subject).build()));
+        GetAttributesResponse response = rpc.call(
+                "AttributeService/GetAttributes",
+                AttributeServiceGrpc::newBlockingStub,
+                s -> s.getAttributes(GetAttributesRequest.newBuilder()
+                        .setTenant(tenant)
+                        .setSubject(subject)
+                        .build()));
         if (response.getRowsCount() == 0) {
             return AttributeTableView.empty();
         }
         List<Attributes> rows = new ArrayList<>();
-        response.getRowsList().forEach(r -> rows.add(Attributes.fromMap(new LinkedHashMap<String, Object>(r.getColumnsMap()))));
+        response.getRowsList()
+                .forEach(r -> rows.add(Attributes.fromMap(new LinkedHashMap<String, Object>(r.getColumnsMap()))));
         return AttributeTableView.ofAttributes(rows);
     }
 }

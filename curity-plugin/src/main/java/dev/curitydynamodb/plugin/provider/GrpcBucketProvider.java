@@ -28,11 +28,12 @@ public final class GrpcBucketProvider implements BucketDataAccessProvider, Threa
     /** The stored map; empty when there is none (or it expired: SDK 8 buckets never expire). */
     @Override
     public Map<String, Object> getAttributes(String subject, String purpose) {
-        GetBucketResponse response =
-                rpc.call(
-                        "BucketService/GetBucket",
-                        BucketServiceGrpc::newBlockingStub,
-                        s -> s.getBucket(GetBucketRequest.newBuilder().setKey(key(subject, purpose)).build()));
+        GetBucketResponse response = rpc.call(
+                "BucketService/GetBucket",
+                BucketServiceGrpc::newBlockingStub,
+                s -> s.getBucket(GetBucketRequest.newBuilder()
+                        .setKey(key(subject, purpose))
+                        .build()));
         if (response.getState() != BucketState.BUCKET_STATE_FOUND) {
             return new java.util.LinkedHashMap<>();
         }
@@ -42,16 +43,13 @@ public final class GrpcBucketProvider implements BucketDataAccessProvider, Threa
     /** Replaces the map (keeping the bucket's {@code created}) and returns what was stored. */
     @Override
     public Map<String, Object> storeAttributes(String subject, String purpose, Map<String, Object> attributes) {
-        var response =
-                rpc.call(
-                        "BucketService/StoreBucket",
-                        BucketServiceGrpc::newBlockingStub,
-                        s ->
-                                s.storeBucket(
-                                        StoreBucketRequest.newBuilder()
-                                                .setKey(key(subject, purpose))
-                                                .setAttributesJson(JsonText.write(attributes))
-                                                .build()));
+        var response = rpc.call(
+                "BucketService/StoreBucket",
+                BucketServiceGrpc::newBlockingStub,
+                s -> s.storeBucket(StoreBucketRequest.newBuilder()
+                        .setKey(key(subject, purpose))
+                        .setAttributesJson(JsonText.write(attributes))
+                        .build()));
         return JsonText.read(response.getAttributesJson());
     }
 
@@ -60,11 +58,17 @@ public final class GrpcBucketProvider implements BucketDataAccessProvider, Threa
         return rpc.call(
                         "BucketService/ClearBucket",
                         BucketServiceGrpc::newBlockingStub,
-                        s -> s.clearBucket(ClearBucketRequest.newBuilder().setKey(key(subject, purpose)).build()))
+                        s -> s.clearBucket(ClearBucketRequest.newBuilder()
+                                .setKey(key(subject, purpose))
+                                .build()))
                 .getCleared();
     }
 
     private BucketKey key(String subject, String purpose) {
-        return BucketKey.newBuilder().setTenant(tenant).setSubject(subject).setPurpose(purpose).build();
+        return BucketKey.newBuilder()
+                .setTenant(tenant)
+                .setSubject(subject)
+                .setPurpose(purpose)
+                .build();
     }
 }

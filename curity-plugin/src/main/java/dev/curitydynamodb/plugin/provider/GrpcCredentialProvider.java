@@ -39,7 +39,8 @@ public final class GrpcCredentialProvider implements CredentialDataAccessProvide
         if (account.getPassword() != null) {
             request.setPasswordHash(account.getPassword());
         }
-        rpc.callUnlessNotFound("CredentialService/Store", CredentialServiceGrpc::newBlockingStub, s -> s.store(request.build()));
+        rpc.callUnlessNotFound(
+                "CredentialService/Store", CredentialServiceGrpc::newBlockingStub, s -> s.store(request.build()));
     }
 
     /**
@@ -48,11 +49,13 @@ public final class GrpcCredentialProvider implements CredentialDataAccessProvide
      */
     @Override
     public AuthenticationAttributes verifyPassword(String userName, String password) {
-        GetCredentialResponse response =
-                rpc.call(
-                        "CredentialService/Get",
-                        CredentialServiceGrpc::newBlockingStub,
-                        s -> s.get(GetCredentialRequest.newBuilder().setTenant(tenant).setSubject(userName).build()));
+        GetCredentialResponse response = rpc.call(
+                "CredentialService/Get",
+                CredentialServiceGrpc::newBlockingStub,
+                s -> s.get(GetCredentialRequest.newBuilder()
+                        .setTenant(tenant)
+                        .setSubject(userName)
+                        .build()));
         if (!response.hasCredential()) {
             return null;
         }

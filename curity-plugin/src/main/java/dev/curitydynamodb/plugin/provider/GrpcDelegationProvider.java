@@ -41,27 +41,26 @@ public final class GrpcDelegationProvider implements DelegationDataAccessProvide
     /** An issued delegation with that id; null when missing or revoked (as the plugin). */
     @Override
     public Delegation getById(String id) {
-        var response =
-                rpc.call(
-                        "DelegationService/GetById",
-                        DelegationServiceGrpc::newBlockingStub,
-                        s -> s.getById(GetDelegationByIdRequest.newBuilder().setTenant(tenant).setId(id).build()));
+        var response = rpc.call(
+                "DelegationService/GetById",
+                DelegationServiceGrpc::newBlockingStub,
+                s -> s.getById(GetDelegationByIdRequest.newBuilder()
+                        .setTenant(tenant)
+                        .setId(id)
+                        .build()));
         return response.hasDelegation() ? DelegationConverter.toSdk(response.getDelegation()) : null;
     }
 
     /** The delegation issued with that authorization code, whatever its status. */
     @Override
     public Delegation getByAuthorizationCodeHash(String authorizationCodeHash) {
-        var response =
-                rpc.call(
-                        "DelegationService/GetByAuthorizationCodeHash",
-                        DelegationServiceGrpc::newBlockingStub,
-                        s ->
-                                s.getByAuthorizationCodeHash(
-                                        GetDelegationByAuthorizationCodeHashRequest.newBuilder()
-                                                .setTenant(tenant)
-                                                .setAuthorizationCodeHash(authorizationCodeHash)
-                                                .build()));
+        var response = rpc.call(
+                "DelegationService/GetByAuthorizationCodeHash",
+                DelegationServiceGrpc::newBlockingStub,
+                s -> s.getByAuthorizationCodeHash(GetDelegationByAuthorizationCodeHashRequest.newBuilder()
+                        .setTenant(tenant)
+                        .setAuthorizationCodeHash(authorizationCodeHash)
+                        .build()));
         return response.hasDelegation() ? DelegationConverter.toSdk(response.getDelegation()) : null;
     }
 
@@ -71,12 +70,10 @@ public final class GrpcDelegationProvider implements DelegationDataAccessProvide
         rpc.call(
                 "DelegationService/Create",
                 DelegationServiceGrpc::newBlockingStub,
-                s ->
-                        s.create(
-                                CreateDelegationRequest.newBuilder()
-                                        .setTenant(tenant)
-                                        .setDelegation(DelegationConverter.toProto(delegation))
-                                        .build()));
+                s -> s.create(CreateDelegationRequest.newBuilder()
+                        .setTenant(tenant)
+                        .setDelegation(DelegationConverter.toProto(delegation))
+                        .build()));
     }
 
     /** 1 when the delegation exists and took the status, else 0. */
@@ -85,13 +82,11 @@ public final class GrpcDelegationProvider implements DelegationDataAccessProvide
         return rpc.call(
                         "DelegationService/SetStatus",
                         DelegationServiceGrpc::newBlockingStub,
-                        s ->
-                                s.setStatus(
-                                        SetDelegationStatusRequest.newBuilder()
-                                                .setTenant(tenant)
-                                                .setId(id)
-                                                .setStatus(status.name())
-                                                .build()))
+                        s -> s.setStatus(SetDelegationStatusRequest.newBuilder()
+                                .setTenant(tenant)
+                                .setId(id)
+                                .setStatus(status.name())
+                                .build()))
                 .getUpdated();
     }
 
@@ -101,19 +96,15 @@ public final class GrpcDelegationProvider implements DelegationDataAccessProvide
         return OffsetPages.read(
                 startIndex,
                 count,
-                page ->
-                        delegations(
-                                rpc.call(
-                                                "DelegationService/GetByOwner",
-                                                DelegationServiceGrpc::newBlockingStub,
-                                                s ->
-                                                        s.getByOwner(
-                                                                GetDelegationsByOwnerRequest.newBuilder()
-                                                                        .setTenant(tenant)
-                                                                        .setOwner(owner)
-                                                                        .setPage(page)
-                                                                        .build()))
-                                        .getList()));
+                page -> delegations(rpc.call(
+                                "DelegationService/GetByOwner",
+                                DelegationServiceGrpc::newBlockingStub,
+                                s -> s.getByOwner(GetDelegationsByOwnerRequest.newBuilder()
+                                        .setTenant(tenant)
+                                        .setOwner(owner)
+                                        .setPage(page)
+                                        .build()))
+                        .getList()));
     }
 
     @Override
@@ -121,9 +112,10 @@ public final class GrpcDelegationProvider implements DelegationDataAccessProvide
         return rpc.call(
                         "DelegationService/CountByOwner",
                         DelegationServiceGrpc::newBlockingStub,
-                        s ->
-                                s.countByOwner(
-                                        CountDelegationsByOwnerRequest.newBuilder().setTenant(tenant).setOwner(owner).build()))
+                        s -> s.countByOwner(CountDelegationsByOwnerRequest.newBuilder()
+                                .setTenant(tenant)
+                                .setOwner(owner)
+                                .build()))
                 .getCount()
                 .getCount();
     }
@@ -134,18 +126,14 @@ public final class GrpcDelegationProvider implements DelegationDataAccessProvide
         return OffsetPages.read(
                 startIndex,
                 count,
-                page ->
-                        delegations(
-                                rpc.call(
-                                                "DelegationService/ListActive",
-                                                DelegationServiceGrpc::newBlockingStub,
-                                                s ->
-                                                        s.listActive(
-                                                                ListActiveDelegationsRequest.newBuilder()
-                                                                        .setTenant(tenant)
-                                                                        .setPage(page)
-                                                                        .build()))
-                                        .getList()));
+                page -> delegations(rpc.call(
+                                "DelegationService/ListActive",
+                                DelegationServiceGrpc::newBlockingStub,
+                                s -> s.listActive(ListActiveDelegationsRequest.newBuilder()
+                                        .setTenant(tenant)
+                                        .setPage(page)
+                                        .build()))
+                        .getList()));
     }
 
     @Override
@@ -153,7 +141,9 @@ public final class GrpcDelegationProvider implements DelegationDataAccessProvide
         return rpc.call(
                         "DelegationService/CountActive",
                         DelegationServiceGrpc::newBlockingStub,
-                        s -> s.countActive(CountActiveDelegationsRequest.newBuilder().setTenant(tenant).build()))
+                        s -> s.countActive(CountActiveDelegationsRequest.newBuilder()
+                                .setTenant(tenant)
+                                .build()))
                 .getCount()
                 .getCount();
     }
@@ -175,13 +165,11 @@ public final class GrpcDelegationProvider implements DelegationDataAccessProvide
             return OffsetPages.read(
                     query.getPagination().getStartIndex(),
                     query.getPagination().getCount(),
-                    page ->
-                            delegations(
-                                    rpc.call(
-                                                    "DelegationService/List",
-                                                    DelegationServiceGrpc::newBlockingStub,
-                                                    s -> s.list(request.setPage(page).build()))
-                                            .getList()));
+                    page -> delegations(rpc.call(
+                                    "DelegationService/List",
+                                    DelegationServiceGrpc::newBlockingStub,
+                                    s -> s.list(request.setPage(page).build()))
+                            .getList()));
         } catch (DataSourceCapabilityException e) {
             throw new ExternalServiceException(e.getMessage(), e);
         }

@@ -42,7 +42,9 @@ public final class GrpcDeviceProvider implements DeviceDataAccessProvider, Threa
 
     @Override
     public ResourceAttributes<?> getBy(String deviceId, String accountId, AttributesEnumeration attributes) {
-        return by(deviceId, accountId).map(d -> DeviceConverter.toSdk(d, attributes)).orElse(null);
+        return by(deviceId, accountId)
+                .map(d -> DeviceConverter.toSdk(d, attributes))
+                .orElse(null);
     }
 
     @Override
@@ -76,7 +78,10 @@ public final class GrpcDeviceProvider implements DeviceDataAccessProvider, Threa
         rpc.call(
                 "DeviceService/Create",
                 DeviceServiceGrpc::newBlockingStub,
-                s -> s.create(CreateDeviceRequest.newBuilder().setTenant(tenant).setDevice(DeviceConverter.toProto(device)).build()));
+                s -> s.create(CreateDeviceRequest.newBuilder()
+                        .setTenant(tenant)
+                        .setDevice(DeviceConverter.toProto(device))
+                        .build()));
     }
 
     /** Replaces the device's fields; a device that does not exist (with that account) is left alone, as in the plugin. */
@@ -85,7 +90,10 @@ public final class GrpcDeviceProvider implements DeviceDataAccessProvider, Threa
         rpc.callUnlessNotFound(
                 "DeviceService/Update",
                 DeviceServiceGrpc::newBlockingStub,
-                s -> s.update(UpdateDeviceRequest.newBuilder().setTenant(tenant).setDevice(DeviceConverter.toProto(device)).build()));
+                s -> s.update(UpdateDeviceRequest.newBuilder()
+                        .setTenant(tenant)
+                        .setDevice(DeviceConverter.toProto(device))
+                        .build()));
     }
 
     @Override
@@ -93,7 +101,10 @@ public final class GrpcDeviceProvider implements DeviceDataAccessProvider, Threa
         rpc.call(
                 "DeviceService/Delete",
                 DeviceServiceGrpc::newBlockingStub,
-                s -> s.delete(DeleteDeviceRequest.newBuilder().setTenant(tenant).setId(id).build()));
+                s -> s.delete(DeleteDeviceRequest.newBuilder()
+                        .setTenant(tenant)
+                        .setId(id)
+                        .build()));
     }
 
     @Override
@@ -101,13 +112,11 @@ public final class GrpcDeviceProvider implements DeviceDataAccessProvider, Threa
         rpc.call(
                 "DeviceService/DeleteBy",
                 DeviceServiceGrpc::newBlockingStub,
-                s ->
-                        s.deleteBy(
-                                DeleteDeviceByRequest.newBuilder()
-                                        .setTenant(tenant)
-                                        .setDeviceId(deviceId)
-                                        .setAccountId(accountId)
-                                        .build()));
+                s -> s.deleteBy(DeleteDeviceByRequest.newBuilder()
+                        .setTenant(tenant)
+                        .setDeviceId(deviceId)
+                        .setAccountId(accountId)
+                        .build()));
     }
 
     /**
@@ -117,27 +126,20 @@ public final class GrpcDeviceProvider implements DeviceDataAccessProvider, Threa
     @Override
     public ResourceQueryResult getAll(long startIndex, long count) {
         long[] total = {0};
-        List<DeviceAttributes> devices =
-                OffsetPages.read(
-                        startIndex,
-                        count,
-                        page -> {
-                            ListDevicesResponse response =
-                                    rpc.call(
-                                            "DeviceService/List",
-                                            DeviceServiceGrpc::newBlockingStub,
-                                            s ->
-                                                    s.list(
-                                                            ListDevicesRequest.newBuilder()
-                                                                    .setTenant(tenant)
-                                                                    .setStartIndex(page.getStartIndex())
-                                                                    .setCount(page.getCount())
-                                                                    .build()));
-                            total[0] = response.getTotalResults();
-                            List<DeviceAttributes> out = new ArrayList<>();
-                            response.getDevicesList().forEach(d -> out.add(DeviceConverter.toSdk(d)));
-                            return out;
-                        });
+        List<DeviceAttributes> devices = OffsetPages.read(startIndex, count, page -> {
+            ListDevicesResponse response = rpc.call(
+                    "DeviceService/List",
+                    DeviceServiceGrpc::newBlockingStub,
+                    s -> s.list(ListDevicesRequest.newBuilder()
+                            .setTenant(tenant)
+                            .setStartIndex(page.getStartIndex())
+                            .setCount(page.getCount())
+                            .build()));
+            total[0] = response.getTotalResults();
+            List<DeviceAttributes> out = new ArrayList<>();
+            response.getDevicesList().forEach(d -> out.add(DeviceConverter.toSdk(d)));
+            return out;
+        });
         if (count == 0) {
             total[0] = getAllTotal();
         }
@@ -148,31 +150,33 @@ public final class GrpcDeviceProvider implements DeviceDataAccessProvider, Threa
         return rpc.call(
                         "DeviceService/List",
                         DeviceServiceGrpc::newBlockingStub,
-                        s -> s.list(ListDevicesRequest.newBuilder().setTenant(tenant).setCount(0).build()))
+                        s -> s.list(ListDevicesRequest.newBuilder()
+                                .setTenant(tenant)
+                                .setCount(0)
+                                .build()))
                 .getTotalResults();
     }
 
     private Optional<Device> by(String deviceId, String accountId) {
-        var response =
-                rpc.call(
-                        "DeviceService/GetBy",
-                        DeviceServiceGrpc::newBlockingStub,
-                        s ->
-                                s.getBy(
-                                        GetDeviceByRequest.newBuilder()
-                                                .setTenant(tenant)
-                                                .setDeviceId(deviceId)
-                                                .setAccountId(accountId)
-                                                .build()));
+        var response = rpc.call(
+                "DeviceService/GetBy",
+                DeviceServiceGrpc::newBlockingStub,
+                s -> s.getBy(GetDeviceByRequest.newBuilder()
+                        .setTenant(tenant)
+                        .setDeviceId(deviceId)
+                        .setAccountId(accountId)
+                        .build()));
         return response.hasDevice() ? Optional.of(response.getDevice()) : Optional.empty();
     }
 
     private Optional<Device> byId(String id) {
-        var response =
-                rpc.call(
-                        "DeviceService/GetById",
-                        DeviceServiceGrpc::newBlockingStub,
-                        s -> s.getById(GetDeviceByIdRequest.newBuilder().setTenant(tenant).setId(id).build()));
+        var response = rpc.call(
+                "DeviceService/GetById",
+                DeviceServiceGrpc::newBlockingStub,
+                s -> s.getById(GetDeviceByIdRequest.newBuilder()
+                        .setTenant(tenant)
+                        .setId(id)
+                        .build()));
         return response.hasDevice() ? Optional.of(response.getDevice()) : Optional.empty();
     }
 
@@ -183,9 +187,10 @@ public final class GrpcDeviceProvider implements DeviceDataAccessProvider, Threa
         return rpc.call(
                         "DeviceService/ListByAccount",
                         DeviceServiceGrpc::newBlockingStub,
-                        s ->
-                                s.listByAccount(
-                                        ListDevicesByAccountRequest.newBuilder().setTenant(tenant).setAccountId(accountId).build()))
+                        s -> s.listByAccount(ListDevicesByAccountRequest.newBuilder()
+                                .setTenant(tenant)
+                                .setAccountId(accountId)
+                                .build()))
                 .getDevicesList();
     }
 }

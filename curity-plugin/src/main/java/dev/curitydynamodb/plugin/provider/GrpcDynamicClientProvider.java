@@ -33,11 +33,12 @@ public final class GrpcDynamicClientProvider implements DynamicallyRegisteredCli
 
     @Override
     public DynamicallyRegisteredClientAttributes getByClientId(String clientId) {
-        var response =
-                rpc.call(
-                        "DynamicClientService/Get",
-                        DynamicClientServiceGrpc::newBlockingStub,
-                        s -> s.get(GetDynamicClientRequest.newBuilder().setClientId(clientId).build()));
+        var response = rpc.call(
+                "DynamicClientService/Get",
+                DynamicClientServiceGrpc::newBlockingStub,
+                s -> s.get(GetDynamicClientRequest.newBuilder()
+                        .setClientId(clientId)
+                        .build()));
         return response.hasClient() ? DynamicClientConverter.toSdk(response.getClient()) : null;
     }
 
@@ -47,7 +48,9 @@ public final class GrpcDynamicClientProvider implements DynamicallyRegisteredCli
         rpc.call(
                 "DynamicClientService/Create",
                 DynamicClientServiceGrpc::newBlockingStub,
-                s -> s.create(CreateDynamicClientRequest.newBuilder().setClient(DynamicClientConverter.toProto(client)).build()));
+                s -> s.create(CreateDynamicClientRequest.newBuilder()
+                        .setClient(DynamicClientConverter.toProto(client))
+                        .build()));
     }
 
     /**
@@ -59,7 +62,9 @@ public final class GrpcDynamicClientProvider implements DynamicallyRegisteredCli
         rpc.call(
                 "DynamicClientService/Update",
                 DynamicClientServiceGrpc::newBlockingStub,
-                s -> s.update(UpdateDynamicClientRequest.newBuilder().setClient(DynamicClientConverter.toProto(client)).build()));
+                s -> s.update(UpdateDynamicClientRequest.newBuilder()
+                        .setClient(DynamicClientConverter.toProto(client))
+                        .build()));
     }
 
     @Override
@@ -67,7 +72,9 @@ public final class GrpcDynamicClientProvider implements DynamicallyRegisteredCli
         rpc.call(
                 "DynamicClientService/Delete",
                 DynamicClientServiceGrpc::newBlockingStub,
-                s -> s.delete(DeleteDynamicClientRequest.newBuilder().setClientId(clientId).build()));
+                s -> s.delete(DeleteDynamicClientRequest.newBuilder()
+                        .setClientId(clientId)
+                        .build()));
     }
 
     /**
@@ -81,11 +88,10 @@ public final class GrpcDynamicClientProvider implements DynamicallyRegisteredCli
             se.curity.identityserver.sdk.datasource.pagination.PaginationRequest pagination,
             AttributesSorting sorting,
             boolean activeClientsOnly) {
-        ListDynamicClientsRequest.Builder request =
-                ListDynamicClientsRequest.newBuilder()
-                        .setFilter(filter(templateId, username, activeClientsOnly))
-                        .setSort(sort(sorting))
-                        .setDescending(sorting != null && sorting.getSortOrder() == SortOrder.DESCENDING);
+        ListDynamicClientsRequest.Builder request = ListDynamicClientsRequest.newBuilder()
+                .setFilter(filter(templateId, username, activeClientsOnly))
+                .setSort(sort(sorting))
+                .setDescending(sorting != null && sorting.getSortOrder() == SortOrder.DESCENDING);
         PaginationRequest.Builder page = PaginationRequest.newBuilder();
         if (pagination != null) {
             if (pagination.getCount() > 0) {
@@ -96,8 +102,8 @@ public final class GrpcDynamicClientProvider implements DynamicallyRegisteredCli
             }
         }
         request.setPage(page);
-        ListDynamicClientsResponse response =
-                rpc.call("DynamicClientService/List", DynamicClientServiceGrpc::newBlockingStub, s -> s.list(request.build()));
+        ListDynamicClientsResponse response = rpc.call(
+                "DynamicClientService/List", DynamicClientServiceGrpc::newBlockingStub, s -> s.list(request.build()));
         List<DynamicallyRegisteredClientAttributes> clients = new ArrayList<>();
         response.getClientsList().forEach(c -> clients.add(DynamicClientConverter.toSdk(c)));
         String cursor = response.getPage().getCursor();
@@ -109,11 +115,9 @@ public final class GrpcDynamicClientProvider implements DynamicallyRegisteredCli
         return rpc.call(
                         "DynamicClientService/Count",
                         DynamicClientServiceGrpc::newBlockingStub,
-                        s ->
-                                s.count(
-                                        CountDynamicClientsRequest.newBuilder()
-                                                .setFilter(filter(templateId, username, activeClientsOnly))
-                                                .build()))
+                        s -> s.count(CountDynamicClientsRequest.newBuilder()
+                                .setFilter(filter(templateId, username, activeClientsOnly))
+                                .build()))
                 .getCount();
     }
 

@@ -33,18 +33,16 @@ public final class GrpcNonceProvider implements NonceDataAccessProvider, ThreadS
      */
     @Override
     public String get(String nonce) {
-        GetNonceResponse response =
-                rpc.call(
-                        "NonceService/GetNonce",
-                        NonceServiceGrpc::newBlockingStub,
-                        s -> s.getNonce(GetNonceRequest.newBuilder().setNonce(nonce).build()));
+        GetNonceResponse response = rpc.call(
+                "NonceService/GetNonce",
+                NonceServiceGrpc::newBlockingStub,
+                s -> s.getNonce(GetNonceRequest.newBuilder().setNonce(nonce).build()));
         if (!response.hasState()) {
             return null;
         }
         NonceState state = response.getState();
-        boolean valid =
-                state.getStatus() == NonceStatus.NONCE_STATUS_ISSUED
-                        && state.getExpiresAt() > clock.instant().getEpochSecond();
+        boolean valid = state.getStatus() == NonceStatus.NONCE_STATUS_ISSUED
+                && state.getExpiresAt() > clock.instant().getEpochSecond();
         return valid ? state.getValue() : null;
     }
 
@@ -54,14 +52,12 @@ public final class GrpcNonceProvider implements NonceDataAccessProvider, ThreadS
         rpc.call(
                 "NonceService/SaveNonce",
                 NonceServiceGrpc::newBlockingStub,
-                s ->
-                        s.saveNonce(
-                                SaveNonceRequest.newBuilder()
-                                        .setNonce(nonce)
-                                        .setValue(value)
-                                        .setCreatedAt(createdAt)
-                                        .setTtlSeconds(ttl)
-                                        .build()));
+                s -> s.saveNonce(SaveNonceRequest.newBuilder()
+                        .setNonce(nonce)
+                        .setValue(value)
+                        .setCreatedAt(createdAt)
+                        .setTtlSeconds(ttl)
+                        .build()));
     }
 
     /** Consuming a missing, consumed or expired nonce changes nothing, as in the plugin. */
@@ -70,6 +66,9 @@ public final class GrpcNonceProvider implements NonceDataAccessProvider, ThreadS
         rpc.call(
                 "NonceService/ConsumeNonce",
                 NonceServiceGrpc::newBlockingStub,
-                s -> s.consumeNonce(ConsumeNonceRequest.newBuilder().setNonce(nonce).setConsumedAt(consumedAt).build()));
+                s -> s.consumeNonce(ConsumeNonceRequest.newBuilder()
+                        .setNonce(nonce)
+                        .setConsumedAt(consumedAt)
+                        .build()));
     }
 }

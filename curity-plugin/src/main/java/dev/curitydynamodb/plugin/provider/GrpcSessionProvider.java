@@ -26,11 +26,10 @@ public final class GrpcSessionProvider implements SessionDataAccessProvider, Thr
     /** The session as stored, expired or not (the caller judges expiry, as the plugin leaves it). */
     @Override
     public Session getSessionById(String id) {
-        GetSessionResponse response =
-                rpc.call(
-                        "SessionService/GetSession",
-                        SessionServiceGrpc::newBlockingStub,
-                        s -> s.getSession(GetSessionRequest.newBuilder().setId(id).build()));
+        GetSessionResponse response = rpc.call(
+                "SessionService/GetSession",
+                SessionServiceGrpc::newBlockingStub,
+                s -> s.getSession(GetSessionRequest.newBuilder().setId(id).build()));
         return response.hasSession() ? SessionConverter.toSdk(response.getSession()) : null;
     }
 
@@ -40,7 +39,9 @@ public final class GrpcSessionProvider implements SessionDataAccessProvider, Thr
         rpc.call(
                 "SessionService/InsertSession",
                 SessionServiceGrpc::newBlockingStub,
-                s -> s.insertSession(InsertSessionRequest.newBuilder().setSession(SessionConverter.toProto(session)).build()));
+                s -> s.insertSession(InsertSessionRequest.newBuilder()
+                        .setSession(SessionConverter.toProto(session))
+                        .build()));
     }
 
     @Override
@@ -48,7 +49,9 @@ public final class GrpcSessionProvider implements SessionDataAccessProvider, Thr
         rpc.call(
                 "SessionService/UpdateSession",
                 SessionServiceGrpc::newBlockingStub,
-                s -> s.updateSession(UpdateSessionRequest.newBuilder().setSession(SessionConverter.toProto(session)).build()));
+                s -> s.updateSession(UpdateSessionRequest.newBuilder()
+                        .setSession(SessionConverter.toProto(session))
+                        .build()));
     }
 
     /** A missing session is left missing (nothing is written), as in the plugin. */
@@ -57,12 +60,10 @@ public final class GrpcSessionProvider implements SessionDataAccessProvider, Thr
         rpc.call(
                 "SessionService/UpdateSessionExpiration",
                 SessionServiceGrpc::newBlockingStub,
-                s ->
-                        s.updateSessionExpiration(
-                                UpdateSessionExpirationRequest.newBuilder()
-                                        .setId(id)
-                                        .setExpiresAt(SessionConverter.epochSeconds(expiresAt))
-                                        .build()));
+                s -> s.updateSessionExpiration(UpdateSessionExpirationRequest.newBuilder()
+                        .setId(id)
+                        .setExpiresAt(SessionConverter.epochSeconds(expiresAt))
+                        .build()));
     }
 
     @Override

@@ -25,11 +25,12 @@ public final class GrpcTokenProvider implements TokenDataAccessProvider, ThreadS
 
     @Override
     public Token getByHash(String tokenHash) {
-        GetTokenByHashResponse response =
-                rpc.call(
-                        "TokenService/GetTokenByHash",
-                        TokenServiceGrpc::newBlockingStub,
-                        s -> s.getTokenByHash(GetTokenByHashRequest.newBuilder().setTokenHash(tokenHash).build()));
+        GetTokenByHashResponse response = rpc.call(
+                "TokenService/GetTokenByHash",
+                TokenServiceGrpc::newBlockingStub,
+                s -> s.getTokenByHash(GetTokenByHashRequest.newBuilder()
+                        .setTokenHash(tokenHash)
+                        .build()));
         return response.hasToken() ? TokenConverter.toSdk(response.getToken()) : null;
     }
 
@@ -39,17 +40,20 @@ public final class GrpcTokenProvider implements TokenDataAccessProvider, ThreadS
         rpc.call(
                 "TokenService/CreateToken",
                 TokenServiceGrpc::newBlockingStub,
-                s -> s.createToken(CreateTokenRequest.newBuilder().setToken(TokenConverter.toProto(token)).build()));
+                s -> s.createToken(CreateTokenRequest.newBuilder()
+                        .setToken(TokenConverter.toProto(token))
+                        .build()));
     }
 
     /** The status name ({@code issued}, {@code used}, {@code revoked}), or null for an unknown hash. */
     @Override
     public String getStatus(String tokenHash) {
-        GetTokenStatusResponse response =
-                rpc.call(
-                        "TokenService/GetTokenStatus",
-                        TokenServiceGrpc::newBlockingStub,
-                        s -> s.getTokenStatus(GetTokenStatusRequest.newBuilder().setTokenHash(tokenHash).build()));
+        GetTokenStatusResponse response = rpc.call(
+                "TokenService/GetTokenStatus",
+                TokenServiceGrpc::newBlockingStub,
+                s -> s.getTokenStatus(GetTokenStatusRequest.newBuilder()
+                        .setTokenHash(tokenHash)
+                        .build()));
         return response.hasStatus() ? response.getStatus() : null;
     }
 
@@ -59,12 +63,10 @@ public final class GrpcTokenProvider implements TokenDataAccessProvider, ThreadS
         return rpc.call(
                         "TokenService/SetTokenStatus",
                         TokenServiceGrpc::newBlockingStub,
-                        s ->
-                                s.setTokenStatus(
-                                        SetTokenStatusRequest.newBuilder()
-                                                .setTokenHash(tokenHash)
-                                                .setStatus(newStatus.name())
-                                                .build()))
+                        s -> s.setTokenStatus(SetTokenStatusRequest.newBuilder()
+                                .setTokenHash(tokenHash)
+                                .setStatus(newStatus.name())
+                                .build()))
                 .getUpdated();
     }
 
@@ -75,6 +77,7 @@ public final class GrpcTokenProvider implements TokenDataAccessProvider, ThreadS
      */
     @Override
     @Deprecated
+    @SuppressWarnings("removal")
     public long setStatus(String tokenId, TokenStatus newStatus) {
         throw new UnsupportedOperationException(
                 "setStatus by token id: curity-tokens has no index on the id; use setStatusByTokenHash");

@@ -77,37 +77,38 @@ public final class GrpcUserAccountProvider implements PageableUserAccountDataAcc
 
     @Override
     public ResourceAttributes<?> getByUserName(String userName, AttributesEnumeration attributes) {
-        AccountResponse response =
-                rpc.call(
-                        "AccountService/GetByUserName",
-                        AccountServiceGrpc::newBlockingStub,
-                        s ->
-                                s.getByUserName(
-                                        GetAccountByUserNameRequest.newBuilder()
-                                                .setTenant(tenant)
-                                                .setUserName(userName)
-                                                .build()));
+        AccountResponse response = rpc.call(
+                "AccountService/GetByUserName",
+                AccountServiceGrpc::newBlockingStub,
+                s -> s.getByUserName(GetAccountByUserNameRequest.newBuilder()
+                        .setTenant(tenant)
+                        .setUserName(userName)
+                        .build()));
         return found(response, attributes);
     }
 
     @Override
     public ResourceAttributes<?> getByEmail(String email, AttributesEnumeration attributes) {
-        AccountResponse response =
-                rpc.call(
-                        "AccountService/GetByEmail",
-                        AccountServiceGrpc::newBlockingStub,
-                        s -> s.getByEmail(GetAccountByEmailRequest.newBuilder().setTenant(tenant).setEmail(email).build()));
+        AccountResponse response = rpc.call(
+                "AccountService/GetByEmail",
+                AccountServiceGrpc::newBlockingStub,
+                s -> s.getByEmail(GetAccountByEmailRequest.newBuilder()
+                        .setTenant(tenant)
+                        .setEmail(email)
+                        .build()));
         return found(response, attributes);
     }
 
     /** Always null when the service runs with {@code dynamodb.unique_phone_numbers = false}. */
     @Override
     public ResourceAttributes<?> getByPhone(String phone, AttributesEnumeration attributes) {
-        AccountResponse response =
-                rpc.call(
-                        "AccountService/GetByPhone",
-                        AccountServiceGrpc::newBlockingStub,
-                        s -> s.getByPhone(GetAccountByPhoneRequest.newBuilder().setTenant(tenant).setPhone(phone).build()));
+        AccountResponse response = rpc.call(
+                "AccountService/GetByPhone",
+                AccountServiceGrpc::newBlockingStub,
+                s -> s.getByPhone(GetAccountByPhoneRequest.newBuilder()
+                        .setTenant(tenant)
+                        .setPhone(phone)
+                        .build()));
         return found(response, attributes);
     }
 
@@ -123,20 +124,23 @@ public final class GrpcUserAccountProvider implements PageableUserAccountDataAcc
         if (hash != null) {
             request.setPasswordHash(hash);
         }
-        Account created =
-                rpc.call("AccountService/Create", AccountServiceGrpc::newBlockingStub, s -> s.create(request.build()))
-                        .getAccount();
+        Account created = rpc.call(
+                        "AccountService/Create", AccountServiceGrpc::newBlockingStub, s -> s.create(request.build()))
+                .getAccount();
         return AccountConverter.toSdk(created);
     }
 
     /** Replaces everything but the password and credentials; null when there is no such account. */
     @Override
     public ResourceAttributes<?> update(AccountAttributes account, AttributesEnumeration attributes) {
-        return replace(account.getId(), account, null).map(a -> AccountConverter.toSdk(a, attributes)).orElse(null);
+        return replace(account.getId(), account, null)
+                .map(a -> AccountConverter.toSdk(a, attributes))
+                .orElse(null);
     }
 
     @Override
-    public ResourceAttributes<?> update(String accountId, Map<String, Object> updateMap, AttributesEnumeration attributes) {
+    public ResourceAttributes<?> update(
+            String accountId, Map<String, Object> updateMap, AttributesEnumeration attributes) {
         return replace(accountId, AccountAttributes.fromMap(updateMap), null)
                 .map(a -> AccountConverter.toSdk(a, attributes))
                 .orElse(null);
@@ -155,12 +159,10 @@ public final class GrpcUserAccountProvider implements PageableUserAccountDataAcc
                 return null;
             }
             Account observed = read.getAccount();
-            AccountAttributes patched =
-                    AccountAttributes.of(
-                            update.applyOn(AccountConverter.toSdk(observed))
-                                    .with(Attribute.of(ResourceAttributes.ID, accountId))
-                                    .removeAttribute(ResourceAttributes.META)
-                                    .removeAttribute(AccountAttributes.PASSWORD));
+            AccountAttributes patched = AccountAttributes.of(update.applyOn(AccountConverter.toSdk(observed))
+                    .with(Attribute.of(ResourceAttributes.ID, accountId))
+                    .removeAttribute(ResourceAttributes.META)
+                    .removeAttribute(AccountAttributes.PASSWORD));
             try {
                 Optional<Account> written = replace(accountId, patched, observed.getVersion());
                 if (written.isEmpty()) {
@@ -179,58 +181,55 @@ public final class GrpcUserAccountProvider implements PageableUserAccountDataAcc
         rpc.call(
                 "AccountService/Delete",
                 AccountServiceGrpc::newBlockingStub,
-                s -> s.delete(DeleteAccountRequest.newBuilder().setTenant(tenant).setId(accountId).build()));
+                s -> s.delete(DeleteAccountRequest.newBuilder()
+                        .setTenant(tenant)
+                        .setId(accountId)
+                        .build()));
     }
 
     /** Links {@code foreignUserName} of {@code foreignDomainName} to the local account (replacing its link). */
     @Override
-    public void link(String linkingAccountManager, String localAccountId, String foreignDomainName, String foreignUserName) {
+    public void link(
+            String linkingAccountManager, String localAccountId, String foreignDomainName, String foreignUserName) {
         rpc.call(
                 "LinkService/Link",
                 LinkServiceGrpc::newBlockingStub,
-                s ->
-                        s.link(
-                                LinkRequest.newBuilder()
-                                        .setTenant(tenant)
-                                        .setLinkingAccountManager(linkingAccountManager)
-                                        .setLocalAccountId(localAccountId)
-                                        .setForeignDomain(foreignDomainName)
-                                        .setForeignUserName(foreignUserName)
-                                        .build()));
+                s -> s.link(LinkRequest.newBuilder()
+                        .setTenant(tenant)
+                        .setLinkingAccountManager(linkingAccountManager)
+                        .setLocalAccountId(localAccountId)
+                        .setForeignDomain(foreignDomainName)
+                        .setForeignUserName(foreignUserName)
+                        .build()));
     }
 
     @Override
     public Collection<LinkedAccount> listLinks(String linkingAccountManager, String localAccountId) {
-        var response =
-                rpc.call(
-                        "LinkService/ListLinks",
-                        LinkServiceGrpc::newBlockingStub,
-                        s ->
-                                s.listLinks(
-                                        ListLinksRequest.newBuilder()
-                                                .setTenant(tenant)
-                                                .setLinkingAccountManager(linkingAccountManager)
-                                                .setLocalAccountId(localAccountId)
-                                                .build()));
+        var response = rpc.call(
+                "LinkService/ListLinks",
+                LinkServiceGrpc::newBlockingStub,
+                s -> s.listLinks(ListLinksRequest.newBuilder()
+                        .setTenant(tenant)
+                        .setLinkingAccountManager(linkingAccountManager)
+                        .setLocalAccountId(localAccountId)
+                        .build()));
         List<LinkedAccount> links = new ArrayList<>();
         response.getLinksList().forEach(l -> links.add(LinkConverter.toSdk(l)));
         return links;
     }
 
     @Override
-    public AccountAttributes resolveLink(String linkingAccountManager, String foreignDomainName, String foreignAccountId) {
-        AccountResponse response =
-                rpc.call(
-                        "LinkService/ResolveLink",
-                        LinkServiceGrpc::newBlockingStub,
-                        s ->
-                                s.resolveLink(
-                                        ResolveLinkRequest.newBuilder()
-                                                .setTenant(tenant)
-                                                .setLinkingAccountManager(linkingAccountManager)
-                                                .setForeignDomain(foreignDomainName)
-                                                .setForeignAccountId(foreignAccountId)
-                                                .build()));
+    public AccountAttributes resolveLink(
+            String linkingAccountManager, String foreignDomainName, String foreignAccountId) {
+        AccountResponse response = rpc.call(
+                "LinkService/ResolveLink",
+                LinkServiceGrpc::newBlockingStub,
+                s -> s.resolveLink(ResolveLinkRequest.newBuilder()
+                        .setTenant(tenant)
+                        .setLinkingAccountManager(linkingAccountManager)
+                        .setForeignDomain(foreignDomainName)
+                        .setForeignAccountId(foreignAccountId)
+                        .build()));
         return response.hasAccount() ? AccountConverter.toSdk(response.getAccount()) : null;
     }
 
@@ -240,15 +239,13 @@ public final class GrpcUserAccountProvider implements PageableUserAccountDataAcc
         return rpc.call(
                         "LinkService/DeleteLink",
                         LinkServiceGrpc::newBlockingStub,
-                        s ->
-                                s.deleteLink(
-                                        DeleteLinkRequest.newBuilder()
-                                                .setTenant(tenant)
-                                                .setLinkingAccountManager(linkingAccountManager)
-                                                .setLocalAccountId(localAccountId)
-                                                .setForeignDomain(foreignDomainName)
-                                                .setForeignAccountId(foreignAccountId)
-                                                .build()))
+                        s -> s.deleteLink(DeleteLinkRequest.newBuilder()
+                                .setTenant(tenant)
+                                .setLinkingAccountManager(linkingAccountManager)
+                                .setLocalAccountId(localAccountId)
+                                .setForeignDomain(foreignDomainName)
+                                .setForeignAccountId(foreignAccountId)
+                                .build()))
                 .getDeleted();
     }
 
@@ -296,12 +293,11 @@ public final class GrpcUserAccountProvider implements PageableUserAccountDataAcc
             AttributesSorting sorting,
             AttributesFiltering filtering) {
         AccountListing.Plan plan = AccountListing.plan(activeAccountsOnly, sorting, filtering);
-        ListAccountsRequest.Builder request =
-                ListAccountsRequest.newBuilder()
-                        .setTenant(tenant)
-                        .setFilter(plan.filter())
-                        .setSortBy(plan.sort())
-                        .setDescending(plan.descending());
+        ListAccountsRequest.Builder request = ListAccountsRequest.newBuilder()
+                .setTenant(tenant)
+                .setFilter(plan.filter())
+                .setSortBy(plan.sort())
+                .setDescending(plan.descending());
         PaginationRequest.Builder page = PaginationRequest.newBuilder();
         if (pagination != null) {
             if (pagination.getCount() > 0) {
@@ -323,7 +319,10 @@ public final class GrpcUserAccountProvider implements PageableUserAccountDataAcc
     public long getCountBy(boolean activeAccountsOnly, AttributesFiltering filtering) {
         AccountListing.Plan plan = AccountListing.plan(activeAccountsOnly, null, filtering);
         return listing()
-                .count(CountAccountsRequest.newBuilder().setTenant(tenant).setFilter(plan.filter()).build());
+                .count(CountAccountsRequest.newBuilder()
+                        .setTenant(tenant)
+                        .setFilter(plan.filter())
+                        .build());
     }
 
     private AccountListing listing() {
@@ -334,22 +333,27 @@ public final class GrpcUserAccountProvider implements PageableUserAccountDataAcc
         return rpc.call(
                 "AccountService/GetById",
                 AccountServiceGrpc::newBlockingStub,
-                s -> s.getById(GetAccountByIdRequest.newBuilder().setTenant(tenant).setId(id).build()));
+                s -> s.getById(GetAccountByIdRequest.newBuilder()
+                        .setTenant(tenant)
+                        .setId(id)
+                        .build()));
     }
 
     /** Replaces the account; empty when there is no such account. */
     private Optional<Account> replace(String id, AccountAttributes account, Long expectedVersion) {
-        UpdateAccountRequest.Builder request =
-                UpdateAccountRequest.newBuilder().setTenant(tenant).setId(id).setAccount(AccountConverter.toProto(account));
+        UpdateAccountRequest.Builder request = UpdateAccountRequest.newBuilder()
+                .setTenant(tenant)
+                .setId(id)
+                .setAccount(AccountConverter.toProto(account));
         if (expectedVersion != null) {
             request.setExpectedVersion(expectedVersion);
         }
-        return rpc.callUnlessNotFound("AccountService/Update", AccountServiceGrpc::newBlockingStub, s -> s.update(request.build()))
+        return rpc.callUnlessNotFound(
+                        "AccountService/Update", AccountServiceGrpc::newBlockingStub, s -> s.update(request.build()))
                 .map(AccountResponse::getAccount);
     }
 
     private static ResourceAttributes<?> found(AccountResponse response, AttributesEnumeration attributes) {
         return response.hasAccount() ? AccountConverter.toSdk(response.getAccount(), attributes) : null;
     }
-
 }

@@ -23,7 +23,10 @@ final class OffsetPages {
         long remaining = count;
         while (remaining > 0 && index <= 0xFFFF_FFFFL) {
             int size = (int) Math.min(remaining, MAX_PAGE);
-            List<T> page = fetch.apply(OffsetPage.newBuilder().setStartIndex((int) index).setCount(size).build());
+            List<T> page = fetch.apply(OffsetPage.newBuilder()
+                    .setStartIndex((int) index)
+                    .setCount(size)
+                    .build());
             out.addAll(page);
             if (page.size() < size) {
                 break;

@@ -34,7 +34,14 @@ class ReadRetriesTest {
         // GetNonce marks an expired nonce expired: doing that twice changes nothing more.
         assertEquals(Set.of("GetNonce"), reads(NonceServiceGrpc.getServiceDescriptor()));
         assertEquals(
-                Set.of("CountActive", "CountByOwner", "GetByAuthorizationCodeHash", "GetById", "GetByOwner", "List", "ListActive"),
+                Set.of(
+                        "CountActive",
+                        "CountByOwner",
+                        "GetByAuthorizationCodeHash",
+                        "GetById",
+                        "GetByOwner",
+                        "List",
+                        "ListActive"),
                 reads(DelegationServiceGrpc.getServiceDescriptor()));
     }
 

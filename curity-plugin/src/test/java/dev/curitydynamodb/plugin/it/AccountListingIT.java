@@ -54,8 +54,9 @@ class AccountListingIT {
 
     /** A data source of a fresh tenant. */
     private static Plugin tenant() {
-        return Plugin.connect(
-                TestConfig.target(service.target()).with("getBearerToken", service.token()).with("getTenantId", Ids.fresh("t")));
+        return Plugin.connect(TestConfig.target(service.target())
+                .with("getBearerToken", service.token())
+                .with("getTenantId", Ids.fresh("t")));
     }
 
     /** Accounts {@code <prefix>-0} .. {@code <prefix>-(n-1)}, emails {@code e<prefix>-i@x.example}; the last one inactive. */
@@ -63,13 +64,15 @@ class AccountListingIT {
         List<String> names = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             String name = prefix + "-" + i;
-            accounts.create(
-                    AccountAttributes.fromMap(
-                            Map.of(
-                                    "userName", name,
-                                    "active", i < n - 1,
-                                    "name", Map.of("familyName", "F" + (n - i)),
-                                    "emails", List.of(Map.of("value", "e" + name + "@x.example", "primary", true)))));
+            accounts.create(AccountAttributes.fromMap(Map.of(
+                    "userName",
+                    name,
+                    "active",
+                    i < n - 1,
+                    "name",
+                    Map.of("familyName", "F" + (n - i)),
+                    "emails",
+                    List.of(Map.of("value", "e" + name + "@x.example", "primary", true)))));
             names.add(name);
         }
         return names;
@@ -107,18 +110,17 @@ class AccountListingIT {
             assertEquals(names, seen);
             assertTrue(pages >= 3);
 
-            List<String> active =
-                    userNames(accounts.getAllBy(true, new PaginationRequest(50), null, startsWith(FilterAttribute.USER_NAME, prefix)).getItems());
+            List<String> active = userNames(accounts.getAllBy(
+                            true, new PaginationRequest(50), null, startsWith(FilterAttribute.USER_NAME, prefix))
+                    .getItems());
             assertEquals(names.subList(0, 4), active);
 
-            List<String> descending =
-                    userNames(
-                            accounts.getAllBy(
-                                            false,
-                                            null,
-                                            new AttributesSorting(SortOrder.DESCENDING),
-                                            startsWith(FilterAttribute.USER_NAME, prefix))
-                                    .getItems());
+            List<String> descending = userNames(accounts.getAllBy(
+                            false,
+                            null,
+                            new AttributesSorting(SortOrder.DESCENDING),
+                            startsWith(FilterAttribute.USER_NAME, prefix))
+                    .getItems());
             assertEquals(reversed(names), descending);
         }
     }
@@ -130,14 +132,17 @@ class AccountListingIT {
             String prefix = Ids.initials();
             List<String> names = create(accounts, prefix, 4);
             AttributesFiltering byEmail = startsWith(FilterAttribute.EMAIL, "e" + prefix);
-            assertEquals(names, userNames(accounts.getAllBy(false, null, null, byEmail).getItems()));
+            assertEquals(
+                    names,
+                    userNames(accounts.getAllBy(false, null, null, byEmail).getItems()));
             assertEquals(4, accounts.getCountBy(false, byEmail));
             assertEquals(3, accounts.getCountBy(true, byEmail));
             assertEquals(4, accounts.getCountBy(false, startsWith(FilterAttribute.USER_NAME, prefix)));
             // Without a filter: every account of the tenant (a scan).
             assertEquals(4, accounts.getCountBy(false));
             assertEquals(3, accounts.getCountBy(true));
-            assertEquals(names, sorted(userNames(accounts.getAllBy(false, null, null).getItems())));
+            assertEquals(
+                    names, sorted(userNames(accounts.getAllBy(false, null, null).getItems())));
         }
     }
 
@@ -147,7 +152,11 @@ class AccountListingIT {
             PageableUserAccountDataAccessProvider accounts = plugin.accounts();
             assertCapability(
                     TableCapability.FILTERING_ENDS_WITH,
-                    () -> accounts.getAllBy(false, null, null, new AttributesFiltering(FilterAttribute.USER_NAME, FilterType.ENDS_WITH, "abc")));
+                    () -> accounts.getAllBy(
+                            false,
+                            null,
+                            null,
+                            new AttributesFiltering(FilterAttribute.USER_NAME, FilterType.ENDS_WITH, "abc")));
             assertCapability(
                     TableCapability.FILTERING_FILTER_TOO_SMALL,
                     () -> accounts.getAllBy(false, null, null, startsWith(FilterAttribute.USER_NAME, "ab")));
@@ -156,12 +165,11 @@ class AccountListingIT {
                     () -> accounts.getCountBy(false, startsWith(FilterAttribute.EMAIL, "a")));
             assertCapability(
                     TableCapability.SORTING,
-                    () ->
-                            accounts.getAllBy(
-                                    false,
-                                    null,
-                                    new AttributesSorting(SortAttribute.CREATED_TIMESTAMP, SortOrder.ASCENDING),
-                                    startsWith(FilterAttribute.USER_NAME, "abc")));
+                    () -> accounts.getAllBy(
+                            false,
+                            null,
+                            new AttributesSorting(SortAttribute.CREATED_TIMESTAMP, SortOrder.ASCENDING),
+                            startsWith(FilterAttribute.USER_NAME, "abc")));
         }
     }
 
@@ -193,37 +201,36 @@ class AccountListingIT {
             PageableUserAccountDataAccessProvider accounts = plugin.accounts();
             String prefix = Ids.initials();
             List<String> names = create(accounts, prefix, 6);
-            ResourceQuery query =
-                    new ResourceQueryBuilder()
-                            .withFilter(new Filter.AttributeExpression(Filter.AttributeOperator.SW, "userName", prefix))
-                            .withSortBy("userName")
-                            .withSortOrder(SortOrder.DESCENDING)
-                            .withPagination(1, 2)
-                            .build();
+            ResourceQuery query = new ResourceQueryBuilder()
+                    .withFilter(new Filter.AttributeExpression(Filter.AttributeOperator.SW, "userName", prefix))
+                    .withSortBy("userName")
+                    .withSortOrder(SortOrder.DESCENDING)
+                    .withPagination(1, 2)
+                    .build();
             ResourceQueryResult result = accounts.getAll(query);
             assertEquals(6, result.getTotalResults());
             assertEquals(List.of(names.get(4), names.get(3)), userNames(result.getResources()));
 
             // By a nested attribute: familyName F6 .. F1 runs opposite to the user names.
-            ResourceQuery byFamilyName =
-                    new ResourceQueryBuilder()
-                            .withFilter(
-                                    new Filter.LogicalExpression(
-                                            Filter.LogicalOperator.AND,
-                                            new Filter.AttributeExpression(Filter.AttributeOperator.SW, "userName", prefix),
-                                            new Filter.AttributeExpression(Filter.AttributeOperator.EQ, "active", true)))
-                            .withSortBy("name.familyName")
-                            .withSortOrder(SortOrder.ASCENDING)
-                            .withPagination(0, 10)
-                            .build();
-            assertEquals(reversed(names.subList(0, 5)), userNames(accounts.getAll(byFamilyName).getResources()));
+            ResourceQuery byFamilyName = new ResourceQueryBuilder()
+                    .withFilter(new Filter.LogicalExpression(
+                            Filter.LogicalOperator.AND,
+                            new Filter.AttributeExpression(Filter.AttributeOperator.SW, "userName", prefix),
+                            new Filter.AttributeExpression(Filter.AttributeOperator.EQ, "active", true)))
+                    .withSortBy("name.familyName")
+                    .withSortOrder(SortOrder.ASCENDING)
+                    .withPagination(0, 10)
+                    .build();
+            assertEquals(
+                    reversed(names.subList(0, 5)),
+                    userNames(accounts.getAll(byFamilyName).getResources()));
 
-            ResourceQuery byEmail =
-                    new ResourceQueryBuilder()
-                            .withFilter(new Filter.AttributeExpression(Filter.AttributeOperator.EQ, "emails", "e" + names.get(2) + "@x.example"))
-                            .withPagination(0, 10)
-                            .withAttributeInclusions(java.util.Set.of("userName"))
-                            .build();
+            ResourceQuery byEmail = new ResourceQueryBuilder()
+                    .withFilter(new Filter.AttributeExpression(
+                            Filter.AttributeOperator.EQ, "emails", "e" + names.get(2) + "@x.example"))
+                    .withPagination(0, 10)
+                    .withAttributeInclusions(java.util.Set.of("userName"))
+                    .build();
             ResourceQueryResult one = accounts.getAll(byEmail);
             assertEquals(1, one.getTotalResults());
             assertEquals(List.of(names.get(2)), userNames(one.getResources()));

@@ -57,7 +57,9 @@ class AccountsIT {
     static void start() throws Exception {
         service = ServiceProcess.start(Map.of());
         plugin = Plugin.connect(service);
-        acme = Plugin.connect(TestConfig.target(service.target()).with("getBearerToken", service.token()).with("getTenantId", "acme"));
+        acme = Plugin.connect(TestConfig.target(service.target())
+                .with("getBearerToken", service.token())
+                .with("getTenantId", "acme"));
         accounts = plugin.accounts();
         credentials = plugin.credentials();
         attributes = plugin.attributes();
@@ -84,7 +86,9 @@ class AccountsIT {
         Accounts.assertSameAttributes(written, accounts.getByUserName(user));
         Accounts.assertSameAttributes(written, accounts.getByEmail(user + "@work.example"));
         Accounts.assertSameAttributes(
-                written, accounts.getByPhone(written.getPhoneNumbers().getPrimaryOrFirst().getSignificantValue()));
+                written,
+                accounts.getByPhone(
+                        written.getPhoneNumbers().getPrimaryOrFirst().getSignificantValue()));
         AccountAttributes read = accounts.getById(created.getId());
         Object big = ((Map<?, ?>) read.asMap().get("urn:example:params:scim:schemas:extension:custom:1.0")).get("big");
         assertEquals(12345678901234567L, big);
@@ -95,19 +99,22 @@ class AccountsIT {
     void attribute_enumerations_keep_what_they_name() {
         String user = Ids.fresh("jane");
         AccountAttributes created = accounts.create(Accounts.rich(user));
-        ResourceAttributes<?> only = accounts.getById(created.getId(), Inclusions.of(Set.of("userName", "displayName")));
+        ResourceAttributes<?> only =
+                accounts.getById(created.getId(), Inclusions.of(Set.of("userName", "displayName")));
         assertTrue(only.contains("displayName"));
         assertFalse(only.contains("emails"));
         ResourceAttributes<?> without = accounts.getByUserName(user, Exclusions.of(Set.of("emails")));
         assertFalse(without.contains("emails"));
         assertTrue(without.contains("name"));
         assertNotNull(accounts.getByEmail(user + "@work.example", Exclusions.none()));
-        assertNotNull(accounts.getByPhone(created.getPhoneNumbers().getPrimaryOrFirst().getSignificantValue(), Exclusions.none()));
+        assertNotNull(accounts.getByPhone(
+                created.getPhoneNumbers().getPrimaryOrFirst().getSignificantValue(), Exclusions.none()));
     }
 
     @Test
     void from_attributes_builds_an_account_and_null_stays_null() {
-        AccountAttributes built = accounts.fromAttributes(List.of(Attribute.of("userName", "jane"), Attribute.of("active", true)));
+        AccountAttributes built =
+                accounts.fromAttributes(List.of(Attribute.of("userName", "jane"), Attribute.of("active", true)));
         assertEquals("jane", built.getUserName());
         assertNull(accounts.fromAttributes(null));
     }
@@ -130,9 +137,11 @@ class AccountsIT {
         String user = Ids.fresh("jane");
         accounts.create(Accounts.rich(user));
         assertThrows(ConflictException.class, () -> accounts.create(Accounts.rich(user)));
-        AccountAttributes sameEmail =
-                AccountAttributes.fromMap(
-                        Map.of("userName", Ids.fresh("other"), "emails", List.of(Map.of("value", user + "@work.example", "primary", true))));
+        AccountAttributes sameEmail = AccountAttributes.fromMap(Map.of(
+                "userName",
+                Ids.fresh("other"),
+                "emails",
+                List.of(Map.of("value", user + "@work.example", "primary", true))));
         assertThrows(ConflictException.class, () -> accounts.create(sameEmail));
     }
 
@@ -152,7 +161,11 @@ class AccountsIT {
         assertFalse(read.contains("name"));
         assertEquals(
                 "$2a$10$0123456789012345678901u8qrJV8sI1Qvv3.4sC5lC0LoG9yM2y",
-                credentials.verifyPassword(user, "ignored").getSubjectAttributes().get("password").getValue());
+                credentials
+                        .verifyPassword(user, "ignored")
+                        .getSubjectAttributes()
+                        .get("password")
+                        .getValue());
 
         changed.put("displayName", "By map");
         ResourceAttributes<?> byMap = accounts.update(created.getId(), changed, Inclusions.of(Set.of("displayName")));
@@ -164,30 +177,32 @@ class AccountsIT {
         AccountAttributes ghost = AccountAttributes.of(Ids.fresh("ghost"), "ghost");
         assertNull(accounts.update(ghost, Exclusions.none()));
         assertNull(accounts.update(Ids.fresh("ghost"), Map.of("userName", "ghost"), Exclusions.none()));
-        assertNull(
-                accounts.patch(
-                        Ids.fresh("ghost"),
-                        new AttributeUpdate(AttributeReplacements.of(List.of(Attribute.of("displayName", "x")))),
-                        Exclusions.none()));
+        assertNull(accounts.patch(
+                Ids.fresh("ghost"),
+                new AttributeUpdate(AttributeReplacements.of(List.of(Attribute.of("displayName", "x")))),
+                Exclusions.none()));
     }
 
     @Test
     void patch_adds_replaces_and_deletes_and_ignores_a_password() {
         String user = Ids.fresh("jane");
         AccountAttributes created = accounts.create(Accounts.rich(user));
-        AttributeUpdate update =
-                new AttributeUpdate(
-                        AttributeAdditions.of(List.of(Attribute.of("nickName", "JJ"))),
-                        AttributeReplacements.of(
-                                List.of(Attribute.of("displayName", "Patched"), Attribute.of("password", "not-a-hash"))),
-                        AttributeDeletions.of(Set.of("name")));
+        AttributeUpdate update = new AttributeUpdate(
+                AttributeAdditions.of(List.of(Attribute.of("nickName", "JJ"))),
+                AttributeReplacements.of(
+                        List.of(Attribute.of("displayName", "Patched"), Attribute.of("password", "not-a-hash"))),
+                AttributeDeletions.of(Set.of("name")));
         ResourceAttributes<?> patched = accounts.patch(created.getId(), update, Exclusions.none());
         assertEquals("Patched", patched.get("displayName").getValue());
         assertEquals("JJ", patched.get("nickName").getValue());
         assertFalse(patched.contains("name"));
         assertEquals(
                 "$2a$10$0123456789012345678901u8qrJV8sI1Qvv3.4sC5lC0LoG9yM2y",
-                credentials.verifyPassword(user, "x").getSubjectAttributes().get("password").getValue());
+                credentials
+                        .verifyPassword(user, "x")
+                        .getSubjectAttributes()
+                        .get("password")
+                        .getValue());
     }
 
     @Test
@@ -199,8 +214,10 @@ class AccountsIT {
             CyclicBarrier start = new CyclicBarrier(2);
             String a = "a" + round;
             String b = "b" + round;
-            CompletableFuture<?> first = CompletableFuture.runAsync(() -> patchAfter(start, created.getId(), "title", a));
-            CompletableFuture<?> second = CompletableFuture.runAsync(() -> patchAfter(start, created.getId(), "nickName", b));
+            CompletableFuture<?> first =
+                    CompletableFuture.runAsync(() -> patchAfter(start, created.getId(), "title", a));
+            CompletableFuture<?> second =
+                    CompletableFuture.runAsync(() -> patchAfter(start, created.getId(), "nickName", b));
             CompletableFuture.allOf(first, second).join();
             AccountAttributes read = accounts.getById(created.getId());
             assertEquals(a, read.get("title").getValue(), "round " + round);
@@ -214,7 +231,10 @@ class AccountsIT {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
-        accounts.patch(id, new AttributeUpdate(AttributeReplacements.of(List.of(Attribute.of(attribute, value)))), Exclusions.none());
+        accounts.patch(
+                id,
+                new AttributeUpdate(AttributeReplacements.of(List.of(Attribute.of(attribute, value)))),
+                Exclusions.none());
     }
 
     @Test
@@ -257,7 +277,9 @@ class AccountsIT {
         links.forEach(l -> assertNotNull(l.getCreated()));
         assertEquals(List.of(), List.copyOf(accounts.listLinks("another-manager", created.getId())));
 
-        assertEquals(created.getId(), accounts.resolveLink("linker", "google", foreign).getId());
+        assertEquals(
+                created.getId(),
+                accounts.resolveLink("linker", "google", foreign).getId());
         assertNull(accounts.resolveLink("another-manager", "google", foreign));
 
         AttributeTableView table = attributes.getAttributes(user);
@@ -278,8 +300,12 @@ class AccountsIT {
         accounts.link("linker", created.getId(), "google", Ids.fresh("g"));
         AuthenticationAttributes authenticated = AuthenticationAttributes.of(user, ContextAttributes.empty());
         // No claims requested: nothing retained, and no failure on the way.
-        assertTrue(attributes.getClaimValues(Set.of(), Set.of(), authenticated, null).isEmpty());
-        assertTrue(attributes.getClaimValues(Set.of(), Set.of(), authenticated, null, null).isEmpty());
+        assertTrue(attributes
+                .getClaimValues(Set.of(), Set.of(), authenticated, null)
+                .isEmpty());
+        assertTrue(attributes
+                .getClaimValues(Set.of(), Set.of(), authenticated, null, null)
+                .isEmpty());
         AuthenticationAttributes stranger = AuthenticationAttributes.of(Ids.fresh("nobody"), ContextAttributes.empty());
         assertTrue(attributes.getClaimValues(Set.of(), Set.of(), stranger, null).isEmpty());
     }
@@ -291,14 +317,18 @@ class AccountsIT {
         credentials.updatePassword(AccountAttributes.of(user, "$argon2id$v=19$new", user + "@work.example"));
         AuthenticationAttributes verified = credentials.verifyPassword(user, "typed");
         assertEquals(user, verified.getSubject());
-        assertEquals("$argon2id$v=19$new", verified.getSubjectAttributes().get("password").getValue());
+        assertEquals(
+                "$argon2id$v=19$new",
+                verified.getSubjectAttributes().get("password").getValue());
         assertEquals(user, verified.getSubjectAttributes().get("userName").getValue());
         assertNotNull(verified.getSubjectAttributes().get("accountId").getValue());
         assertFalse(credentials.customQueryVerifiesPassword());
 
-        AuthenticationAttributes viaSubject =
-                credentials.verifyCredentials(SubjectAttributes.of(user, se.curity.identityserver.sdk.attribute.Attributes.of(Attribute.of("password", "typed"))));
-        assertEquals("$argon2id$v=19$new", viaSubject.getSubjectAttributes().get("password").getValue());
+        AuthenticationAttributes viaSubject = credentials.verifyCredentials(SubjectAttributes.of(
+                user, se.curity.identityserver.sdk.attribute.Attributes.of(Attribute.of("password", "typed"))));
+        assertEquals(
+                "$argon2id$v=19$new",
+                viaSubject.getSubjectAttributes().get("password").getValue());
 
         // No such user: nothing written, no failure.
         credentials.updatePassword(AccountAttributes.of(Ids.fresh("nobody"), "$argon2id$x", "nobody@x.example"));

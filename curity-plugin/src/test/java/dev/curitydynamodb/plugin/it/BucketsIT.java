@@ -28,7 +28,9 @@ class BucketsIT {
     static void start() throws Exception {
         service = ServiceProcess.start(Map.of());
         plugin = Plugin.connect(service);
-        acme = Plugin.connect(TestConfig.target(service.target()).with("getBearerToken", service.token()).with("getTenantId", "acme"));
+        acme = Plugin.connect(TestConfig.target(service.target())
+                .with("getBearerToken", service.token())
+                .with("getTenantId", "acme"));
         buckets = plugin.buckets();
     }
 

@@ -52,8 +52,9 @@ class DelegationsIT {
 
     /** A data source of a fresh tenant, so listings and scans see only this test's delegations. */
     private static Plugin tenant() {
-        return Plugin.connect(
-                TestConfig.target(service.target()).with("getBearerToken", service.token()).with("getTenantId", Ids.fresh("t")));
+        return Plugin.connect(TestConfig.target(service.target())
+                .with("getBearerToken", service.token())
+                .with("getTenantId", Ids.fresh("t")));
     }
 
     @Test
@@ -61,7 +62,8 @@ class DelegationsIT {
     void delegation_reads_back_equal_with_every_map_and_optional_field() {
         try (Plugin plugin = tenant()) {
             DelegationDataAccessProvider delegations = plugin.delegations();
-            TestDelegation written = TestDelegation.issued(Ids.fresh("d"), "jane", "web", 1_900_000_000L).withEverything();
+            TestDelegation written = TestDelegation.issued(Ids.fresh("d"), "jane", "web", 1_900_000_000L)
+                    .withEverything();
             delegations.create(written);
             Delegation read = delegations.getById(written.id());
             TestDelegation.assertSame(written, read);
@@ -92,11 +94,16 @@ class DelegationsIT {
     void revoked_delegation_is_not_found_by_id_but_by_code_hash() {
         try (Plugin plugin = tenant()) {
             DelegationDataAccessProvider delegations = plugin.delegations();
-            TestDelegation written = TestDelegation.issued(Ids.fresh("d"), "jane", "web", 1_900_000_000L).withEverything();
+            TestDelegation written = TestDelegation.issued(Ids.fresh("d"), "jane", "web", 1_900_000_000L)
+                    .withEverything();
             delegations.create(written);
             assertEquals(1, delegations.setStatus(written.id(), DelegationStatus.revoked));
             assertNull(delegations.getById(written.id()));
-            assertEquals(DelegationStatus.revoked, delegations.getByAuthorizationCodeHash(written.authorizationCodeHash()).getStatus());
+            assertEquals(
+                    DelegationStatus.revoked,
+                    delegations
+                            .getByAuthorizationCodeHash(written.authorizationCodeHash())
+                            .getStatus());
             assertEquals(0, delegations.setStatus(Ids.fresh("missing"), DelegationStatus.revoked));
             assertNull(delegations.getByAuthorizationCodeHash(Ids.fresh("no-code")));
         }
@@ -138,29 +145,24 @@ class DelegationsIT {
                 webIds.add(d.id());
             }
             delegations.create(TestDelegation.issued(Ids.fresh("d"), "jane", "mobile", 1_900_000_000L));
-            Filter webIssued =
-                    new Filter.LogicalExpression(
-                            Filter.LogicalOperator.AND,
-                            new Filter.AttributeExpression(Filter.AttributeOperator.EQ, "client_id", "web"),
-                            new Filter.AttributeExpression(Filter.AttributeOperator.EQ, "status", "issued"));
-            Collection<? extends Delegation> page =
-                    delegations.getAll(
-                            new ResourceQueryBuilder()
-                                    .withFilter(webIssued)
-                                    .withSortBy("expires")
-                                    .withSortOrder(SortOrder.DESCENDING)
-                                    .withPagination(1, 2)
-                                    .build());
+            Filter webIssued = new Filter.LogicalExpression(
+                    Filter.LogicalOperator.AND,
+                    new Filter.AttributeExpression(Filter.AttributeOperator.EQ, "client_id", "web"),
+                    new Filter.AttributeExpression(Filter.AttributeOperator.EQ, "status", "issued"));
+            Collection<? extends Delegation> page = delegations.getAll(new ResourceQueryBuilder()
+                    .withFilter(webIssued)
+                    .withSortBy("expires")
+                    .withSortOrder(SortOrder.DESCENDING)
+                    .withPagination(1, 2)
+                    .build());
             assertEquals(List.of(webIds.get(2), webIds.get(1)), idsOf(page));
 
-            FakeExceptions.Raised bad =
-                    assertThrows(
-                            FakeExceptions.Raised.class,
-                            () ->
-                                    delegations.getAll(
-                                            new ResourceQueryBuilder()
-                                                    .withFilter(new Filter.AttributeExpression(Filter.AttributeOperator.EQ, "noSuchAttribute", "x"))
-                                                    .build()));
+            FakeExceptions.Raised bad = assertThrows(
+                    FakeExceptions.Raised.class,
+                    () -> delegations.getAll(new ResourceQueryBuilder()
+                            .withFilter(
+                                    new Filter.AttributeExpression(Filter.AttributeOperator.EQ, "noSuchAttribute", "x"))
+                            .build()));
             assertEquals("badRequest", bad.kind);
         }
     }
@@ -186,7 +188,8 @@ class DelegationsIT {
             String mtls)
             implements Delegation {
         static TestDelegation issued(String id, String owner, String clientId, long expires) {
-            return new TestDelegation(id, owner, clientId, expires, null, Ids.fresh("code"), null, Map.of(), Map.of(), Map.of(), null);
+            return new TestDelegation(
+                    id, owner, clientId, expires, null, Ids.fresh("code"), null, Map.of(), Map.of(), Map.of(), null);
         }
 
         TestDelegation withEverything() {
@@ -201,7 +204,8 @@ class DelegationsIT {
                     expires,
                     "https://app.example/callback",
                     authorizationCodeHash,
-                    new DelegationConsentResult("consentor-1", ConsentorResultAttributes.of(Attribute.of("approved", true))),
+                    new DelegationConsentResult(
+                            "consentor-1", ConsentorResultAttributes.of(Attribute.of("approved", true))),
                     Map.of("email", Map.of("essential", true), "given_name", Map.of()),
                     Map.of("exact", exact, "list", List.of("a", 1L)),
                     Map.of("department", "R&D", "level", 3L),
@@ -219,7 +223,9 @@ class DelegationsIT {
             assertEquals(expected.getScope(), actual.getScope());
             assertEquals(expected.getRedirectUri(), actual.getRedirectUri());
             assertEquals(expected.getAuthorizationCodeHash(), actual.getAuthorizationCodeHash());
-            assertEquals(expected.getAuthenticationAttributes().asMap(), actual.getAuthenticationAttributes().asMap());
+            assertEquals(
+                    expected.getAuthenticationAttributes().asMap(),
+                    actual.getAuthenticationAttributes().asMap());
             assertEquals(expected.getConsentResult(), actual.getConsentResult());
             assertEquals(expected.getClaimMap(), actual.getClaimMap());
             assertEquals(expected.getCustomClaimValues(), actual.getCustomClaimValues());
@@ -279,7 +285,9 @@ class DelegationsIT {
         public AuthenticationAttributes getAuthenticationAttributes() {
             return AuthenticationAttributes.of(
                     SubjectAttributes.of(owner, Attributes.of(Attribute.of("department", "R&D"))),
-                    ContextAttributes.of(Attributes.of(Attribute.of("acr", "urn:se:curity:authentication:html-form:pw"), Attribute.of("auth_time", 1_800_000_000L))));
+                    ContextAttributes.of(Attributes.of(
+                            Attribute.of("acr", "urn:se:curity:authentication:html-form:pw"),
+                            Attribute.of("auth_time", 1_800_000_000L))));
         }
 
         @Override

@@ -48,8 +48,9 @@ class DevicesIT {
     }
 
     private static Plugin tenant() {
-        return Plugin.connect(
-                TestConfig.target(service.target()).with("getBearerToken", service.token()).with("getTenantId", Ids.fresh("t")));
+        return Plugin.connect(TestConfig.target(service.target())
+                .with("getBearerToken", service.token())
+                .with("getTenantId", Ids.fresh("t")));
     }
 
     /** A device as Curity's device management hands one over, its free-form map with exact numbers. */
@@ -60,8 +61,16 @@ class DevicesIT {
         extra.put("ratio", 2.0);
         extra.put("nested", Map.of("list", List.of(1L, "x")));
         return DeviceAttributes.createDevice(
-                        id, deviceId, accountId, "ext-" + deviceId, "Jane's phone", "mobile", "ios", "jane",
-                        Instant.ofEpochSecond(1_900_000_000L), null)
+                        id,
+                        deviceId,
+                        accountId,
+                        "ext-" + deviceId,
+                        "Jane's phone",
+                        "mobile",
+                        "ios",
+                        "jane",
+                        Instant.ofEpochSecond(1_900_000_000L),
+                        null)
                 .with(Attribute.of(DeviceAttributes.ATTRIBUTES, MapAttributeValue.of(extra)));
     }
 
@@ -90,7 +99,8 @@ class DevicesIT {
             ResourceAttributes<?> only = devices.getById(written.getId(), Inclusions.of(Set.of("alias")));
             assertTrue(only.contains("alias"));
             assertFalse(only.contains("owner"));
-            assertFalse(devices.getBy("dev-1", account, Exclusions.of(Set.of("alias"))).contains("alias"));
+            assertFalse(devices.getBy("dev-1", account, Exclusions.of(Set.of("alias")))
+                    .contains("alias"));
             assertEquals(1, devices.getByAccountId(account, Exclusions.none()).size());
         }
     }
@@ -138,9 +148,8 @@ class DevicesIT {
             String account = Ids.fresh("acc");
             DeviceAttributes written = device(Ids.fresh("id"), "dev-1", account);
             devices.create(written);
-            devices.update(
-                    DeviceAttributes.createDevice(
-                            written.getId(), "dev-1", account, null, "Renamed", "mobile", "ios", "jane", null, null));
+            devices.update(DeviceAttributes.createDevice(
+                    written.getId(), "dev-1", account, null, "Renamed", "mobile", "ios", "jane", null, null));
             DeviceAttributes read = devices.getById(written.getId());
             assertEquals("Renamed", read.getAlias());
             assertNull(read.getExpiresAt());
@@ -188,13 +197,15 @@ class DevicesIT {
             assertEquals(0, devices.getAll(0, 0).getResources().size());
             assertEquals(5, devices.getAll(0, 0).getTotalResults());
 
-            ResourceQueryResult viaQuery =
-                    devices.getAll(new ResourceQueryBuilder().withPagination(0, 3).withAttributeInclusions(Set.of("deviceId")).build());
+            ResourceQueryResult viaQuery = devices.getAll(new ResourceQueryBuilder()
+                    .withPagination(0, 3)
+                    .withAttributeInclusions(Set.of("deviceId"))
+                    .build());
             assertEquals(3, viaQuery.getResources().size());
             assertFalse(viaQuery.getResources().get(0).contains("alias"));
 
-            DeviceAttributes fromAttributes =
-                    devices.fromAttributes(List.of(Attribute.of("id", "x"), Attribute.of("deviceId", "d"), Attribute.of("meta", Meta.of("Device"))));
+            DeviceAttributes fromAttributes = devices.fromAttributes(List.of(
+                    Attribute.of("id", "x"), Attribute.of("deviceId", "d"), Attribute.of("meta", Meta.of("Device"))));
             assertEquals("d", fromAttributes.getDeviceId());
         }
     }

@@ -54,7 +54,8 @@ class DynamicClientsIT {
         service.close();
     }
 
-    private static DynamicallyRegisteredClientAttributes client(String id, String template, String user, long created, Status status) {
+    private static DynamicallyRegisteredClientAttributes client(
+            String id, String template, String user, long created, Status status) {
         Map<String, Object> attributes = new LinkedHashMap<>();
         attributes.put("client_name", "App " + id);
         attributes.put("access_token_ttl", 300L);
@@ -72,7 +73,10 @@ class DynamicClientsIT {
         a.add(Attribute.of("scope", List.of("openid", "read")));
         a.add(Attribute.of("redirectUris", List.of("https://app.example/cb")));
         a.add(Attribute.of("grantTypes", List.of("authorization_code", "refresh_token")));
-        a.add(Attribute.of("meta", Meta.of(DynamicallyRegisteredClientAttributes.RESOURCE_TYPE).withCreated(Instant.ofEpochSecond(created))));
+        a.add(Attribute.of(
+                "meta",
+                Meta.of(DynamicallyRegisteredClientAttributes.RESOURCE_TYPE)
+                        .withCreated(Instant.ofEpochSecond(created))));
         return DynamicallyRegisteredClientAttributes.of(Attributes.of(a));
     }
 
@@ -90,7 +94,9 @@ class DynamicClientsIT {
         DynamicallyRegisteredClientAttributes read = clients.getByClientId(id);
         assertEquals(comparable(written), comparable(read));
         assertEquals(Instant.ofEpochSecond(1_800_000_000L), read.getMeta().getCreated());
-        assertEquals(12345678901234567L, read.asMap().get("attributes") instanceof Map<?, ?> m ? m.get("software_statement_version") : null);
+        assertEquals(
+                12345678901234567L,
+                read.asMap().get("attributes") instanceof Map<?, ?> m ? m.get("software_statement_version") : null);
         assertTrue(clients.canWrite());
     }
 
@@ -106,13 +112,11 @@ class DynamicClientsIT {
     void update_changes_status_and_lists_and_a_missing_client_is_an_error() {
         String id = Ids.fresh("c");
         clients.create(client(id, "tpl", "jane", 1_800_000_000L, Status.ACTIVE));
-        DynamicallyRegisteredClientAttributes revoked =
-                DynamicallyRegisteredClientAttributes.of(
-                        Attributes.of(
-                                Attribute.of("clientId", id),
-                                Attribute.of("status", Status.REVOKED),
-                                Attribute.of("attributes", MapAttributeValue.of(Map.of("client_name", "Renamed"))),
-                                Attribute.of("scope", List.of("openid"))));
+        DynamicallyRegisteredClientAttributes revoked = DynamicallyRegisteredClientAttributes.of(Attributes.of(
+                Attribute.of("clientId", id),
+                Attribute.of("status", Status.REVOKED),
+                Attribute.of("attributes", MapAttributeValue.of(Map.of("client_name", "Renamed"))),
+                Attribute.of("scope", List.of("openid"))));
         clients.update(revoked);
         DynamicallyRegisteredClientAttributes read = clients.getByClientId(id);
         assertEquals(Status.REVOKED, read.getStatus());
@@ -121,8 +125,9 @@ class DynamicClientsIT {
         assertEquals("$2a$10$hashed-secret", read.getClientSecret());
         assertEquals(Instant.ofEpochSecond(1_800_000_000L), read.getMeta().getCreated());
 
-        FakeExceptions.Raised missing =
-                assertThrows(FakeExceptions.Raised.class, () -> clients.update(client(Ids.fresh("missing"), "t", "u", 0, Status.ACTIVE)));
+        FakeExceptions.Raised missing = assertThrows(
+                FakeExceptions.Raised.class,
+                () -> clients.update(client(Ids.fresh("missing"), "t", "u", 0, Status.ACTIVE)));
         assertEquals("notFound", missing.kind);
     }
 
@@ -160,12 +165,30 @@ class DynamicClientsIT {
         assertEquals(ids, seen);
 
         List<String> newestFirst = new ArrayList<>();
-        clients.getAllDcrClientsBy(null, user, null, new AttributesSorting(SortAttribute.CREATED_TIMESTAMP, SortOrder.DESCENDING), true)
+        clients.getAllDcrClientsBy(
+                        null,
+                        user,
+                        null,
+                        new AttributesSorting(SortAttribute.CREATED_TIMESTAMP, SortOrder.DESCENDING),
+                        true)
                 .getItems()
                 .forEach(c -> newestFirst.add(c.getClientId()));
         assertEquals(List.of(ids.get(3), ids.get(2), ids.get(1), ids.get(0)), newestFirst);
-        assertEquals(4, clients.getAllDcrClientsBy(template, user, null, new AttributesSorting(SortAttribute.LAST_MODIFIED_TIMESTAMP, SortOrder.ASCENDING), true).getItems().size());
-        assertEquals(5, clients.getAllDcrClientsBy(template, null, null, null, false).getItems().size());
+        assertEquals(
+                4,
+                clients.getAllDcrClientsBy(
+                                template,
+                                user,
+                                null,
+                                new AttributesSorting(SortAttribute.LAST_MODIFIED_TIMESTAMP, SortOrder.ASCENDING),
+                                true)
+                        .getItems()
+                        .size());
+        assertEquals(
+                5,
+                clients.getAllDcrClientsBy(template, null, null, null, false)
+                        .getItems()
+                        .size());
 
         assertEquals(5, clients.getDcrClientCountBy(template, null, false));
         assertEquals(4, clients.getDcrClientCountBy(null, user, true));
@@ -173,8 +196,8 @@ class DynamicClientsIT {
 
     @Test
     void listing_every_client_needs_scans_and_says_so_as_curity_expects() {
-        DataSourceCapabilityException list =
-                assertThrows(DataSourceCapabilityException.class, () -> clients.getAllDcrClientsBy(null, null, null, null, false));
+        DataSourceCapabilityException list = assertThrows(
+                DataSourceCapabilityException.class, () -> clients.getAllDcrClientsBy(null, null, null, null, false));
         assertEquals(TableCapability.FILTERING_ABSENT, list.getUnsupportedCapability());
         DataSourceCapabilityException count =
                 assertThrows(DataSourceCapabilityException.class, () -> clients.getDcrClientCountBy(null, null, true));

@@ -30,17 +30,16 @@ class FaultsIT {
     @Test
     void a_stopped_service_fails_reads_and_writes_within_the_deadline() throws Exception {
         ServiceProcess service = ServiceProcess.start(Map.of());
-        try (Plugin plugin =
-                Plugin.connect(
-                        TestConfig.target(service.target())
-                                .with("getBearerToken", service.token())
-                                .with("getCallDeadlineMillis", DEADLINE_MILLIS))) {
+        try (Plugin plugin = Plugin.connect(TestConfig.target(service.target())
+                .with("getBearerToken", service.token())
+                .with("getCallDeadlineMillis", DEADLINE_MILLIS))) {
             String id = Ids.fresh("s");
             plugin.sessions().insertSession(new Session(id, Instant.ofEpochSecond(1_900_000_000L), "before"));
             service.close();
 
             long read = millis(() -> plugin.sessions().getSessionById(id));
-            long write = millis(() -> plugin.sessions().insertSession(new Session(Ids.fresh("s"), Instant.now(), "after")));
+            long write =
+                    millis(() -> plugin.sessions().insertSession(new Session(Ids.fresh("s"), Instant.now(), "after")));
             assertTrue(read <= DEADLINE_MILLIS + 1000, "read took " + read + " ms");
             assertTrue(write <= DEADLINE_MILLIS + 1000, "write took " + write + " ms");
         } finally {
@@ -60,22 +59,19 @@ class FaultsIT {
         // Accepts connections and never says a word: neither TLS nor HTTP/2 settings.
         try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             List<Socket> held = new ArrayList<>();
-            Thread acceptor =
-                    new Thread(
-                            () -> {
-                                try {
-                                    while (true) {
-                                        held.add(silent.accept());
-                                    }
-                                } catch (IOException closed) {
-                                    // The test is over.
-                                }
-                            });
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (true) {
+                        held.add(silent.accept());
+                    }
+                } catch (IOException closed) {
+                    // The test is over.
+                }
+            });
             acceptor.setDaemon(true);
             acceptor.start();
-            try (Plugin plugin =
-                    Plugin.connect(
-                            TestConfig.target("127.0.0.1:" + silent.getLocalPort()).with("getCallDeadlineMillis", DEADLINE_MILLIS))) {
+            try (Plugin plugin = Plugin.connect(TestConfig.target("127.0.0.1:" + silent.getLocalPort())
+                    .with("getCallDeadlineMillis", DEADLINE_MILLIS))) {
                 long took = millis(() -> plugin.tokens().getStatus("hash"));
                 assertTrue(took >= DEADLINE_MILLIS - 100 && took <= DEADLINE_MILLIS + 1000, "took " + took + " ms");
             }
@@ -85,14 +81,13 @@ class FaultsIT {
     @Test
     void a_wrong_token_is_a_configuration_error_and_never_logged() throws Exception {
         try (ServiceProcess service = ServiceProcess.start(Map.of());
-                Plugin plugin =
-                        Plugin.connect(
-                                TestConfig.target(service.target())
-                                        .with("getBearerToken", "not-the-token-0123456789abcdef")
-                                        .with("getReadAttempts", 5))) {
+                Plugin plugin = Plugin.connect(TestConfig.target(service.target())
+                        .with("getBearerToken", "not-the-token-0123456789abcdef")
+                        .with("getReadAttempts", 5))) {
             // UNAUTHENTICATED is not among the retried codes (ReadRetriesTest), so the first
             // answer is the result, whatever read-attempts says.
-            FakeExceptions.Raised e = assertThrows(FakeExceptions.Raised.class, () -> plugin.sessions().getSessionById("x"));
+            FakeExceptions.Raised e = assertThrows(
+                    FakeExceptions.Raised.class, () -> plugin.sessions().getSessionById("x"));
             assertEquals("configuration", e.kind);
             assertTrue(service.log().stream().noneMatch(l -> l.contains("not-the-token")), "the token is never logged");
         }

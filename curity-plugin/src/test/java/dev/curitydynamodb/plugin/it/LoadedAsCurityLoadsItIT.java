@@ -63,13 +63,16 @@ class LoadedAsCurityLoadsItIT {
     static List<Path> folderJars() throws IOException {
         Path folder = Path.of(System.getProperty("plugin.folder"));
         try (Stream<Path> files = Files.list(folder)) {
-            return files.filter(p -> p.toString().endsWith(".jar")).sorted(Comparator.naturalOrder()).toList();
+            return files.filter(p -> p.toString().endsWith(".jar"))
+                    .sorted(Comparator.naturalOrder())
+                    .toList();
         }
     }
 
     @Test
     void descriptor_is_found_and_every_provider_is_built_and_answers() throws Exception {
-        Class<?> descriptorType = loader.loadClass("se.curity.identityserver.sdk.plugin.descriptor.DataAccessProviderPluginDescriptor");
+        Class<?> descriptorType =
+                loader.loadClass("se.curity.identityserver.sdk.plugin.descriptor.DataAccessProviderPluginDescriptor");
         List<Object> found = new ArrayList<>();
         ServiceLoader.load(descriptorType, loader).forEach(found::add);
         assertEquals(1, found.size());
@@ -78,11 +81,12 @@ class LoadedAsCurityLoadsItIT {
         assertEquals("curity-dynamodb", call(descriptor, "getPluginImplementationType"));
 
         Class<?> configType = (Class<?>) call(descriptor, "getConfigurationType");
-        Object config =
-                TestConfig.target(service.target())
-                        .with("getBearerToken", service.token())
-                        .with("getExceptionFactory", exceptionsFor(loader.loadClass("se.curity.identityserver.sdk.service.ExceptionFactory")))
-                        .build(loader, configType);
+        Object config = TestConfig.target(service.target())
+                .with("getBearerToken", service.token())
+                .with(
+                        "getExceptionFactory",
+                        exceptionsFor(loader.loadClass("se.curity.identityserver.sdk.service.ExceptionFactory")))
+                .build(loader, configType);
         Object managed = ((Optional<?>) call(descriptor, "createManagedObject", config)).orElseThrow();
 
         Map<String, Object> providers = new HashMap<>();
@@ -97,20 +101,24 @@ class LoadedAsCurityLoadsItIT {
 
         Object sessions = providers.get("getSessionDataAccessProvider");
         Class<?> sessionType = loader.loadClass("se.curity.identityserver.sdk.data.Session");
-        Object session = sessionType.getConstructor(String.class, Instant.class, String.class)
+        Object session = sessionType
+                .getConstructor(String.class, Instant.class, String.class)
                 .newInstance("loaded-1", Instant.ofEpochSecond(1_900_000_000L), "state");
         call(sessions, "insertSession", session);
         assertEquals("state", call(call(sessions, "getSessionById", "loaded-1"), "getData"));
 
         assertNull(call(providers.get("getUserAccountDataAccessProvider"), "getByUserName", "nobody"));
         assertNull(call(providers.get("getCredentialDataAccessProvider"), "verifyPassword", "nobody", "pw"));
-        assertEquals(0, call(call(providers.get("getAttributeDataAccessProvider"), "getAttributes", "nobody"), "getRowCount"));
+        assertEquals(
+                0,
+                call(call(providers.get("getAttributeDataAccessProvider"), "getAttributes", "nobody"), "getRowCount"));
         assertNull(call(providers.get("getTokenDataAccessProvider"), "getStatus", "no-hash"));
         assertNull(call(providers.get("getNonceDataAccessProvider"), "get", "no-nonce"));
         assertEquals(Map.of(), call(providers.get("getBucketDataAccessProvider"), "getAttributes", "s", "p"));
         assertNull(call(providers.get("getDelegationDataAccessProvider"), "getById", "no-delegation"));
         assertNull(call(providers.get("getDeviceDataAccessProvider"), "getById", "no-device"));
-        assertNull(call(providers.get("getDynamicallyRegisteredClientDataAccessProvider"), "getByClientId", "no-client"));
+        assertNull(
+                call(providers.get("getDynamicallyRegisteredClientDataAccessProvider"), "getByClientId", "no-client"));
 
         call(managed, "close");
         // After close the channel refuses calls at once, instead of hanging a request thread.
@@ -147,7 +155,9 @@ class LoadedAsCurityLoadsItIT {
 
     private static Object call(Object target, String method, Object... args) throws Exception {
         for (Method m : target.getClass().getMethods()) {
-            if (m.getName().equals(method) && m.getParameterCount() == args.length && matches(m.getParameterTypes(), args)) {
+            if (m.getName().equals(method)
+                    && m.getParameterCount() == args.length
+                    && matches(m.getParameterTypes(), args)) {
                 m.setAccessible(true);
                 try {
                     return m.invoke(target, args);

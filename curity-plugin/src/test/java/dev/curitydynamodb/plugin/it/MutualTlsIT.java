@@ -42,13 +42,15 @@ class MutualTlsIT {
         Path dir = Files.createTempDirectory("pki");
         pki = Pki.create(dir.resolve("ours"));
         stranger = Pki.create(dir.resolve("theirs"), false);
-        service =
-                ServiceProcess.start(
-                        Map.of(
-                                "CURITY_DYNAMODB_SERVER__TLS__CERT_FILE", pki.certPem("server").toString(),
-                                "CURITY_DYNAMODB_SERVER__TLS__KEY_FILE", pki.keyPem("server").toString(),
-                                "CURITY_DYNAMODB_SERVER__TLS__CLIENT_CA_FILE", pki.caPem().toString()),
-                        false);
+        service = ServiceProcess.start(
+                Map.of(
+                        "CURITY_DYNAMODB_SERVER__TLS__CERT_FILE",
+                                pki.certPem("server").toString(),
+                        "CURITY_DYNAMODB_SERVER__TLS__KEY_FILE",
+                                pki.keyPem("server").toString(),
+                        "CURITY_DYNAMODB_SERVER__TLS__CLIENT_CA_FILE",
+                                pki.caPem().toString()),
+                false);
     }
 
     @AfterAll
@@ -70,11 +72,10 @@ class MutualTlsIT {
 
     @Test
     void client_certificate_from_pem_files_authenticates() {
-        try (Plugin plugin =
-                Plugin.connect(
-                        tls().with("getServerCaPemFile", pki.caPem().toString())
-                                .with("getClientCertificatePemFile", pki.certPem("client").toString())
-                                .with("getClientKeyPemFile", pki.keyPem("client").toString()))) {
+        try (Plugin plugin = Plugin.connect(tls().with(
+                        "getServerCaPemFile", pki.caPem().toString())
+                .with("getClientCertificatePemFile", pki.certPem("client").toString())
+                .with("getClientKeyPemFile", pki.keyPem("client").toString()))) {
             roundTrip(plugin);
         }
     }
@@ -83,39 +84,37 @@ class MutualTlsIT {
     void client_key_and_trust_from_curity_crypto_stores_authenticate() throws Exception {
         KeyStore client = pki.loadKeyStore("client");
         KeyStore trust = pki.trustStore();
-        try (Plugin plugin =
-                Plugin.connect(
-                        tls().with("getServerTrustStore", new TrustStore(trust))
-                                .with("getClientKey", new ClientKey(client, pki.password())))) {
+        try (Plugin plugin = Plugin.connect(tls().with("getServerTrustStore", new TrustStore(trust))
+                .with("getClientKey", new ClientKey(client, pki.password())))) {
             roundTrip(plugin);
         }
     }
 
     @Test
     void without_a_client_certificate_the_call_is_a_configuration_error() {
-        try (Plugin plugin = Plugin.connect(tls().with("getServerCaPemFile", pki.caPem().toString()))) {
-            FakeExceptions.Raised e =
-                    assertThrows(FakeExceptions.Raised.class, () -> plugin.sessions().getSessionById("x"));
+        try (Plugin plugin =
+                Plugin.connect(tls().with("getServerCaPemFile", pki.caPem().toString()))) {
+            FakeExceptions.Raised e = assertThrows(
+                    FakeExceptions.Raised.class, () -> plugin.sessions().getSessionById("x"));
             assertEquals("configuration", e.kind);
         }
     }
 
     @Test
     void a_certificate_of_another_ca_is_refused_either_way() {
-        try (Plugin untrusting =
-                Plugin.connect(
-                        tls().with("getServerCaPemFile", stranger.caPem().toString())
-                                .with("getClientCertificatePemFile", pki.certPem("client").toString())
-                                .with("getClientKeyPemFile", pki.keyPem("client").toString()))) {
-            assertThrows(ExternalServiceException.class, () -> untrusting.sessions().getSessionById("x"));
+        try (Plugin untrusting = Plugin.connect(tls().with(
+                        "getServerCaPemFile", stranger.caPem().toString())
+                .with("getClientCertificatePemFile", pki.certPem("client").toString())
+                .with("getClientKeyPemFile", pki.keyPem("client").toString()))) {
+            assertThrows(
+                    ExternalServiceException.class, () -> untrusting.sessions().getSessionById("x"));
         }
-        try (Plugin foreignClient =
-                Plugin.connect(
-                        tls().with("getServerCaPemFile", pki.caPem().toString())
-                                .with("getClientCertificatePemFile", stranger.certPem("client").toString())
-                                .with("getClientKeyPemFile", stranger.keyPem("client").toString()))) {
-            FakeExceptions.Raised e =
-                    assertThrows(FakeExceptions.Raised.class, () -> foreignClient.sessions().getSessionById("x"));
+        try (Plugin foreignClient = Plugin.connect(tls().with(
+                        "getServerCaPemFile", pki.caPem().toString())
+                .with("getClientCertificatePemFile", stranger.certPem("client").toString())
+                .with("getClientKeyPemFile", stranger.keyPem("client").toString()))) {
+            FakeExceptions.Raised e = assertThrows(
+                    FakeExceptions.Raised.class, () -> foreignClient.sessions().getSessionById("x"));
             assertEquals("configuration", e.kind);
         }
     }
@@ -124,7 +123,8 @@ class MutualTlsIT {
     void plaintext_to_a_tls_port_fails_within_the_deadline() {
         try (Plugin plugin = Plugin.connect(TestConfig.target(service.target()).with("getCallDeadlineMillis", 1000L))) {
             long start = System.nanoTime();
-            assertThrows(RuntimeException.class, () -> assertNull(plugin.sessions().getSessionById("x")));
+            assertThrows(
+                    RuntimeException.class, () -> assertNull(plugin.sessions().getSessionById("x")));
             long tookMillis = (System.nanoTime() - start) / 1_000_000;
             assertEquals(true, tookMillis < 3000, "took " + tookMillis + " ms");
         }
@@ -132,16 +132,18 @@ class MutualTlsIT {
 
     @Test
     void inconsistent_tls_settings_are_configuration_errors_at_creation() {
-        List<TestConfig> wrong =
-                List.of(
-                        TestConfig.target("127.0.0.1:1").with("getServerCaPemFile", pki.caPem().toString()),
-                        tls().with("getClientCertificatePemFile", pki.certPem("client").toString()),
-                        tls().with("getServerCaPemFile", pki.caPem().toString()).with("getServerTrustStore", new TrustStore(null)),
-                        tls().with("getServerCaPemFile", "/no/such/ca.pem"),
-                        TestConfig.target("127.0.0.1:1").with("getBearerToken", "a").with("getBearerTokenFile", "/tmp/b"),
-                        TestConfig.target("127.0.0.1:1").with("getBearerTokenFile", "/no/such/token"));
+        List<TestConfig> wrong = List.of(
+                TestConfig.target("127.0.0.1:1")
+                        .with("getServerCaPemFile", pki.caPem().toString()),
+                tls().with("getClientCertificatePemFile", pki.certPem("client").toString()),
+                tls().with("getServerCaPemFile", pki.caPem().toString())
+                        .with("getServerTrustStore", new TrustStore(null)),
+                tls().with("getServerCaPemFile", "/no/such/ca.pem"),
+                TestConfig.target("127.0.0.1:1").with("getBearerToken", "a").with("getBearerTokenFile", "/tmp/b"),
+                TestConfig.target("127.0.0.1:1").with("getBearerTokenFile", "/no/such/token"));
         for (TestConfig config : wrong) {
-            FakeExceptions.Raised e = assertThrows(FakeExceptions.Raised.class, () -> Plugin.connect(config).close());
+            FakeExceptions.Raised e = assertThrows(
+                    FakeExceptions.Raised.class, () -> Plugin.connect(config).close());
             assertEquals("configuration", e.kind, e.getMessage());
         }
     }

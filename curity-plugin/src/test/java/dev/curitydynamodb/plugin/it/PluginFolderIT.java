@@ -19,7 +19,8 @@ class PluginFolderIT {
     @Test
     void folder_holds_exactly_the_listed_jars_and_nothing_curity_provides() throws Exception {
         List<String> actual = new ArrayList<>();
-        LoadedAsCurityLoadsItIT.folderJars().forEach(p -> actual.add(p.getFileName().toString()));
+        LoadedAsCurityLoadsItIT.folderJars()
+                .forEach(p -> actual.add(p.getFileName().toString()));
         List<String> expected = new ArrayList<>();
         for (String line : Files.readAllLines(Path.of("plugin-folder.txt"))) {
             if (!line.isBlank() && !line.startsWith("#")) {
@@ -28,7 +29,10 @@ class PluginFolderIT {
         }
         assertEquals(expected, actual);
         for (String jar : actual) {
-            assertEquals(false, jar.startsWith("identityserver.sdk") || jar.startsWith("slf4j"), jar + " is provided by Curity");
+            assertEquals(
+                    false,
+                    jar.startsWith("identityserver.sdk") || jar.startsWith("slf4j"),
+                    jar + " is provided by Curity");
         }
     }
 }

@@ -69,7 +69,8 @@ class TokensNoncesIT {
 
     @Test
     void token_without_id_and_scope_reads_back_with_nulls_and_one_audience() {
-        TestToken written = TestToken.issued(Ids.fresh("hash"), Map.of(), List.of("only")).withoutIdAndScope();
+        TestToken written =
+                TestToken.issued(Ids.fresh("hash"), Map.of(), List.of("only")).withoutIdAndScope();
         tokens.create(written);
         Token read = tokens.getByHash(written.getTokenHash());
         assertNull(read.getId());
@@ -104,7 +105,8 @@ class TokensNoncesIT {
         assertEquals("used", tokens.getStatus(written.getTokenHash()));
         assertEquals(1, tokens.setStatusByTokenHash(written.getTokenHash(), TokenStatus.revoked));
         assertEquals(0, tokens.setStatusByTokenHash(written.getTokenHash(), TokenStatus.issued));
-        assertEquals(TokenStatus.revoked, tokens.getByHash(written.getTokenHash()).getStatus());
+        assertEquals(
+                TokenStatus.revoked, tokens.getByHash(written.getTokenHash()).getStatus());
     }
 
     @Test
@@ -153,12 +155,7 @@ class TokensNoncesIT {
     }
 
     /** A token as Curity would hand one to the provider. */
-    record TestToken(
-            String tokenHash,
-            String id,
-            String scope,
-            Map<String, Object> data,
-            List<String> audience)
+    record TestToken(String tokenHash, String id, String scope, Map<String, Object> data, List<String> audience)
             implements Token {
         static TestToken issued(String hash, Map<String, Object> data, List<String> audience) {
             return new TestToken(hash, "id-" + hash, "openid read", data, audience);
@@ -186,7 +183,8 @@ class TokensNoncesIT {
             assertEquals(expected.getCreated(), actual.getCreated());
             assertEquals(expected.getExpires(), actual.getExpires());
             assertEquals(expected.getNotBefore(), actual.getNotBefore());
-            assertEquals(expected.getAudience().getValues(), actual.getAudience().getValues());
+            assertEquals(
+                    expected.getAudience().getValues(), actual.getAudience().getValues());
             assertEquals(expected.getData(), actual.getData());
         }
 

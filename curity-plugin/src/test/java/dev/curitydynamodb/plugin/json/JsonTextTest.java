@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 class JsonTextTest {
     @Test
     void numbers_keep_their_kind_and_value() {
-        Map<String, Object> read = JsonText.read("{\"i\":3,\"l\":12345678901234567,\"b\":98765432109876543210,\"d\":2.0,\"n\":[1,{\"x\":2}]}");
+        Map<String, Object> read = JsonText.read(
+                "{\"i\":3,\"l\":12345678901234567,\"b\":98765432109876543210,\"d\":2.0,\"n\":[1,{\"x\":2}]}");
         assertEquals(3L, read.get("i"));
         assertEquals(12345678901234567L, read.get("l"));
         assertEquals(new BigInteger("98765432109876543210"), read.get("b"));

@@ -20,12 +20,15 @@ import se.curity.identityserver.sdk.datasource.query.AttributesSorting;
 class AccountListingTest {
     @Test
     void prefix_filters_become_scim_on_the_initials_indexes() {
-        AccountListing.Plan user =
-                AccountListing.plan(true, new AttributesSorting(SortOrder.DESCENDING), new AttributesFiltering(FilterAttribute.USER_NAME, FilterType.BEGINS_WITH, "ja\"n"));
+        AccountListing.Plan user = AccountListing.plan(
+                true,
+                new AttributesSorting(SortOrder.DESCENDING),
+                new AttributesFiltering(FilterAttribute.USER_NAME, FilterType.BEGINS_WITH, "ja\"n"));
         assertEquals("userName sw \"ja\\\"n\" and active eq true", user.filter());
         assertEquals(AccountSort.ACCOUNT_SORT_USER_NAME, user.sort());
         assertEquals(true, user.descending());
-        AccountListing.Plan email = AccountListing.plan(false, null, new AttributesFiltering(FilterAttribute.EMAIL, FilterType.BEGINS_WITH, "jan"));
+        AccountListing.Plan email = AccountListing.plan(
+                false, null, new AttributesFiltering(FilterAttribute.EMAIL, FilterType.BEGINS_WITH, "jan"));
         assertEquals("emails sw \"jan\"", email.filter());
         assertEquals(false, email.descending());
         AccountListing.Plan scan = AccountListing.plan(true, new AttributesSorting(SortOrder.DESCENDING), null);
@@ -35,10 +38,10 @@ class AccountListingTest {
 
     @Test
     void what_the_layout_cannot_serve_fails_before_any_call() {
-        DataSourceCapabilityException e =
-                assertThrows(
-                        DataSourceCapabilityException.class,
-                        () -> AccountListing.plan(false, null, new AttributesFiltering(FilterAttribute.EMAIL, FilterType.ENDS_WITH, "abc")));
+        DataSourceCapabilityException e = assertThrows(
+                DataSourceCapabilityException.class,
+                () -> AccountListing.plan(
+                        false, null, new AttributesFiltering(FilterAttribute.EMAIL, FilterType.ENDS_WITH, "abc")));
         assertEquals(TableCapability.FILTERING_ENDS_WITH, e.getUnsupportedCapability());
     }
 
@@ -46,7 +49,8 @@ class AccountListingTest {
     void sorting_by_a_path_puts_absent_last_and_uses_the_primary_value() {
         List<AccountAttributes> accounts = new ArrayList<>();
         accounts.add(AccountAttributes.fromMap(Map.of("userName", "c")));
-        accounts.add(AccountAttributes.fromMap(Map.of("userName", "b", "emails", List.of(Map.of("value", "z@x"), Map.of("value", "a@x", "primary", true)))));
+        accounts.add(AccountAttributes.fromMap(Map.of(
+                "userName", "b", "emails", List.of(Map.of("value", "z@x"), Map.of("value", "a@x", "primary", true)))));
         accounts.add(AccountAttributes.fromMap(Map.of("userName", "a", "emails", List.of(Map.of("value", "m@x")))));
         accounts.sort(AccountListing.byAttribute("emails"));
         List<String> order = new ArrayList<>();

@@ -20,20 +20,17 @@ public final class Calls {
     /** {@code provider} seen through {@code sdkInterface}, each call recorded. */
     @SuppressWarnings("unchecked")
     public static <T> T recorded(Class<T> sdkInterface, T provider) {
-        return (T)
-                Proxy.newProxyInstance(
-                        sdkInterface.getClassLoader(),
-                        new Class<?>[] {sdkInterface},
-                        (proxy, method, args) -> {
-                            if (method.getDeclaringClass() != Object.class) {
-                                CALLED.add(signature(sdkInterface, method));
-                            }
-                            try {
-                                return method.invoke(provider, args);
-                            } catch (InvocationTargetException e) {
-                                throw e.getCause();
-                            }
-                        });
+        return (T) Proxy.newProxyInstance(
+                sdkInterface.getClassLoader(), new Class<?>[] {sdkInterface}, (proxy, method, args) -> {
+                    if (method.getDeclaringClass() != Object.class) {
+                        CALLED.add(signature(sdkInterface, method));
+                    }
+                    try {
+                        return method.invoke(provider, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
     }
 
     /** Every public instance method of the interface (inherited ones included) no test called. */
@@ -52,7 +49,10 @@ public final class Calls {
     }
 
     private static String signature(Class<?> sdkInterface, Method method) {
-        StringBuilder s = new StringBuilder(sdkInterface.getSimpleName()).append('#').append(method.getName()).append('(');
+        StringBuilder s = new StringBuilder(sdkInterface.getSimpleName())
+                .append('#')
+                .append(method.getName())
+                .append('(');
         Class<?>[] params = method.getParameterTypes();
         for (int i = 0; i < params.length; i++) {
             s.append(i == 0 ? "" : ",").append(params[i].getSimpleName());

@@ -15,16 +15,16 @@ final class Health {
     private Health() {}
 
     static void awaitServing(String target, Duration within) throws InterruptedException {
-        ManagedChannel channel = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
+        ManagedChannel channel = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create())
+                .build();
         try {
             long deadline = System.nanoTime() + within.toNanos();
             while (true) {
                 try {
-                    HealthCheckResponse response =
-                            HealthGrpc.newBlockingStub(channel)
-                                    .withDeadlineAfter(2, TimeUnit.SECONDS)
-                                    .withWaitForReady()
-                                    .check(HealthCheckRequest.getDefaultInstance());
+                    HealthCheckResponse response = HealthGrpc.newBlockingStub(channel)
+                            .withDeadlineAfter(2, TimeUnit.SECONDS)
+                            .withWaitForReady()
+                            .check(HealthCheckRequest.getDefaultInstance());
                     if (response.getStatus() == HealthCheckResponse.ServingStatus.SERVING) {
                         return;
                     }

@@ -85,20 +85,58 @@ public final class Pki {
 
     private void issue(String name, String dname, String san, String eku) throws IOException, InterruptedException {
         keypair(name, dname, null);
-        keytool("-certreq", "-alias", name, "-keystore", keyStore(name).toString(), "-file", dir.resolve(name + ".csr").toString());
         keytool(
-                "-gencert", "-alias", "ca", "-keystore", keyStore("ca").toString(), "-infile", dir.resolve(name + ".csr").toString(),
-                "-outfile", certPem(name).toString(), "-rfc", "-validity", "2", "-ext", san, "-ext", eku);
+                "-certreq",
+                "-alias",
+                name,
+                "-keystore",
+                keyStore(name).toString(),
+                "-file",
+                dir.resolve(name + ".csr").toString());
+        keytool(
+                "-gencert",
+                "-alias",
+                "ca",
+                "-keystore",
+                keyStore("ca").toString(),
+                "-infile",
+                dir.resolve(name + ".csr").toString(),
+                "-outfile",
+                certPem(name).toString(),
+                "-rfc",
+                "-validity",
+                "2",
+                "-ext",
+                san,
+                "-ext",
+                eku);
         // The signed certificate back into the key store, chained to the CA.
-        keytool("-importcert", "-noprompt", "-alias", "ca", "-keystore", keyStore(name).toString(), "-file", caPem().toString());
-        keytool("-importcert", "-noprompt", "-alias", name, "-keystore", keyStore(name).toString(), "-file", certPem(name).toString());
+        keytool(
+                "-importcert",
+                "-noprompt",
+                "-alias",
+                "ca",
+                "-keystore",
+                keyStore(name).toString(),
+                "-file",
+                caPem().toString());
+        keytool(
+                "-importcert",
+                "-noprompt",
+                "-alias",
+                name,
+                "-keystore",
+                keyStore(name).toString(),
+                "-file",
+                certPem(name).toString());
         try {
             KeyStore ks = loadKeyStore(name);
             Key key = ks.getKey(name, password());
             Files.writeString(
                     keyPem(name),
                     "-----BEGIN PRIVATE KEY-----\n"
-                            + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(key.getEncoded())
+                            + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                                    .encodeToString(key.getEncoded())
                             + "\n-----END PRIVATE KEY-----\n");
             List<Certificate> chain = new ArrayList<>(List.of(ks.getCertificateChain(name)));
             if (chain.size() < 2) {
@@ -110,11 +148,20 @@ public final class Pki {
     }
 
     private void keypair(String name, String dname, String extension) throws IOException, InterruptedException {
-        List<String> args =
-                new ArrayList<>(
-                        List.of(
-                                "-genkeypair", "-alias", name, "-keyalg", "EC", "-groupname", "secp256r1", "-dname", dname,
-                                "-validity", "2", "-keystore", keyStore(name).toString()));
+        List<String> args = new ArrayList<>(List.of(
+                "-genkeypair",
+                "-alias",
+                name,
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-dname",
+                dname,
+                "-validity",
+                "2",
+                "-keystore",
+                keyStore(name).toString()));
         if (extension != null) {
             args.add("-ext");
             args.add(extension);
@@ -123,7 +170,15 @@ public final class Pki {
     }
 
     private void pem(String alias, String file) throws IOException, InterruptedException {
-        keytool("-exportcert", "-rfc", "-alias", alias, "-keystore", keyStore(alias).toString(), "-file", dir.resolve(file).toString());
+        keytool(
+                "-exportcert",
+                "-rfc",
+                "-alias",
+                alias,
+                "-keystore",
+                keyStore(alias).toString(),
+                "-file",
+                dir.resolve(file).toString());
     }
 
     private void keytool(String... args) throws IOException, InterruptedException {

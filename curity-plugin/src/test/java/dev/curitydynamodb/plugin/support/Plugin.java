@@ -84,7 +84,8 @@ public final class Plugin implements AutoCloseable {
     }
 
     public DynamicallyRegisteredClientDataAccessProvider dynamicClients() {
-        return Calls.recorded(DynamicallyRegisteredClientDataAccessProvider.class, new GrpcDynamicClientProvider(connection));
+        return Calls.recorded(
+                DynamicallyRegisteredClientDataAccessProvider.class, new GrpcDynamicClientProvider(connection));
     }
 
     @Override

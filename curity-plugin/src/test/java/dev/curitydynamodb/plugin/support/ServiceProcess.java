@@ -43,7 +43,8 @@ public final class ServiceProcess implements AutoCloseable {
         String bin = System.getProperty("curity.dynamodb.bin", "../target/debug/curity-dynamodb");
         Path path = Path.of(bin).toAbsolutePath().normalize();
         if (!Files.isExecutable(path)) {
-            throw new IllegalStateException("no service binary at " + path + " (cargo build, or -Dcurity.dynamodb.bin)");
+            throw new IllegalStateException(
+                    "no service binary at " + path + " (cargo build, or -Dcurity.dynamodb.bin)");
         }
         return path;
     }
@@ -57,7 +58,8 @@ public final class ServiceProcess implements AutoCloseable {
      * Starts the service, with a bearer token or without (when mutual TLS authenticates callers);
      * over TLS the caller waits for readiness itself, as the health check here is plaintext.
      */
-    public static ServiceProcess start(Map<String, String> settings, boolean bearer) throws IOException, InterruptedException {
+    public static ServiceProcess start(Map<String, String> settings, boolean bearer)
+            throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("curity-dynamodb-it");
         byte[] secret = new byte[32];
         new SecureRandom().nextBytes(secret);
@@ -65,7 +67,8 @@ public final class ServiceProcess implements AutoCloseable {
         Path tokenFile = dir.resolve("token");
         Files.writeString(tokenFile, token);
 
-        List<String> command = new ArrayList<>(List.of(binary().toString(), "serve", "--embedded", "--listen", "127.0.0.1:0"));
+        List<String> command =
+                new ArrayList<>(List.of(binary().toString(), "serve", "--embedded", "--listen", "127.0.0.1:0"));
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         Map<String, String> env = builder.environment();
         env.keySet().removeIf(k -> k.startsWith("CURITY_DYNAMODB_") || k.startsWith("AWS_"));
@@ -84,27 +87,26 @@ public final class ServiceProcess implements AutoCloseable {
 
         ConcurrentLinkedQueue<String> log = new ConcurrentLinkedQueue<>();
         CompletableFuture<String> listening = new CompletableFuture<>();
-        Thread reader =
-                new Thread(
-                        () -> {
-                            try (BufferedReader r =
-                                    new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
-                                String line;
-                                while ((line = r.readLine()) != null) {
-                                    log.add(line);
-                                    if (line.contains("serving gRPC")) {
-                                        Matcher m = LISTEN.matcher(line);
-                                        if (m.find()) {
-                                            listening.complete(m.group(1));
-                                        }
-                                    }
+        Thread reader = new Thread(
+                () -> {
+                    try (BufferedReader r = new BufferedReader(
+                            new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+                        String line;
+                        while ((line = r.readLine()) != null) {
+                            log.add(line);
+                            if (line.contains("serving gRPC")) {
+                                Matcher m = LISTEN.matcher(line);
+                                if (m.find()) {
+                                    listening.complete(m.group(1));
                                 }
-                            } catch (IOException ignored) {
-                                // The process ended.
                             }
-                            listening.completeExceptionally(new IllegalStateException("service exited"));
-                        },
-                        "curity-dynamodb-log");
+                        }
+                    } catch (IOException ignored) {
+                        // The process ended.
+                    }
+                    listening.completeExceptionally(new IllegalStateException("service exited"));
+                },
+                "curity-dynamodb-log");
         reader.setDaemon(true);
         reader.start();
         try {
