@@ -16,7 +16,7 @@
 //!
 //! Run: `cargo bench --bench hot_read`.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 #[path = "baseline/mod.rs"]

@@ -1,7 +1,7 @@
 //! `doctor` against MiniStack (AUTH=true), real files and environments:
 //! one test per failure it detects, and a clean bill of health.
 
-mod support;
+use crate::support;
 
 use curity_dynamodb::store::tables::{Billing, TableAdmin};
 use serde_json::{Value, json};
@@ -17,7 +17,7 @@ async fn fixture(create_tables: bool) -> Fixture {
 }
 
 impl Fixture {
-    fn config(&self, extra: &str) -> std::path::PathBuf {
+    fn doctor_config(&self, extra: &str) -> std::path::PathBuf {
         self.env.write(
             "doctor.toml",
             &format!(
@@ -60,7 +60,7 @@ fn good_claims() -> Value {
 async fn a_correct_irsa_pod_passes_every_check() {
     let mut fx = fixture(true).await;
     fx.irsa_env(&ministack::jwt(good_claims()));
-    let cfg = fx.config("");
+    let cfg = fx.doctor_config("");
     let (code, report) = fx.doctor(&cfg, &["--expect-subject", SA]).await;
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["ok"], true);
@@ -97,7 +97,7 @@ async fn a_correct_irsa_pod_passes_every_check() {
 #[tokio::test]
 async fn missing_webhook_variables_say_the_pod_was_not_mutated() {
     let fx = fixture(false).await;
-    let cfg = fx.config("");
+    let cfg = fx.doctor_config("");
     let (code, report) = fx.doctor(&cfg, &[]).await;
     assert_eq!(code, 1);
     let c = check(&report, "webhook env");
@@ -122,7 +122,7 @@ async fn a_missing_token_file_is_named() {
         "AWS_WEB_IDENTITY_TOKEN_FILE",
         "/var/run/secrets/eks.amazonaws.com/serviceaccount/token",
     );
-    let cfg = fx.config("");
+    let cfg = fx.doctor_config("");
     let (code, report) = fx.doctor(&cfg, &[]).await;
     assert_eq!(code, 1);
     let c = check(&report, "token file");
@@ -141,7 +141,7 @@ async fn wrong_audience_subject_and_expiry_are_each_reported() {
     claims["sub"] = json!("system:serviceaccount:default:default");
     claims["exp"] = json!(1_000_000_000u64);
     fx.irsa_env(&ministack::jwt(claims));
-    let cfg = fx.config("");
+    let cfg = fx.doctor_config("");
     let (code, report) = fx.doctor(&cfg, &["--expect-subject", SA]).await;
     assert_eq!(code, 1);
     for name in ["token aud", "token sub", "token exp"] {
@@ -163,7 +163,7 @@ async fn running_as_another_identity_than_the_role_is_a_silent_fallback() {
     fx.env
         .set("AWS_ACCESS_KEY_ID", fx.iam.app_key_id.clone())
         .set("AWS_SECRET_ACCESS_KEY", fx.iam.app_secret.clone());
-    let cfg = fx.config("access_method = \"default_chain\"");
+    let cfg = fx.doctor_config("access_method = \"default_chain\"");
     let role = fx.iam.role_arn.clone();
     let (code, report) = fx.doctor(&cfg, &["--expect-role-arn", &role]).await;
     assert_eq!(code, 1, "{report:#}");
@@ -201,7 +201,7 @@ async fn a_policy_without_query_fails_every_index_check_and_missing_tables_are_n
         .ms
         .create_role_with_policy(&fx.iam, "no-query", &policy.to_string())
         .await;
-    let cfg = fx.config(&format!(
+    let cfg = fx.doctor_config(&format!(
         "access_method = \"access_key\"\n[aws.access_key]\naccess_key_id = \"{}\"\nsecret_access_key = \"{}\"\nrole_arn = \"{role}\"",
         fx.iam.app_key_id, fx.iam.app_secret
     ));
@@ -219,7 +219,7 @@ async fn a_policy_without_query_fails_every_index_check_and_missing_tables_are_n
 #[tokio::test]
 async fn human_output_lists_checks_and_fixes() {
     let fx = fixture(false).await;
-    let cfg = fx.config("");
+    let cfg = fx.doctor_config("");
     let out = run_cli(&fx.env, Some(&cfg), &["doctor"]).await;
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);

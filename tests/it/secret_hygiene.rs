@@ -2,7 +2,7 @@
 //! token data, nonce value or bearer token reaches the service's log, and
 //! no status message carries one either.
 
-mod support;
+use crate::support;
 
 use curity_dynamodb::proto::{GetSessionRequest, session_service_client::SessionServiceClient};
 use support::{

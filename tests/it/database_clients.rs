@@ -6,7 +6,7 @@
 //! active only, cursor pages) with each entry listed once and counts that
 //! agree, concurrent updates without lost writes.
 
-mod support;
+use crate::support;
 
 use std::collections::{HashMap, HashSet};
 

@@ -3,7 +3,7 @@
 //! on both servers: the gap it closes, the dry run, the back-fill in the
 //! tenant's stored form, idempotence, and doctor's bounded sample.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 

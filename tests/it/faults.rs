@@ -5,7 +5,7 @@
 //! comes back without a restart, and the table as stored never shows half
 //! a multi-item write or the doubled effect of a retried one.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 //! result or a retryable RESOURCE_EXHAUSTED, within the caller's deadline,
 //! and its memory stays bounded.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

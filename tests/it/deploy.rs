@@ -1,7 +1,7 @@
 //! Deployment artefacts: the Helm chart rendered by a real helm binary, the
 //! generated IAM policy files, and the EKS set-up script's dry run.
 
-mod support;
+use crate::support;
 
 use std::{path::PathBuf, process::Command};
 

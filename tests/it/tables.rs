@@ -2,7 +2,7 @@
 //! MiniStack: the eleven tables as the plugin defines them, idempotent
 //! creation, TTL, and differences named one by one.
 
-mod support;
+use crate::support;
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,

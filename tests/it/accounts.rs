@@ -2,7 +2,7 @@
 //! uniqueness, moves of secondary items, listing, and the raw items in the
 //! Kotlin plugin's layout (both directions).
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 
@@ -409,7 +409,10 @@ async fn update_with_a_stale_expected_version_is_aborted_and_writes_nothing() {
     };
     // What the reader saw (version 0) is still stored: the write lands.
     let first = c
-        .update(update(new_account("reader", Some("r2@x.io"), None), Some(0)))
+        .update(update(
+            new_account("reader", Some("r2@x.io"), None),
+            Some(0),
+        ))
         .await
         .expect("current version")
         .into_inner()
@@ -419,7 +422,10 @@ async fn update_with_a_stale_expected_version_is_aborted_and_writes_nothing() {
 
     // A second reader that also read version 0 must not overwrite it.
     let err = c
-        .update(update(new_account("reader", Some("r3@x.io"), None), Some(0)))
+        .update(update(
+            new_account("reader", Some("r3@x.io"), None),
+            Some(0),
+        ))
         .await
         .expect_err("stale version");
     assert_eq!(err.code(), Code::Aborted);

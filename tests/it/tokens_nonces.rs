@@ -1,7 +1,7 @@
 //! Tokens and nonces over gRPC against an embedded store, and their items
 //! in the plugin's layout (both directions).
 
-mod support;
+use crate::support;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use curity_dynamodb::{

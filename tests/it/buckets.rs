@@ -1,6 +1,6 @@
 //! Buckets over gRPC against an embedded store, in the plugin's layout.
 
-mod support;
+use crate::support;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use curity_dynamodb::{

@@ -3,7 +3,7 @@
 //! independently, and each rejects what DynamoDB rejects (redundant
 //! parentheses, unused or missing names and values, reserved words).
 
-mod support;
+use crate::support;
 
 use curity_dynamodb::proto::{
     self, BucketState, account_service_client::AccountServiceClient,

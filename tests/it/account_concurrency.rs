@@ -1,7 +1,7 @@
 //! Concurrent writers: uniqueness holds under a burst of creates, and
 //! concurrent patches are never lost (each lands or is refused ABORTED).
 
-mod support;
+use crate::support;
 
 use curity_dynamodb::{
     api::convert::{json_to_struct, struct_to_json},

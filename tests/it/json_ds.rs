@@ -4,7 +4,7 @@
 //! both password modes; authentication of Curity; an unknown user and a
 //! wrong password alike, in the same time class.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

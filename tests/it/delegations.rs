@@ -3,7 +3,7 @@
 //! gRPC), tenant isolation, offset paging, every filter shape the planner
 //! produces, and bulk status changes within the plugin's caps.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 

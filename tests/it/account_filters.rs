@@ -7,7 +7,7 @@
 //! refusals, fails. It runs on the embedded Dynoxide and on MiniStack, two
 //! independent implementations of DynamoDB's expression validation.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

@@ -2,7 +2,7 @@
 //! or file and exit code 2, never a panic; `serve --embedded` works from
 //! nothing; `config print` hides secrets.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -8,7 +8,7 @@
 //! The proxy in front of the store counts `GetItem` requests: a read that
 //! needs none was served from the cache.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,7 @@
 //! `curity-*` table, STS names the expected identity, and the same identity
 //! is denied on a table outside `curity-*` with an error that says so.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

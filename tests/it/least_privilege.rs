@@ -2,7 +2,7 @@
 //! nothing more: a role holding exactly `curity-dynamodb policy` runs them
 //! all against MiniStack (AUTH=true), and is denied on other tables.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Sessions over gRPC against an embedded store, and the items they leave
 //! in `curity-sessions` (the Kotlin plugin's layout).
 
-mod support;
+use crate::support;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use curity_dynamodb::{

@@ -4,7 +4,7 @@
 //! gRPC and checked in the raw item. A `Struct` cannot carry them (every
 //! number is a double there).
 
-mod support;
+use crate::support;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use curity_dynamodb::{

@@ -4,7 +4,7 @@
 //! order, the unused candidate and `active_only` as filters, scans only
 //! when allowed), paged over several cursor pages.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 

@@ -3,7 +3,7 @@
 //! read through gRPC), uniqueness of id and of (account, device id),
 //! updates and device-id moves in one transaction, deletes, tenants.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 

@@ -4,7 +4,7 @@
 //! without a restart; mutual TLS counts as caller authentication for a
 //! network address.
 
-mod support;
+use crate::support;
 
 use std::{path::Path, time::Duration};
 

@@ -1,7 +1,7 @@
 //! Credentials (on the account items), linked accounts (`curity-links`)
 //! and the attribute provider, over gRPC against an embedded store.
 
-mod support;
+use crate::support;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use curity_dynamodb::{

@@ -4,7 +4,7 @@
 //! v1alpha; `serve` refuses a non-loopback address without authentication
 //! unless `--insecure`.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The server's own behaviour: health before and after DynamoDB answers,
 //! NOT_SERVING on shutdown, reflection.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

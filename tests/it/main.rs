@@ -1,0 +1,35 @@
+//! The integration tests: one crate (one build, one link) with a module per
+//! area, all on the shared harness in `support/`. `scripts/test` runs them
+//! with cargo-nextest, one process per test; `cargo test --test it` works
+//! too.
+
+mod support;
+
+mod account_concurrency;
+mod account_filters;
+mod accounts;
+mod auth;
+mod backfill;
+mod buckets;
+mod cache;
+mod cli;
+mod credentials;
+mod credentials_links;
+mod database_clients;
+mod delegations;
+mod deploy;
+mod devices;
+mod doctor;
+mod dynamic_clients;
+mod exact_numbers;
+mod faults;
+mod json_ds;
+mod least_privilege;
+mod overload;
+mod secret_hygiene;
+mod server;
+mod sessions;
+mod tables;
+mod tls;
+mod tokens_nonces;
+mod write_paths;
