@@ -3,45 +3,48 @@
 
 use std::{io::IsTerminal, net::SocketAddr};
 
-use tracing_subscriber::{EnvFilter, filter::LevelFilter, fmt, prelude::*};
+use tracing::{Level, Metadata};
+use tracing_subscriber::{EnvFilter, filter::filter_fn, fmt, prelude::*};
 
 use crate::config::LogFormat;
 
-/// Targets that log request or response bodies or signing input at TRACE
-/// (password hashes, session state, tokens; aws-sigv4 1.3 logs the
-/// canonical request with its `x-amz-security-token`): capped below TRACE
-/// whatever `RUST_LOG` says, so no level setting can put a secret in the
-/// log.
-const BODY_LOGGERS: [&str; 8] = [
-    "aws_smithy_runtime=debug",
-    "aws_smithy_runtime_api=debug",
-    "aws_smithy_http_client=debug",
-    "aws_sdk_dynamodb=debug",
-    "aws_sdk_sts=debug",
-    "aws_sigv4=debug",
-    "aws_config=debug",
-    "dynoxide=info",
+/// Crates that log request or response bodies or signing input below
+/// these levels (password hashes, session state, tokens; aws-sigv4 logs the
+/// canonical request with its `x-amz-security-token` at TRACE, Dynoxide's
+/// server logs bodies at DEBUG), with the most each may log at.
+const CAPS: [(&str, Level); 8] = [
+    ("aws_smithy_runtime", Level::DEBUG),
+    ("aws_smithy_runtime_api", Level::DEBUG),
+    ("aws_smithy_http_client", Level::DEBUG),
+    ("aws_sdk_dynamodb", Level::DEBUG),
+    ("aws_sdk_sts", Level::DEBUG),
+    ("aws_sigv4", Level::DEBUG),
+    ("aws_config", Level::DEBUG),
+    ("dynoxide", Level::INFO),
 ];
 
-/// `filter` with the body loggers capped below TRACE. A cap is a
-/// directive (`target=debug`), which would also raise a quieter target to
-/// DEBUG: it is only added when some target may log at TRACE at all.
-fn capped(mut filter: EnvFilter) -> EnvFilter {
-    if filter.max_level_hint() != Some(LevelFilter::TRACE) && filter.max_level_hint().is_some() {
-        return filter;
-    }
-    for cap in BODY_LOGGERS {
-        if let Ok(directive) = cap.parse() {
-            filter = filter.add_directive(directive);
+/// Whether `meta` is within its crate's cap. A cap is enforced by this
+/// filter on the log layer itself, not by `RUST_LOG` directives: a more
+/// specific directive (`aws_smithy_runtime::client::orchestrator=trace`)
+/// would win over a cap written as a directive, and no directive can undo
+/// this filter.
+fn within_caps(meta: &Metadata<'_>) -> bool {
+    let target = meta.target();
+    for (krate, max) in CAPS {
+        let inside = target
+            .strip_prefix(krate)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"));
+        if inside {
+            return *meta.level() <= max;
         }
     }
-    filter
+    true
 }
 
 pub fn init_logging(format: LogFormat) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,dynoxide=error"));
-    let filter = capped(filter);
+    let caps = filter_fn(within_caps);
     let registry = tracing_subscriber::registry().with(filter);
     // A second init (tests, embedded callers) keeps the first subscriber.
     let _ = match format {
@@ -49,11 +52,17 @@ pub fn init_logging(format: LogFormat) {
             .with(
                 fmt::layer()
                     .with_ansi(std::io::stderr().is_terminal())
-                    .with_writer(std::io::stderr),
+                    .with_writer(std::io::stderr)
+                    .with_filter(caps),
             )
             .try_init(),
         LogFormat::Json => registry
-            .with(fmt::layer().json().with_writer(std::io::stderr))
+            .with(
+                fmt::layer()
+                    .json()
+                    .with_writer(std::io::stderr)
+                    .with_filter(caps),
+            )
             .try_init(),
     };
 }
@@ -78,30 +87,83 @@ pub fn init_metrics(addr: SocketAddr) -> Result<(), MetricsError> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
     use tracing::Level;
-    use tracing_subscriber::prelude::*;
+    use tracing_subscriber::{Layer, layer::Context, prelude::*};
 
     use super::*;
 
-    /// Which (target, level) pairs `filter` (capped) lets through.
-    fn check(filter: &str, f: impl FnOnce()) {
-        let subscriber = tracing_subscriber::registry().with(capped(EnvFilter::new(filter)));
+    /// Records the (target, level) of every event the capped layer sees.
+    #[derive(Clone, Default)]
+    struct Seen(Arc<Mutex<Vec<(String, Level)>>>);
+
+    impl<S: tracing::Subscriber> Layer<S> for Seen {
+        fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+            let meta = event.metadata();
+            self.0
+                .lock()
+                .unwrap()
+                .push((meta.target().to_string(), *meta.level()));
+        }
+    }
+
+    /// What reaches the log under `RUST_LOG=filter` when `f` logs.
+    fn logged(filter: &str, f: impl FnOnce()) -> Vec<(String, Level)> {
+        let seen = Seen::default();
+        let subscriber = tracing_subscriber::registry()
+            .with(EnvFilter::new(filter))
+            .with(seen.clone().with_filter(filter_fn(within_caps)));
         tracing::subscriber::with_default(subscriber, f);
+        seen.0.lock().unwrap().clone()
     }
 
     #[test]
-    fn the_default_level_keeps_the_sdk_at_info_and_trace_is_capped() {
-        check("info", || {
-            assert!(!tracing::enabled!(target: "aws_smithy_runtime", Level::DEBUG));
-            assert!(tracing::enabled!(target: "aws_smithy_runtime", Level::INFO));
+    fn trace_is_capped_for_the_body_loggers_and_open_for_ours() {
+        let seen = logged("trace", || {
+            tracing::trace!(target: "aws_sigv4", "canonical request");
+            tracing::debug!(target: "aws_sigv4", "signing");
+            tracing::trace!(target: "curity_dynamodb", "ours");
         });
-        check("trace", || {
-            assert!(
-                !tracing::enabled!(target: "aws_sigv4", Level::TRACE),
-                "capped"
-            );
-            assert!(tracing::enabled!(target: "aws_sigv4", Level::DEBUG));
-            assert!(tracing::enabled!(target: "curity_dynamodb", Level::TRACE));
+        assert_eq!(
+            seen,
+            [
+                ("aws_sigv4".to_string(), Level::DEBUG),
+                ("curity_dynamodb".to_string(), Level::TRACE)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_more_specific_directive_cannot_reopen_a_capped_crate() {
+        let directives = CAPS
+            .iter()
+            .map(|(krate, _)| format!("{krate}::client::orchestrator=trace"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let seen = logged(&format!("info,{directives},dynoxide::server=trace"), || {
+            tracing::trace!(target: "aws_smithy_runtime::client::orchestrator", "body");
+            tracing::trace!(target: "aws_sdk_dynamodb::client::orchestrator", "body");
+            tracing::debug!(target: "dynoxide::server", "body");
+            tracing::info!(target: "dynoxide::server", "listening");
         });
+        assert_eq!(seen, [("dynoxide::server".to_string(), Level::INFO)]);
+    }
+
+    #[test]
+    fn the_default_level_leaves_the_sdk_at_info() {
+        let seen = logged("info,dynoxide=error", || {
+            tracing::debug!(target: "aws_smithy_runtime", "noise");
+            tracing::info!(target: "aws_smithy_runtime", "notice");
+        });
+        assert_eq!(seen, [("aws_smithy_runtime".to_string(), Level::INFO)]);
+    }
+
+    #[test]
+    fn a_crate_whose_name_only_starts_alike_is_not_capped() {
+        let seen = logged("trace", || {
+            tracing::trace!(target: "aws_configurator", "not aws_config");
+        });
+        assert_eq!(seen.len(), 1);
     }
 }

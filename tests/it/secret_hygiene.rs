@@ -65,3 +65,127 @@ async fn bearer_tokens_right_or_wrong_are_never_logged_nor_echoed() {
     assert!(svc.terminate().await.success());
     assert_clean(&svc.logs(), &[RIGHT, WRONG]);
 }
+
+/// `RUST_LOG` naming sub-modules of every capped crate at TRACE: the most
+/// specific directives there are, which a cap written as a directive lost to.
+const SUB_MODULE_TRACE: &str = "trace,\
+    aws_smithy_runtime::client::orchestrator=trace,\
+    aws_smithy_runtime::client::http=trace,\
+    aws_smithy_runtime_api::client::orchestrator=trace,\
+    aws_smithy_http_client::hyper_1=trace,\
+    aws_sdk_dynamodb::config=trace,\
+    aws_sdk_sts::config=trace,\
+    aws_sigv4::http_request::sign=trace,\
+    aws_config::default_provider=trace,\
+    dynoxide::server=trace,\
+    dynoxide::actions=trace";
+
+const JSON_PASSWORD: &str = "JSONPASSWORDMARKER-0123456789";
+const JSON_NEW_PASSWORD: &str = "JSONNEWPASSWORDMARKER-0123456789";
+const BUCKET_VALUE: &str = "BUCKETVALUEMARKER-0123456789";
+const BASIC: &str = "BASICPASSWORDMARKER-0123456789";
+
+#[tokio::test]
+async fn no_sub_module_directive_puts_a_secret_of_any_rpc_or_the_json_port_in_the_log() {
+    use base64::Engine;
+    use curity_dynamodb::proto::{
+        CreateAccountRequest, NewAccount, account_service_client::AccountServiceClient,
+    };
+    use support::http::send;
+
+    let mut env = Env::new();
+    env.set("RUST_LOG", SUB_MODULE_TRACE);
+    let basic_file = env.write("basic", BASIC);
+    let cfg = env.write(
+        "c.toml",
+        &format!(
+            "[dynamodb]\nallow_table_scans = true\n\n[json_ds]\nlisten = \"127.0.0.1:0\"\n\
+             backend_verifies_password = true\nbcrypt_cost = 4\n\n[json_ds.auth]\n\
+             basic_username = \"curity\"\nbasic_password_file = {:?}\n",
+            basic_file.display().to_string()
+        ),
+    );
+    let mut svc = Service::start(&env, &cfg, &["--embedded"]).await;
+    let ch = support::channel(svc.addr).await;
+    assert!(support::wait_serving(&ch, std::time::Duration::from_secs(30)).await);
+    every_rpc(ch.clone(), "acme").await;
+
+    // The JSON port: a verification, a password change and a bucket, each
+    // carrying a secret.
+    let hash = bcrypt::hash(JSON_PASSWORD, 4).expect("hash");
+    AccountServiceClient::new(ch)
+        .create(CreateAccountRequest {
+            account: Some(NewAccount {
+                user_name: "json-user".into(),
+                active: true,
+                ..Default::default()
+            }),
+            password_hash: Some(hash.clone()),
+            ..Default::default()
+        })
+        .await
+        .expect("account");
+    let listen = svc.events("serving Curity's JSON data source protocol")[0]["fields"]["listen"]
+        .as_str()
+        .expect("json listen")
+        .parse()
+        .expect("addr");
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("curity:{BASIC}"))
+    );
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let verify = format!(r#"{{"username":"json-user","password":"{JSON_PASSWORD}"}}"#);
+    let reply = send(
+        listen,
+        "POST",
+        "/json-ds/credentials",
+        &headers,
+        verify.as_bytes(),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let update = format!(r#"{{"username":"json-user","password":"{JSON_NEW_PASSWORD}"}}"#);
+    let reply = send(
+        listen,
+        "PUT",
+        "/json-ds/credentials",
+        &headers,
+        update.as_bytes(),
+    )
+    .await;
+    assert!(reply.status < 300, "{reply:?}");
+    let bucket = format!(r#"{{"code":"{BUCKET_VALUE}"}}"#);
+    let reply = send(
+        listen,
+        "PUT",
+        "/json-ds/buckets/json-user/otp",
+        &headers,
+        bucket.as_bytes(),
+    )
+    .await;
+    assert!(reply.status < 300, "{reply:?}");
+    let reply = send(
+        listen,
+        "GET",
+        "/json-ds/buckets/json-user/otp",
+        &headers,
+        b"",
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+
+    assert!(svc.terminate().await.success());
+    let mut secrets = SECRETS.to_vec();
+    secrets.extend([
+        JSON_PASSWORD,
+        JSON_NEW_PASSWORD,
+        BUCKET_VALUE,
+        BASIC,
+        hash.as_str(),
+    ]);
+    assert_clean(&svc.logs(), &secrets);
+}
