@@ -99,6 +99,27 @@ impl StoreError {
         }
     }
 
+    /// This error as the caller's mistake when DynamoDB refused a request
+    /// (`ValidationException`) whose expressions the caller's `field`
+    /// shaped; DynamoDB's own words go to the server log only.
+    pub fn refused_input(self, field: &'static str) -> Self {
+        match self {
+            Self::Aws {
+                code,
+                message,
+                action,
+                table,
+            } if code == "ValidationException" => {
+                tracing::debug!(%action, %table, cause = %message, field, "DynamoDB refused an expression built from the request");
+                Self::invalid(
+                    field,
+                    "DynamoDB cannot evaluate it: a value longer than a key allows, or an expression past DynamoDB's limits",
+                )
+            }
+            other => other,
+        }
+    }
+
     /// What AWS said (its message may name principals, account ids and
     /// endpoints): for the server log and the command line, never for a
     /// gRPC caller, who gets the `Display` text and the `ErrorDetail`.

@@ -121,6 +121,76 @@ impl Cond {
     }
 }
 
+/// DynamoDB's documented limits on expressions (Developer Guide,
+/// "Constraints", expression parameters): past them a request fails with
+/// a `ValidationException`, so they are checked before sending.
+pub const MAX_EXPRESSION_BYTES: usize = 4096;
+/// Operators and functions in one expression.
+pub const MAX_OPERATORS: usize = 300;
+/// All `ExpressionAttributeNames` and `ExpressionAttributeValues` together.
+pub const MAX_SUBSTITUTION_BYTES: usize = 2 * 1024 * 1024;
+
+impl Cond {
+    /// The operators and functions DynamoDB counts toward
+    /// [`MAX_OPERATORS`]: each comparison and function, each AND / OR
+    /// between two parts, each NOT.
+    pub fn operators(&self) -> usize {
+        match self {
+            Cond::Cmp(..)
+            | Cond::Between(..)
+            | Cond::BeginsWith(..)
+            | Cond::Contains(..)
+            | Cond::Exists(_)
+            | Cond::NotExists(_) => 1,
+            Cond::And(parts) | Cond::Or(parts) => {
+                parts.len().saturating_sub(1) + parts.iter().map(Cond::operators).sum::<usize>()
+            }
+            Cond::Not(inner) => 1 + inner.operators(),
+        }
+    }
+}
+
+/// Why DynamoDB would refuse `text` (rendered from `cond`) as the `which`
+/// expression of a request, if it would.
+pub fn limit_problem(which: &str, text: &str, cond: &Cond) -> Option<String> {
+    if text.len() > MAX_EXPRESSION_BYTES {
+        return Some(format!(
+            "it makes a {which} expression of {} bytes, and DynamoDB allows {MAX_EXPRESSION_BYTES}",
+            text.len()
+        ));
+    }
+    let operators = cond.operators();
+    if operators > MAX_OPERATORS {
+        return Some(format!(
+            "it makes a {which} expression of {operators} operators, and DynamoDB allows {MAX_OPERATORS}"
+        ));
+    }
+    None
+}
+
+/// The bytes of the names and values `names` / `values` substitute.
+pub fn substitution_bytes(names: Option<&Names>, values: Option<&Values>) -> usize {
+    let names: usize = names
+        .map(|n| n.iter().map(|(k, v)| k.len() + v.len()).sum())
+        .unwrap_or(0);
+    let values: usize = values
+        .map(|v| v.iter().map(|(k, v)| k.len() + value_bytes(v)).sum())
+        .unwrap_or(0);
+    names + values
+}
+
+fn value_bytes(v: &AttributeValue) -> usize {
+    match v {
+        AttributeValue::S(s) | AttributeValue::N(s) => s.len(),
+        AttributeValue::B(b) => b.as_ref().len(),
+        AttributeValue::Ss(x) | AttributeValue::Ns(x) => x.iter().map(String::len).sum(),
+        AttributeValue::Bs(x) => x.iter().map(|b| b.as_ref().len()).sum(),
+        AttributeValue::L(x) => x.iter().map(value_bytes).sum(),
+        AttributeValue::M(x) => x.iter().map(|(k, v)| k.len() + value_bytes(v)).sum(),
+        _ => 1,
+    }
+}
+
 /// One SET or REMOVE clause list of an update expression.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Update {
@@ -319,6 +389,39 @@ impl Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operators_are_counted_as_dynamodb_counts_them_and_the_limit_is_exact() {
+        let leaf = |i: usize| Cond::Cmp("a", Cmp::Ne, s(&i.to_string()));
+        // n comparisons joined by n - 1 ANDs: 2n - 1 operators.
+        let and = |n: usize| Cond::all((0..n).map(leaf)).expect("parts");
+        assert_eq!(and(150).operators(), 299);
+        assert_eq!(Cond::Not(Box::new(and(150))).operators(), 300);
+        let (text, _) = render(&Cond::Not(Box::new(and(150))));
+        assert_eq!(
+            limit_problem("filter", &text, &Cond::Not(Box::new(and(150)))),
+            None
+        );
+        let past = and(151);
+        assert_eq!(past.operators(), 301);
+        let (text, _) = render(&past);
+        assert!(
+            limit_problem("filter", &text, &past)
+                .expect("301 operators")
+                .contains("301 operators")
+        );
+    }
+
+    #[test]
+    fn an_expression_past_4096_bytes_is_refused_and_4096_is_not() {
+        let cond = Cond::eq("a", s("v"));
+        assert_eq!(limit_problem("key", &"x".repeat(4096), &cond), None);
+        assert!(
+            limit_problem("key", &"x".repeat(4097), &cond)
+                .expect("too long")
+                .contains("4097 bytes")
+        );
+    }
 
     fn s(v: &str) -> AttributeValue {
         AttributeValue::S(v.into())

@@ -190,7 +190,7 @@ impl Catalog<'_> {
         if let Some(r) = range {
             key = key.and(r);
         }
-        let step = Step::query(index, &key, Cond::all(filters).as_ref());
+        let step = Step::query(index, &key, Cond::all(filters).as_ref()).from_input("filter");
         let mut position = vec!["profile_id", v.id_key];
         if index.is_some() {
             position.push(hash_attr);

@@ -297,7 +297,7 @@ impl Delegations<'_> {
             Plan::Queries(q) => (0..q.len()).map(|i| Step::of(&plan, i, None)).collect(),
             Plan::Scan { products } => {
                 self.check_scans_allowed()?;
-                vec![Step::scan(query::filter_cond(products).as_ref())]
+                vec![Step::scan(query::filter_cond(products).as_ref()).from_input("filter")]
             }
         };
         self.page_of(&steps, Some((&plan, sort)), page).await

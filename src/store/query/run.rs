@@ -14,7 +14,7 @@ use crate::{
         StoreError,
         codec::Item,
         cursor::{self, Cursor},
-        expr::{Cond, Expr},
+        expr::{self, Cond, Expr},
         table::{Table, stalled},
     },
 };
@@ -31,6 +31,12 @@ pub struct Step {
     consistent: bool,
     names: Option<HashMap<String, String>>,
     values: Option<HashMap<String, AttributeValue>>,
+    /// The request field the expressions are built from, when a caller's
+    /// input shapes them: a DynamoDB limit they break is that field's
+    /// `INVALID_ARGUMENT`, not an internal error.
+    input: Option<&'static str>,
+    /// Why DynamoDB would refuse the expressions (checked when rendered).
+    problem: Option<String>,
 }
 
 /// What one page returned.
@@ -47,34 +53,63 @@ pub struct Page {
 impl Step {
     pub fn query(index: Option<&'static str>, key: &Cond, filter: Option<&Cond>) -> Step {
         let mut e = Expr::new();
-        let key = Some(e.cond(key));
-        let filter = filter.map(|f| e.cond(f));
-        let (names, values) = e.into_parts();
-        Step {
-            index,
-            key,
-            filter,
-            consistent: index.is_none(),
-            names,
-            values,
-        }
+        let key_text = e.cond(key);
+        let filter_text = filter.map(|f| e.cond(f));
+        let problem = expr::limit_problem("key condition", &key_text, key).or_else(|| {
+            filter
+                .zip(filter_text.as_deref())
+                .and_then(|(f, text)| expr::limit_problem("filter", text, f))
+        });
+        Step::rendered(index, Some(key_text), filter_text, e, problem)
     }
 
     pub fn scan(filter: Option<&Cond>) -> Step {
         let mut e = Expr::new();
-        let filter = filter.map(|f| e.cond(f));
+        let filter_text = filter.map(|f| e.cond(f));
+        let problem = filter
+            .zip(filter_text.as_deref())
+            .and_then(|(f, text)| expr::limit_problem("filter", text, f));
+        Step::rendered(None, None, filter_text, e, problem)
+    }
+
+    fn rendered(
+        index: Option<&'static str>,
+        key: Option<String>,
+        filter: Option<String>,
+        e: Expr,
+        problem: Option<String>,
+    ) -> Step {
         let (names, values) = e.into_parts();
+        let substituted = expr::substitution_bytes(names.as_ref(), values.as_ref());
+        let problem = problem.or_else(|| {
+            (substituted > expr::MAX_SUBSTITUTION_BYTES).then(|| {
+                format!(
+                    "its values make {substituted} bytes of substitutions, and DynamoDB allows {}",
+                    expr::MAX_SUBSTITUTION_BYTES
+                )
+            })
+        });
         Step {
-            index: None,
-            key: None,
+            consistent: key.is_some() && index.is_none(),
+            index,
+            key,
             filter,
-            consistent: false,
             names,
             values,
+            input: None,
+            problem,
         }
     }
 
+    /// The step's expressions are built from the caller's `field`.
+    pub fn from_input(mut self, field: &'static str) -> Step {
+        self.input = Some(field);
+        self
+    }
+
     /// Query `step` of `plan`, or its scan with `scan_filter`.
+    /// Query `step` of `plan`, or its scan with `scan_filter`: a caller's
+    /// SCIM filter (`filter`) planned.
     pub fn of(plan: &Plan, step: usize, scan_filter: Option<&Cond>) -> Step {
         match plan {
             Plan::Queries(q) => Step::query(
@@ -84,6 +119,7 @@ impl Step {
             ),
             Plan::Scan { .. } => Step::scan(scan_filter),
         }
+        .from_input("filter")
     }
 
     pub fn is_scan(&self) -> bool {
@@ -101,6 +137,10 @@ impl Step {
         forward: bool,
         count: bool,
     ) -> Result<Page, StoreError> {
+        let input = self.input.unwrap_or("filter");
+        if let Some(problem) = &self.problem {
+            return Err(StoreError::invalid(input, problem.clone()));
+        }
         let limit = limit.map(|l| i32::try_from(l.max(1)).unwrap_or(i32::MAX));
         let select = count.then_some(Select::Count);
         let sent = start.clone();
@@ -121,7 +161,8 @@ impl Step {
                     .scan_index_forward(forward)
                     .send()
                     .await
-                    .classify(table.at("dynamodb:Query"))?;
+                    .classify(table.at("dynamodb:Query"))
+                    .map_err(|e| self.refused_input(e))?;
                 (
                     out.items,
                     out.count,
@@ -141,7 +182,8 @@ impl Step {
                     .set_select(select)
                     .send()
                     .await
-                    .classify(table.at("dynamodb:Scan"))?;
+                    .classify(table.at("dynamodb:Scan"))
+                    .map_err(|e| self.refused_input(e))?;
                 (
                     out.items,
                     out.count,
@@ -170,6 +212,18 @@ impl Step {
             read: u64::try_from(scanned).unwrap_or(0).max(matched),
             next,
         })
+    }
+}
+
+impl Step {
+    /// A `ValidationException` of expressions built from a caller's input
+    /// is that input's fault (a key value longer than DynamoDB allows, a
+    /// limit past the checks above): `INVALID_ARGUMENT` in our words.
+    fn refused_input(&self, err: StoreError) -> StoreError {
+        match self.input {
+            Some(field) => err.refused_input(field),
+            None => err,
+        }
     }
 }
 
