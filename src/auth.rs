@@ -1,7 +1,8 @@
 //! Caller authentication: a bearer token every call must carry, read from a
 //! file (a Kubernetes Secret) and re-read when the file changes, compared in
-//! constant time. Health stays open for probes; everything else is behind
-//! [`Auth`], a tonic interceptor.
+//! constant time, or an OAuth access token (`jwt`). Health stays open for
+//! probes; everything else is behind [`AuthLayer`], a tower layer (async:
+//! a token naming a new key fetches the issuer's keys).
 
 use std::{
     path::{Path, PathBuf},
@@ -11,9 +12,9 @@ use std::{
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use tonic::{Request, Status, service::Interceptor};
+use tonic::Status;
 
-use crate::tls::ClientCert;
+use crate::{jwt::JwtVerifier, tls::ClientCert};
 
 /// Shorter tokens are refused: a bearer token is the only secret between
 /// the network and every password hash.
@@ -47,12 +48,136 @@ fn digest(token: &[u8]) -> Digest32 {
     Sha256::digest(token).into()
 }
 
-/// Who may call: anyone (loopback or `--insecure`), or callers with the
-/// bearer token.
+/// Who may call: anyone (loopback, `--insecure`, or mutual TLS alone), or
+/// callers presenting the bearer token or a valid access token.
+#[derive(Clone, Debug, Default)]
+pub struct Auth {
+    bearer: Option<Arc<BearerToken>>,
+    jwt: Option<Arc<JwtVerifier>>,
+}
+
+/// One message for every refusal: nothing to learn from it.
+const REFUSED: &str = "missing or invalid bearer token (authorization: Bearer <token>)";
+
+impl Auth {
+    /// No token required (mutual TLS, when configured, still is).
+    pub fn open() -> Self {
+        Self::default()
+    }
+
+    pub fn new(bearer: Option<Arc<BearerToken>>, jwt: Option<Arc<JwtVerifier>>) -> Self {
+        Self { bearer, jwt }
+    }
+
+    /// Whether a call with these headers, over a connection whose client
+    /// certificate was judged `cert`, may proceed.
+    pub async fn check(
+        &self,
+        headers: &http::HeaderMap,
+        cert: Option<&ClientCert>,
+    ) -> Result<(), Status> {
+        // Set by the TLS acceptor when a client CA is configured.
+        if cert == Some(&ClientCert::Refused) {
+            return Err(Status::unauthenticated(
+                "missing or untrusted client certificate",
+            ));
+        }
+        if self.bearer.is_none() && self.jwt.is_none() {
+            return Ok(());
+        }
+        let presented = headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| Status::unauthenticated(REFUSED))?;
+        if self
+            .bearer
+            .as_ref()
+            .is_some_and(|t| t.accepts(presented.as_bytes()))
+        {
+            return Ok(());
+        }
+        if let Some(jwt) = &self.jwt {
+            match jwt.verify(presented).await {
+                Ok(_) => return Ok(()),
+                // Debug: anyone can send a bad token; a warning per call
+                // would let them flood the log.
+                Err(e) => tracing::debug!(error = %e, "access token refused"),
+            }
+        }
+        Err(Status::unauthenticated(REFUSED))
+    }
+}
+
+/// [`Auth`] in front of every route but health.
 #[derive(Clone, Debug)]
-pub enum Auth {
-    Open,
-    Bearer(Arc<BearerToken>),
+pub struct AuthLayer(pub Auth);
+
+impl<S> tower::Layer<S> for AuthLayer {
+    type Service = AuthService<S>;
+
+    fn layer(&self, inner: S) -> AuthService<S> {
+        AuthService {
+            inner,
+            auth: self.0.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct AuthService<S> {
+    inner: S,
+    auth: Auth,
+}
+
+/// Health answers probes without credentials.
+const OPEN_PREFIX: &str = "/grpc.health.v1.Health/";
+
+impl<S, B> tower::Service<http::Request<B>> for AuthService<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        // The clone is ready only if polled; keep the polled one for this call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let auth = self.auth.clone();
+        Box::pin(async move {
+            if req.uri().path().starts_with(OPEN_PREFIX) {
+                return inner.call(req).await;
+            }
+            let cert = client_cert(req.extensions());
+            match auth.check(req.headers(), cert.as_ref()).await {
+                Ok(()) => inner.call(req).await,
+                Err(status) => Ok(status.into_http()),
+            }
+        })
+    }
+}
+
+/// The client-certificate verdict of the call's connection, when there is
+/// one (TLS with a client CA: the acceptor's connect info).
+fn client_cert(ext: &http::Extensions) -> Option<ClientCert> {
+    ext.get::<ClientCert>().cloned()
 }
 
 #[derive(Debug)]
@@ -118,43 +243,21 @@ fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
-impl Interceptor for Auth {
-    fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
-        // Set by the TLS acceptor when a client CA is configured.
-        if request.extensions().get::<ClientCert>() == Some(&ClientCert::Refused) {
-            return Err(Status::unauthenticated(
-                "missing or untrusted client certificate",
-            ));
-        }
-        let Self::Bearer(token) = self else {
-            return Ok(request);
-        };
-        let presented = request
-            .metadata()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        match presented {
-            Some(p) if token.accepts(p.trim().as_bytes()) => Ok(request),
-            // One message for missing and wrong: nothing to learn from it.
-            _ => Err(Status::unauthenticated(
-                "missing or invalid bearer token (authorization: Bearer <token>)",
-            )),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn call(auth: &mut Auth, header: Option<&str>) -> Result<(), tonic::Code> {
-        let mut req = Request::new(());
+        let mut headers = http::HeaderMap::new();
         if let Some(h) = header {
-            req.metadata_mut()
-                .insert("authorization", h.parse().unwrap());
+            headers.insert("authorization", h.parse().unwrap());
         }
-        auth.call(req).map(|_| ()).map_err(|s| s.code())
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime
+            .block_on(auth.check(&headers, None))
+            .map_err(|s| s.code())
     }
 
     /// Writes `text` with a modification time `ahead` seconds from now.
@@ -171,7 +274,7 @@ mod tests {
         let path = dir.path().join("token");
         std::fs::write(&path, "first-token-0123456789\n").unwrap();
         let token = BearerToken::load(&path).unwrap();
-        let mut auth = Auth::Bearer(token.clone());
+        let mut auth = Auth::new(Some(token.clone()), None);
         assert_eq!(
             call(&mut auth, Some("Bearer first-token-0123456789")),
             Ok(())
@@ -210,7 +313,7 @@ mod tests {
 
     #[test]
     fn open_auth_lets_everyone_in() {
-        assert_eq!(call(&mut Auth::Open, None), Ok(()));
+        assert_eq!(call(&mut Auth::open(), None), Ok(()));
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub enum StoreError {
     #[error("too many requests in flight (server.max_concurrent_requests = {limit}); retry later")]
     Overloaded { limit: usize },
 
-    #[error("no DynamoDB client free after {waited:?} (pool.max_size reached)")]
+    #[error("no DynamoDB client free after {waited:?} (pool.max_size reached); retry later")]
     PoolExhausted { waited: Duration },
 
     #[error(
@@ -254,13 +254,16 @@ impl StoreError {
                 1,
                 true,
             ),
+            // Load shedding like `Overloaded`, not an outage: more requests
+            // were admitted than the pool serves within its wait. UNAVAILABLE
+            // would tell the caller DynamoDB is down.
             Self::PoolExhausted { .. } => row(
-                C::Unavailable,
-                R::Unavailable,
+                C::ResourceExhausted,
+                R::Overloaded,
                 true,
-                "unavailable",
+                "overloaded",
                 1,
-                false,
+                true,
             ),
             // Not UNAUTHENTICATED: a client would read that as its own
             // authentication failing. Retryable: STS or the token file may

@@ -16,10 +16,12 @@ pub mod doctor;
 pub mod embedded;
 pub mod error;
 pub mod json_ds;
+pub mod jwt;
 pub mod server;
 pub mod store;
 pub mod telemetry;
 pub mod tls;
+pub mod unproven;
 
 /// Generated protobuf types and gRPC stubs (`proto/curity/datasource/v1`).
 pub mod proto {

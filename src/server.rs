@@ -7,20 +7,19 @@
 use std::{future::Future, pin::Pin, time::Duration};
 
 use tokio::{net::TcpListener, sync::oneshot};
-use tokio_stream::wrappers::ReceiverStream;
-use tonic::{
-    service::interceptor::InterceptedService,
-    transport::{Server, server::TcpIncoming},
-};
+use tokio_stream::{StreamExt, wrappers::ReceiverStream};
+use tonic::transport::{Server, server::TcpIncoming};
 use tonic_health::{ServingStatus, server::HealthReporter};
 
 use crate::{
     api,
-    auth::{Auth, BearerToken},
+    auth::{Auth, AuthLayer, BearerToken},
     config::ServerConfig,
+    jwt::JwtVerifier,
     proto::FILE_DESCRIPTOR_SET,
     store::Store,
     tls::Tls,
+    unproven::{Proving, Unproven},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +28,7 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("grpc server: {0}")]
     Transport(#[from] tonic::transport::Error),
-    #[error("server.auth.bearer_token_file: {0}")]
+    #[error("server.auth: {0}")]
     Auth(String),
     #[error("{0}")]
     Exposed(String),
@@ -59,17 +58,31 @@ pub async fn run(
     settings: &ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    if let Some(problem) = settings.exposure_problem(listener.local_addr()?) {
+    let local = listener.local_addr()?;
+    if let Some(problem) = settings.exposure_problem(local) {
         return Err(ServeError::Exposed(problem));
     }
-    let (auth, token_watch) = match &settings.auth.bearer_token_file {
-        None => (Auth::Open, None),
+    if settings.unauthenticated_on_network(local) {
+        tracing::warn!(
+            listen = %local,
+            "--insecure: callers on this network address are not authenticated; \
+             anyone who reaches the port can read and change every identity"
+        );
+    }
+    let (bearer, token_watch) = match &settings.auth.bearer_token_file {
+        None => (None, None),
         Some(path) => {
-            let token = BearerToken::load(path).map_err(ServeError::Auth)?;
+            let token = BearerToken::load(path)
+                .map_err(|e| ServeError::Auth(format!("bearer_token_file: {e}")))?;
             let watch = token.watch(Duration::from_secs(settings.auth.reload_seconds));
-            (Auth::Bearer(token), Some(watch))
+            (Some(token), Some(watch))
         }
     };
+    let jwt = match &settings.auth.jwt {
+        None => None,
+        Some(c) => Some(JwtVerifier::new(c).map_err(|e| ServeError::Auth(format!("jwt: {e}")))?),
+    };
+    let auth = Auth::new(bearer, jwt);
     let tls = if settings.tls.enabled() {
         Some(Tls::load(&settings.tls).map_err(ServeError::Tls)?)
     } else {
@@ -83,7 +96,7 @@ pub async fn run(
     reporter
         .set_service_status(LIVENESS_SERVICE, ServingStatus::Serving)
         .await;
-    let mut routes = api::services(&store, &auth);
+    let mut routes = api::services(&store);
     if settings.reflection {
         // Both versions: grpcurl speaks v1, Python's grpcio-reflection and
         // older clients only v1alpha.
@@ -93,14 +106,8 @@ pub async fn run(
                 .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         };
         routes = routes
-            .add_service(InterceptedService::new(
-                reflection().build_v1()?,
-                auth.clone(),
-            ))
-            .add_service(InterceptedService::new(
-                reflection().build_v1alpha()?,
-                auth.clone(),
-            ));
+            .add_service(reflection().build_v1()?)
+            .add_service(reflection().build_v1alpha()?);
     }
 
     let readiness = tokio::spawn(watch_readiness(
@@ -155,14 +162,12 @@ pub async fn run(
         .layer(tower::util::MapRequestLayer::new(move |req| {
             api::label(req, &limiter)
         }))
+        .layer(AuthLayer(auth))
         .add_routes(routes)
         .add_service(health);
     let serve: Pin<Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>> =
         match &tls {
-            None => Box::pin(serve.serve_with_incoming_shutdown(
-                TcpIncoming::from(listener).with_nodelay(Some(true)),
-                signal,
-            )),
+            None => Box::pin(serve.serve_with_incoming_shutdown(proving(listener), signal)),
             Some(tls) => {
                 Box::pin(serve.serve_with_incoming_shutdown(
                     ReceiverStream::new(tls.incoming(listener)),
@@ -262,3 +267,23 @@ pub async fn shutdown_signal() {
         _ = term => {},
     }
 }
+
+/// Connections of the plaintext port, each unproven until it has sent an
+/// HTTP/2 client preface: idle or slow strangers give way to new
+/// connections instead of filling the port.
+fn proving(
+    listener: TcpListener,
+) -> impl tokio_stream::Stream<Item = std::io::Result<Proving<tokio::net::TcpStream>>> {
+    let unproven = Unproven::new(MAX_UNPROVEN);
+    tokio_stream::wrappers::TcpListenerStream::new(listener).map(move |accepted| {
+        accepted.map(|tcp| {
+            let _ = tcp.set_nodelay(true);
+            Proving::new(tcp, unproven.admit(), HTTP2_PREFACE)
+        })
+    })
+}
+
+/// Connections waiting to send their preface.
+const MAX_UNPROVEN: usize = 256;
+/// `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`.
+const HTTP2_PREFACE: usize = 24;

@@ -45,12 +45,12 @@ use tokio_rustls::{
 };
 use tonic::transport::server::Connected;
 
-use crate::config::TlsConfig;
+use crate::{config::TlsConfig, unproven::Unproven};
 
 /// Longest a TLS handshake may take before the connection is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Handshakes in progress at once; more connections wait in the kernel's
-/// accept queue.
+/// Handshakes in progress at once; a new connection past it takes the
+/// place of the oldest handshake.
 const MAX_HANDSHAKES: usize = 256;
 
 /// The files of a TLS configuration and the rustls configuration built from
@@ -267,12 +267,12 @@ impl Tls {
     ) -> mpsc::Receiver<Result<TlsConn, std::io::Error>> {
         let (tx, rx) = mpsc::channel(64);
         let tls = Arc::clone(self);
-        let handshakes = Arc::new(tokio::sync::Semaphore::new(MAX_HANDSHAKES));
+        // Handshakes in progress: at most MAX_HANDSHAKES, the oldest giving
+        // way to a new connection, so connections that never start (or
+        // never finish) a handshake cannot keep a real client out.
+        let handshakes = Unproven::new(MAX_HANDSHAKES);
         tokio::spawn(async move {
             loop {
-                let Ok(permit) = Arc::clone(&handshakes).acquire_owned().await else {
-                    return;
-                };
                 let (tcp, peer) = tokio::select! {
                     accepted = listener.accept() => match accepted {
                         Ok(c) => c,
@@ -288,16 +288,21 @@ impl Tls {
                     return;
                 };
                 let tx = tx.clone();
+                let ticket = handshakes.admit();
                 tokio::spawn(async move {
-                    let _permit = permit;
                     let acceptor = TlsAcceptor::from(built.config);
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                        Ok(Ok(stream)) => {
-                            let client = judge(built.clients.as_ref(), &stream, peer);
-                            let _ = tx.send(Ok(TlsConn { stream, client })).await;
-                        }
-                        Ok(Err(e)) => handshake_failed(peer, &e.to_string()),
-                        Err(_) => handshake_failed(peer, "timed out"),
+                    let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp));
+                    tokio::select! {
+                        done = handshake => match done {
+                            Ok(Ok(stream)) => {
+                                ticket.prove();
+                                let client = judge(built.clients.as_ref(), &stream, peer);
+                                let _ = tx.send(Ok(TlsConn { stream, client })).await;
+                            }
+                            Ok(Err(e)) => handshake_failed(peer, &e.to_string()),
+                            Err(_) => handshake_failed(peer, "timed out"),
+                        },
+                        () = ticket.evicted() => handshake_failed(peer, "gave way to a newer connection"),
                     }
                 });
             }

@@ -18,7 +18,7 @@ pub mod tokens;
 
 use tonic::{
     server::NamedService,
-    service::{Routes, RoutesBuilder, interceptor::InterceptedService},
+    service::{Routes, RoutesBuilder},
 };
 
 pub use self::glue::{Limiter, RpcMethod, label, method_of};
@@ -36,7 +36,6 @@ use self::{
     tokens::{NonceApi, TokenApi},
 };
 use crate::{
-    auth::Auth,
     proto::{
         account_service_server::AccountServiceServer,
         attribute_service_server::AttributeServiceServer,
@@ -127,13 +126,11 @@ macro_rules! registry {
         /// The full proto name of every data service.
         pub const SERVICE_NAMES: &[&str] = &[$(<$server<$api> as NamedService>::NAME),*];
 
-        /// The routes of every data service over `store`, each behind `auth`.
-        pub fn services(store: &Store, auth: &Auth) -> Routes {
+        /// The routes of every data service over `store` (`serve` puts
+        /// them behind `auth::AuthLayer`).
+        pub fn services(store: &Store) -> Routes {
             let mut routes = RoutesBuilder::default();
-            $(routes.add_service(InterceptedService::new(
-                $server::new($api::new(store.clone())),
-                auth.clone(),
-            ));)*
+            $(routes.add_service($server::new($api::new(store.clone())));)*
             routes.routes()
         }
     };

@@ -103,11 +103,13 @@ mod tests {
     }
 
     #[test]
-    fn pool_exhaustion_is_retryable_unavailable() {
+    fn pool_exhaustion_is_load_shedding_not_an_outage() {
         let s = to_status(&StoreError::PoolExhausted {
             waited: std::time::Duration::from_millis(5),
         });
-        assert_eq!(s.code(), Code::Unavailable);
-        assert!(detail(&s).unwrap().retryable);
+        assert_eq!(s.code(), Code::ResourceExhausted);
+        let d = detail(&s).unwrap();
+        assert!(d.retryable);
+        assert_eq!(d.reason(), Reason::Overloaded);
     }
 }

@@ -77,6 +77,9 @@ impl Config {
                 problems.push(format!("{key}: must be at least 1"));
             }
         }
+        if let Some(jwt) = &server.auth.jwt {
+            jwt.check("server.auth.jwt", &mut problems);
+        }
         let delegations = &self.dynamodb.delegations;
         for (key, paths) in [
             (
@@ -340,16 +343,8 @@ impl super::JsonDsConfig {
         if !(self.context.is_empty() || path_ok(&self.context)) {
             problems.push("json_ds.context: empty or a path like \"/json-ds\"".into());
         }
-        for (key, path) in [
-            ("json_ds.credentials_path", &self.credentials_path),
-            ("json_ds.attributes_path", &self.attributes_path),
-            ("json_ds.buckets_path", &self.buckets_path),
-        ] {
-            if !path_ok(path) {
-                problems.push(format!(
-                    "{key}: a path like \"/credentials\" (no placeholder, no trailing slash)"
-                ));
-            }
+        if let Err(e) = self.routes() {
+            problems.push(e);
         }
         for (key, name) in [
             ("json_ds.username_parameter", Some(&self.username_parameter)),
@@ -401,6 +396,9 @@ impl super::JsonDsConfig {
                 problems.push(format!("{key}: {e}"));
             }
         }
+        if let Some(jwt) = &a.jwt {
+            jwt.check("json_ds.auth.jwt", problems);
+        }
         if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
             problems.push("json_ds.tls.cert_file: set together with json_ds.tls.key_file".into());
         }
@@ -409,6 +407,65 @@ impl super::JsonDsConfig {
         }
         if let Some(p) = self.exposure_problem(addr, insecure) {
             problems.push(p);
+        }
+    }
+}
+
+impl super::JwtConfig {
+    fn check(&self, key: &str, problems: &mut Vec<String>) {
+        if self.issuer.is_empty() {
+            problems.push(format!("{key}.issuer: required (the token issuer's URL)"));
+        }
+        if self.audience.is_empty() {
+            problems.push(format!("{key}.audience: required"));
+        }
+        match (&self.jwks_url, &self.jwks_file) {
+            (Some(_), Some(_)) | (None, None) => {
+                problems.push(format!("{key}: set jwks_url or jwks_file (one of them)"))
+            }
+            (Some(url), None) => match url::Url::parse(url) {
+                Ok(u) if u.scheme() == "https" => {}
+                Ok(u)
+                    if u.scheme() == "http"
+                        && u.host_str().is_some_and(|h| {
+                            h == "localhost"
+                                || h.parse::<std::net::IpAddr>()
+                                    .is_ok_and(|ip| ip.is_loopback())
+                                || h.trim_matches(['[', ']'])
+                                    .parse::<std::net::IpAddr>()
+                                    .is_ok_and(|ip| ip.is_loopback())
+                        }) => {}
+                _ => problems.push(format!(
+                    "{key}.jwks_url: an https URL (http only on loopback), got {url:?}"
+                )),
+            },
+            (None, Some(path)) => {
+                if let Err(e) = std::fs::read(path) {
+                    problems.push(format!(
+                        "{key}.jwks_file: cannot read {}: {e}",
+                        path.display()
+                    ));
+                }
+            }
+        }
+        if self.algorithms.is_empty() {
+            problems.push(format!("{key}.algorithms: at least one"));
+        }
+        for a in &self.algorithms {
+            if !crate::jwt::ALLOWED.contains(&a.as_str()) {
+                problems.push(format!(
+                    "{key}.algorithms: {a:?} is not allowed (asymmetric only: {})",
+                    crate::jwt::ALLOWED.join(", ")
+                ));
+            }
+        }
+        if self.leeway_seconds > 300 {
+            problems.push(format!("{key}.leeway_seconds: at most 300"));
+        }
+        if self.jwks_min_refresh_seconds == 0 || self.jwks_max_age_seconds == 0 {
+            problems.push(format!(
+                "{key}: jwks_min_refresh_seconds and jwks_max_age_seconds at least 1"
+            ));
         }
     }
 }

@@ -4,6 +4,7 @@
 //! defaults; `load` reads and validates them.
 
 mod load;
+pub mod url_path;
 
 pub use self::load::is_region_name;
 
@@ -109,6 +110,53 @@ pub struct AuthConfig {
     pub bearer_token_file: Option<PathBuf>,
     /// How often the token file is checked for a change.
     pub reload_seconds: u64,
+    /// OAuth access tokens (JWTs) as bearer tokens, beside or instead of
+    /// the token file.
+    pub jwt: Option<JwtConfig>,
+}
+
+/// OAuth access tokens a caller may present as its bearer token: signed
+/// by a key of the JWKS, issued by `issuer` for `audience`, unexpired,
+/// with `required_scope` when set (docs/security.md).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JwtConfig {
+    /// The `iss` every token must carry (Curity's token issuer URL).
+    pub issuer: String,
+    /// The `aud` every token must carry.
+    pub audience: String,
+    /// A scope every token must hold (`scope` or `scp`).
+    pub required_scope: Option<String>,
+    /// Where the keys are published (https; http only on loopback).
+    pub jwks_url: Option<String>,
+    /// Or a file holding the JWKS.
+    pub jwks_file: Option<PathBuf>,
+    /// Accepted signature algorithms (asymmetric only).
+    pub algorithms: Vec<String>,
+    /// Clock skew tolerated on `exp` and `nbf`.
+    pub leeway_seconds: u64,
+    /// Fetched keys are fetched again after this long.
+    pub jwks_max_age_seconds: u64,
+    /// A token naming an unknown key fetches the keys at most this often.
+    pub jwks_min_refresh_seconds: u64,
+}
+
+impl Default for JwtConfig {
+    fn default() -> Self {
+        Self {
+            issuer: String::new(),
+            audience: String::new(),
+            required_scope: None,
+            jwks_url: None,
+            jwks_file: None,
+            algorithms: ["RS256", "PS256", "ES256", "EdDSA"]
+                .map(String::from)
+                .to_vec(),
+            leeway_seconds: 30,
+            jwks_max_age_seconds: 300,
+            jwks_min_refresh_seconds: 10,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -129,6 +177,7 @@ impl Default for ServerConfig {
             auth: AuthConfig {
                 bearer_token_file: None,
                 reload_seconds: 10,
+                jwt: None,
             },
             tls: TlsConfig::default(),
             max_concurrent_requests: 512,
@@ -146,21 +195,28 @@ impl ServerConfig {
     }
 
     pub fn exposure_problem(&self, addr: SocketAddr) -> Option<String> {
-        let mutual_tls = self.tls.enabled() && self.tls.client_ca_file.is_some();
-        if addr.ip().is_loopback()
-            || self.insecure
-            || self.auth.bearer_token_file.is_some()
-            || mutual_tls
-        {
+        if !self.unauthenticated_on_network(addr) || self.insecure {
             return None;
         }
         Some(format!(
             "server.listen {addr} is reachable from the network and no caller authentication is \
              configured: anyone who reaches the port could read password hashes. Set \
-             server.auth.bearer_token_file (callers send `authorization: Bearer <token>`) or \
+             server.auth.bearer_token_file (callers send `authorization: Bearer <token>`), \
+             server.auth.jwt (OAuth access tokens), or \
              server.tls.client_ca_file with cert_file and key_file (mutual TLS), \
              listen on 127.0.0.1, or accept the risk with --insecure (server.insecure = true)"
         ))
+    }
+
+    /// Whether callers on `addr` would be served without authenticating:
+    /// a network address with neither a bearer token nor mutual TLS (what
+    /// `--insecure` allows, and what `serve` then warns about).
+    pub fn unauthenticated_on_network(&self, addr: SocketAddr) -> bool {
+        let mutual_tls = self.tls.enabled() && self.tls.client_ca_file.is_some();
+        !addr.ip().is_loopback()
+            && self.auth.bearer_token_file.is_none()
+            && self.auth.jwt.is_none()
+            && !mutual_tls
     }
 }
 
@@ -376,7 +432,8 @@ pub struct JsonDsConfig {
     pub listen: Option<SocketAddr>,
     /// The data source's `web-service-client/context`.
     pub context: String,
-    /// `credential-access/url-path`.
+    /// `credential-access/url-path`, a template: `/credentials`, `/`,
+    /// `/users/:subject`, `/:tenantId/verify?pwd=:password`.
     pub credentials_path: String,
     /// `credential-access/username-parameter`.
     pub username_parameter: String,
@@ -393,13 +450,18 @@ pub struct JsonDsConfig {
     pub bcrypt_cost: u32,
     /// Verifications (or hashings) running at once; more wait.
     pub max_concurrent_verifications: usize,
-    /// `attributes/url-path` without `:subject` (`/attributes/:subject`).
+    /// `attributes/url-path`, a template (`/attributes/:subject`); without
+    /// `:subject`, the subject comes in `attributes_subject_parameter`.
     pub attributes_path: String,
     /// `attributes/parameter/username-parameter`: the subject in this
     /// header (base64) or query parameter, at `attributes_path` itself.
     pub attributes_subject_parameter: Option<String>,
-    /// Buckets at `<buckets_path>/<subject>/<purpose>`.
+    /// The buckets' template, with `:subject` and `:purpose`.
     pub buckets_path: String,
+    /// Serve a verification whose password arrives in the URL (`submit-as
+    /// get-as-querystring`, or a `:password` placeholder) when the backend
+    /// verifies. Off: URLs end up in access logs and proxies.
+    pub allow_password_in_query: bool,
     /// Longest a request may take (Curity's socket timeout is 10 s).
     pub request_timeout_seconds: u64,
     /// Largest request body accepted.
@@ -421,9 +483,10 @@ impl Default for JsonDsConfig {
             backend_verifies_password: false,
             bcrypt_cost: 10,
             max_concurrent_verifications: 4,
-            attributes_path: "/attributes".into(),
+            attributes_path: "/attributes/:subject".into(),
             attributes_subject_parameter: None,
-            buckets_path: "/buckets".into(),
+            buckets_path: "/buckets/:subject/:purpose".into(),
+            allow_password_in_query: false,
             request_timeout_seconds: 5,
             max_body_bytes: 512 * 1024,
             auth: JsonDsAuthConfig::default(),
@@ -437,16 +500,83 @@ impl JsonDsConfig {
     /// off loopback it needs TLS and an authentication of Curity (Basic,
     /// bearer or mutual TLS), unless `server.insecure`.
     pub fn exposure_problem(&self, addr: SocketAddr, insecure: bool) -> Option<String> {
-        let authenticated = self.auth.basic_username.is_some()
-            || self.auth.bearer_token_file.is_some()
-            || self.tls.client_ca_file.is_some();
-        if addr.ip().is_loopback() || insecure || (self.tls.enabled() && authenticated) {
+        if addr.ip().is_loopback() || insecure || (self.tls.enabled() && self.authenticated()) {
             return None;
         }
         Some(format!(
-            "json_ds.listen {addr} is reachable from the network: it needs json_ds.tls              (cert_file, key_file) and an authentication of Curity (json_ds.auth              basic_username + basic_password_file, json_ds.auth.bearer_token_file, or              json_ds.tls.client_ca_file), or listen on 127.0.0.1, or --insecure"
+            "json_ds.listen {addr} is reachable from the network: it needs json_ds.tls \
+             (cert_file, key_file) and an authentication of Curity (json_ds.auth \
+             basic_username + basic_password_file, json_ds.auth.bearer_token_file, or \
+             json_ds.tls.client_ca_file), or listen on 127.0.0.1, or --insecure"
         ))
     }
+
+    /// The three operations' templates, parsed (`Err` names the key).
+    pub fn routes(&self) -> Result<JsonDsRoutes, String> {
+        use url_path::{Template, Var};
+        let credentials = Template::parse(
+            &self.credentials_path,
+            &[Var::Subject, Var::Password, Var::TenantId],
+            &[],
+        )
+        .map_err(|e| format!("json_ds.credentials_path: {e}"))?;
+        // Without a subject parameter, a template of earlier versions
+        // (`/attributes`) takes the subject as the next segment.
+        let implicit: &[Var] = match self.attributes_subject_parameter {
+            None => &[Var::Subject],
+            Some(_) => &[],
+        };
+        let attributes = Template::parse(
+            &self.attributes_path,
+            &[Var::Subject, Var::TenantId],
+            implicit,
+        )
+        .map_err(|e| format!("json_ds.attributes_path: {e}"))?;
+        if self.attributes_subject_parameter.is_none()
+            && !attributes.placeholders().contains(&Var::Subject)
+        {
+            return Err("json_ds.attributes_path: needs :subject, or set json_ds.attributes_subject_parameter".into());
+        }
+        let buckets = Template::parse(
+            &self.buckets_path,
+            &[Var::Subject, Var::Purpose, Var::TenantId],
+            &[Var::Subject, Var::Purpose],
+        )
+        .map_err(|e| format!("json_ds.buckets_path: {e}"))?;
+        let held = buckets.placeholders();
+        if !held.contains(&Var::Subject) || !held.contains(&Var::Purpose) {
+            return Err("json_ds.buckets_path: needs :subject and :purpose".into());
+        }
+        let attributes_by_parameter = self
+            .attributes_subject_parameter
+            .as_ref()
+            .map(|_| attributes.without(Var::Subject));
+        Ok(JsonDsRoutes {
+            credentials,
+            attributes,
+            attributes_by_parameter,
+            buckets,
+        })
+    }
+
+    /// Whether Curity must authenticate to this port at all.
+    pub fn authenticated(&self) -> bool {
+        self.auth.basic_username.is_some()
+            || self.auth.bearer_token_file.is_some()
+            || self.auth.jwt.is_some()
+            || self.tls.client_ca_file.is_some()
+    }
+}
+
+/// The JSON port's operations, matched in this order.
+#[derive(Debug, Clone)]
+pub struct JsonDsRoutes {
+    pub credentials: url_path::Template,
+    pub attributes: url_path::Template,
+    /// The attributes path without `:subject`, when the subject may come in
+    /// `attributes_subject_parameter` instead.
+    pub attributes_by_parameter: Option<url_path::Template>,
+    pub buckets: url_path::Template,
 }
 
 /// How Curity authenticates to the JSON port: HTTP Basic or a bearer
@@ -459,6 +589,8 @@ pub struct JsonDsAuthConfig {
     pub basic_password_file: Option<PathBuf>,
     /// File holding the bearer token (re-read when it changes).
     pub bearer_token_file: Option<PathBuf>,
+    /// OAuth access tokens (Curity's `oauth-credentials` HTTP client).
+    pub jwt: Option<JwtConfig>,
 }
 
 /// The read cache (`cache`): items of the hot reads by key, bounded in

@@ -1,6 +1,7 @@
 //! Authentication of Curity on the JSON port, before any body is read:
 //! mutual TLS (when a client CA is set, the certificate must verify) and
-//! HTTP Basic or a bearer token (when either is set, one must match). The
+//! HTTP Basic, a bearer token or an OAuth access token (when any is set,
+//! one must match). The
 //! secrets live in files, compared by digest in constant time, re-read
 //! when they change (`auth::BearerToken`).
 
@@ -12,11 +13,12 @@ use subtle::ConstantTimeEq;
 use tokio::task::JoinHandle;
 
 use super::{Reply, error};
-use crate::{auth::BearerToken, config::JsonDsAuthConfig, tls::ClientCert};
+use crate::{auth::BearerToken, config::JsonDsAuthConfig, jwt::JwtVerifier, tls::ClientCert};
 
 pub struct JsonAuth {
     basic: Option<(String, Arc<BearerToken>)>,
     bearer: Option<Arc<BearerToken>>,
+    jwt: Option<Arc<JwtVerifier>>,
 }
 
 /// Stops the secret-file watchers when dropped.
@@ -47,7 +49,11 @@ impl JsonAuth {
             ),
             None => None,
         };
-        Ok(Self { basic, bearer })
+        let jwt = match &c.jwt {
+            Some(j) => Some(JwtVerifier::new(j).map_err(|e| format!("json_ds.auth.jwt: {e}"))?),
+            None => None,
+        };
+        Ok(Self { basic, bearer, jwt })
     }
 
     pub fn watch(&self, every: Duration) -> Watching {
@@ -63,12 +69,12 @@ impl JsonAuth {
 
     /// `401` unless the caller proved who it is as configured. One body
     /// for every failure: nothing to learn from it.
-    pub fn check(&self, headers: &HeaderMap, client: ClientCert) -> Result<(), Reply> {
+    pub async fn check(&self, headers: &HeaderMap, client: ClientCert) -> Result<(), Reply> {
         let refused = || Err(error(StatusCode::UNAUTHORIZED, "unauthorized"));
         if client == ClientCert::Refused {
             return refused();
         }
-        if self.basic.is_none() && self.bearer.is_none() {
+        if self.basic.is_none() && self.bearer.is_none() && self.jwt.is_none() {
             return Ok(());
         }
         let Some(value) = headers
@@ -77,9 +83,24 @@ impl JsonAuth {
         else {
             return refused();
         };
-        if let (Some(token), Some(presented)) = (&self.bearer, value.strip_prefix("Bearer ")) {
-            if token.accepts(presented.trim().as_bytes()) {
+        if let Some(presented) = value.strip_prefix("Bearer ") {
+            let presented = presented.trim();
+            if self
+                .bearer
+                .as_ref()
+                .is_some_and(|t| t.accepts(presented.as_bytes()))
+            {
                 return Ok(());
+            }
+            if let Some(jwt) = &self.jwt {
+                match jwt.verify(presented).await {
+                    Ok(_) => return Ok(()),
+                    Err(e) => tracing::debug!(
+                        target: "curity_dynamodb::json_ds",
+                        error = %e,
+                        "access token refused"
+                    ),
+                }
             }
             return refused();
         }

@@ -12,11 +12,14 @@ use super::{
     params::{self, BadRequest, Params},
     passwords,
 };
-use crate::store::{StoreError, accounts::Lookup, buckets::Bucket, keys::Tenant};
+use crate::{
+    config::url_path::{Var, Vars},
+    store::{StoreError, accounts::Lookup, buckets::Bucket, keys::Tenant},
+};
 
 const INVALID_CREDENTIALS: &str = "invalid_credentials";
 
-fn bad(e: &BadRequest) -> Reply {
+pub(super) fn bad(e: &BadRequest) -> Reply {
     (
         StatusCode::BAD_REQUEST,
         Some(json!({ "error": "invalid_request", "error_description": e.0 })),
@@ -63,13 +66,16 @@ impl JsonDs {
         }
     }
 
-    fn tenant<'p>(&self, p: &'p Params) -> Result<Tenant<'p>, Reply> {
-        let id = self
-            .config
-            .tenant_id_parameter
-            .as_ref()
-            .and_then(|name| p.get(name))
-            .map(String::as_str);
+    /// The tenant: the `:tenantId` placeholder, else the configured tenant
+    /// parameter, else the default tenant.
+    fn tenant<'p>(&self, p: &'p Params, vars: &'p Vars) -> Result<Tenant<'p>, Reply> {
+        let id = vars.get(&Var::TenantId).map(String::as_str).or_else(|| {
+            self.config
+                .tenant_id_parameter
+                .as_ref()
+                .and_then(|name| p.get(name))
+                .map(String::as_str)
+        });
         Tenant::parse(id).map_err(|e| failed(&e))
     }
 
@@ -81,11 +87,26 @@ impl JsonDs {
             .ok_or_else(|| bad(&BadRequest(format!("{name} is required"))))
     }
 
-    fn subject<'p>(&self, p: &'p Params) -> Result<&'p str, Reply> {
-        self.required(p, &self.config.username_parameter)
+    /// The subject: the `:subject` placeholder, else the username
+    /// parameter; both given, they must agree.
+    fn subject<'p>(&self, p: &'p Params, vars: &'p Vars) -> Result<&'p str, Reply> {
+        let name = &self.config.username_parameter;
+        match (
+            vars.get(&Var::Subject),
+            p.get(name).filter(|s| !s.is_empty()),
+        ) {
+            (Some(path), Some(param)) if path != param => Err(bad(&BadRequest(format!(
+                "the subject in the path and {name} differ"
+            )))),
+            (Some(path), _) if !path.is_empty() => Ok(path),
+            _ => self.required(p, name),
+        }
     }
 
-    fn password(&self, p: &Params) -> Result<String, Reply> {
+    fn password(&self, p: &Params, vars: &Vars) -> Result<String, Reply> {
+        if let Some(pw) = vars.get(&Var::Password).filter(|s| !s.is_empty()) {
+            return Ok(pw.clone());
+        }
         self.required(p, &self.config.password_parameter)
             .map(str::to_string)
     }
@@ -106,20 +127,21 @@ impl JsonDs {
             .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "server_error"))
     }
 
-    pub(super) async fn verify(&self, req: Request<Incoming>) -> Reply {
-        let get = *req.method() == Method::GET;
+    pub(super) async fn verify(&self, req: Request<Incoming>, vars: Vars) -> Reply {
+        // The password in the URL: a query string, or a placeholder.
+        let in_url = *req.method() == Method::GET || vars.contains_key(&Var::Password);
         let p = match self.credential_params(req).await {
             Ok(p) => p,
             Err(r) => return r,
         };
-        match self.verify_params(&p, get).await {
+        match self.verify_params(&p, &vars, in_url).await {
             Ok(r) | Err(r) => r,
         }
     }
 
-    async fn verify_params(&self, p: &Params, get: bool) -> Result<Reply, Reply> {
-        let subject = self.subject(p)?;
-        let tenant = self.tenant(p)?;
+    async fn verify_params(&self, p: &Params, vars: &Vars, in_url: bool) -> Result<Reply, Reply> {
+        let subject = self.subject(p, vars)?;
+        let tenant = self.tenant(p, vars)?;
         let credentials = self.store.credentials();
         if !self.config.backend_verifies_password {
             // Curity verifies: answer the stored hash (missing, inactive
@@ -138,13 +160,15 @@ impl JsonDs {
                 Err(e) => failed(&e),
             });
         }
-        if get {
-            // The password would be in the URL (logs, proxies).
+        if in_url && !self.config.allow_password_in_query {
+            // The password would be in the URL (access logs, proxies).
             return Err(bad(&BadRequest(
-                "a password may not be sent in the query; use submit-as post-as-json".into(),
+                "a password may not be sent in the URL; use submit-as post-as-json, \
+                 or set json_ds.allow_password_in_query = true"
+                    .into(),
             )));
         }
-        let password = self.password(p)?;
+        let password = self.password(p, vars)?;
         let found = credentials
             .get(tenant, subject)
             .await
@@ -177,7 +201,7 @@ impl JsonDs {
     }
 
     /// PUT: always a JSON body, whatever `submit-as` says.
-    pub(super) async fn update_password(&self, req: Request<Incoming>) -> Reply {
+    pub(super) async fn update_password(&self, req: Request<Incoming>, vars: Vars) -> Reply {
         let body = match self.body(req).await {
             Ok(b) => b,
             Err(r) => return r,
@@ -186,15 +210,15 @@ impl JsonDs {
             Ok(p) => p,
             Err(e) => return bad(&e),
         };
-        match self.update_params(&p).await {
+        match self.update_params(&p, &vars).await {
             Ok(r) | Err(r) => r,
         }
     }
 
-    async fn update_params(&self, p: &Params) -> Result<Reply, Reply> {
-        let subject = self.subject(p)?;
-        let tenant = self.tenant(p)?;
-        let given = self.password(p)?;
+    async fn update_params(&self, p: &Params, vars: &Vars) -> Result<Reply, Reply> {
+        let subject = self.subject(p, vars)?;
+        let tenant = self.tenant(p, vars)?;
+        let given = self.password(p, vars)?;
         // Curity verifies: it sends what its credential manager stores
         // (the hash), kept verbatim. The backend verifies: it sends the
         // password in clear, hashed here.
@@ -220,22 +244,27 @@ impl JsonDs {
         )
     }
 
-    /// `GET <attributes>/<subject>`, or `GET <attributes>` with the subject
-    /// in the configured header (base64) or query parameter.
-    pub(super) async fn attributes(&self, req: Request<Incoming>, tail: &str) -> Reply {
-        match self.attributes_of(&req, tail).await {
+    /// `GET` of the attributes template: the subject from `:subject`, or in
+    /// the configured header (base64) or query parameter.
+    pub(super) async fn attributes(
+        &self,
+        req: Request<Incoming>,
+        query: Params,
+        vars: Vars,
+    ) -> Reply {
+        match self.attributes_of(&req, &query, &vars).await {
             Ok(r) | Err(r) => r,
         }
     }
 
-    async fn attributes_of(&self, req: &Request<Incoming>, tail: &str) -> Result<Reply, Reply> {
-        let query =
-            params::form(req.uri().query().unwrap_or("").as_bytes()).map_err(|e| bad(&e))?;
-        let subject = match tail.strip_prefix('/') {
-            Some(seg) if !seg.is_empty() && !seg.contains('/') => {
-                params::segment(seg).map_err(|e| bad(&e))?
-            }
-            Some(_) => return Err(error(StatusCode::NOT_FOUND, "not_found")),
+    async fn attributes_of(
+        &self,
+        req: &Request<Incoming>,
+        query: &Params,
+        vars: &Vars,
+    ) -> Result<Reply, Reply> {
+        let subject = match vars.get(&Var::Subject) {
+            Some(s) => s.clone(),
             None => {
                 let Some(name) = &self.config.attributes_subject_parameter else {
                     return Err(error(StatusCode::NOT_FOUND, "not_found"));
@@ -249,7 +278,7 @@ impl JsonDs {
                 }
             }
         };
-        let tenant = self.tenant(&query)?;
+        let tenant = self.tenant(query, vars)?;
         let account = self
             .store
             .accounts()
@@ -267,33 +296,27 @@ impl JsonDs {
         Ok((StatusCode::OK, Some(Value::Object(out))))
     }
 
-    /// `<buckets>/<subject>/<purpose>`: GET the attributes (404 when absent
-    /// or expired), PUT a JSON object to store, DELETE to clear.
-    pub(super) async fn bucket(&self, req: Request<Incoming>, tail: &str) -> Reply {
-        match self.bucket_op(req, tail).await {
+    /// The buckets template (`:subject`, `:purpose`): GET the attributes
+    /// (404 when absent or expired), PUT a JSON object to store, DELETE to
+    /// clear.
+    pub(super) async fn bucket(&self, req: Request<Incoming>, query: Params, vars: Vars) -> Reply {
+        match self.bucket_op(req, &query, &vars).await {
             Ok(r) | Err(r) => r,
         }
     }
 
-    async fn bucket_op(&self, req: Request<Incoming>, tail: &str) -> Result<Reply, Reply> {
-        let mut segments = tail.strip_prefix('/').unwrap_or("").split('/');
-        let (Some(s), Some(p), None) = (segments.next(), segments.next(), segments.next()) else {
+    async fn bucket_op(
+        &self,
+        req: Request<Incoming>,
+        query: &Params,
+        vars: &Vars,
+    ) -> Result<Reply, Reply> {
+        let (Some(subject), Some(purpose)) = (vars.get(&Var::Subject), vars.get(&Var::Purpose))
+        else {
             return Err(error(StatusCode::NOT_FOUND, "not_found"));
         };
-        if s.is_empty() || p.is_empty() {
-            return Err(error(StatusCode::NOT_FOUND, "not_found"));
-        }
-        let subject = params::segment(s).map_err(|e| bad(&e))?;
-        let purpose = params::segment(p).map_err(|e| bad(&e))?;
-        let query =
-            params::form(req.uri().query().unwrap_or("").as_bytes()).map_err(|e| bad(&e))?;
-        let tenant_id = self
-            .config
-            .tenant_id_parameter
-            .as_ref()
-            .and_then(|n| query.get(n))
-            .cloned();
-        let tenant = Tenant::parse(tenant_id.as_deref()).map_err(|e| failed(&e))?;
+        let (subject, purpose) = (subject.clone(), purpose.clone());
+        let tenant = self.tenant(query, vars)?;
         let buckets = self.store.buckets();
         Ok(match *req.method() {
             Method::GET => match buckets.get(tenant, &subject, &purpose).await {

@@ -22,30 +22,50 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use serde_json::{Value, json};
-use tokio::{net::TcpListener, sync::Semaphore, task::JoinHandle};
+use tokio::{
+    net::TcpListener,
+    sync::{OwnedSemaphorePermit, Semaphore},
+    task::JoinHandle,
+};
 
 pub use self::auth::JsonAuth;
 use crate::{
-    config::JsonDsConfig,
+    config::{JsonDsConfig, JsonDsRoutes},
     store::Store,
     tls::{ClientCert, Tls},
+    unproven::{Ticket, Unproven},
 };
 
 /// What every request shares.
 pub struct JsonDs {
     pub(crate) store: Store,
     pub(crate) config: JsonDsConfig,
+    routes: JsonDsRoutes,
     pub(crate) auth: JsonAuth,
     /// Bounds the CPU password verification and hashing take.
     pub(crate) verifications: Semaphore,
-    /// Bounds the connections served at once (each holds a task and its
-    /// buffers): past it, new connections are closed at once.
+    /// Connections that have not sent an authenticated request yet: a
+    /// bounded pool where the oldest gives way (idle strangers cannot
+    /// fill the port).
+    unproven: Arc<Unproven>,
+    /// Bounds the authenticated connections served at once (each holds a
+    /// task and its buffers).
     connections: Arc<Semaphore>,
 }
 
-/// Connections the JSON port serves at once: Curity's HTTP client pools
-/// at most 100 per data source by default.
+/// Authenticated connections the JSON port serves at once: Curity's HTTP
+/// client pools at most 100 per data source by default.
 const MAX_CONNECTIONS: usize = 1024;
+
+/// Connections waiting for their first authenticated request.
+const MAX_UNPROVEN: usize = 256;
+
+/// Where a connection stands: not yet authenticated (its place among the
+/// unproven), or authenticated (its share of the connection limit).
+enum Standing {
+    Unproven(#[expect(dead_code, reason = "held: dropping it leaves the pool")] Ticket),
+    Proven(#[expect(dead_code, reason = "held: dropping it frees the slot")] OwnedSemaphorePermit),
+}
 
 /// How long a connection may take to send a request's head (slow or idle
 /// clients do not hold a connection slot for ever).
@@ -61,8 +81,11 @@ pub(crate) fn error(status: StatusCode, code: &str) -> Reply {
 impl JsonDs {
     pub fn new(store: Store, config: JsonDsConfig) -> Result<Arc<Self>, String> {
         let auth = JsonAuth::load(&config.auth)?;
+        let routes = config.routes()?;
         Ok(Arc::new(Self {
+            routes,
             verifications: Semaphore::new(config.max_concurrent_verifications.max(1)),
+            unproven: Unproven::new(MAX_UNPROVEN),
             connections: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
             store,
             auth,
@@ -106,31 +129,61 @@ impl JsonDs {
     where
         I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     {
-        let Ok(permit) = Arc::clone(&self.connections).try_acquire_owned() else {
-            tracing::warn!(target: "curity_dynamodb::json_ds", "connection limit reached: closed");
-            return;
-        };
+        let ticket = self.unproven.admit();
+        let eviction = ticket.eviction();
+        let standing = Arc::new(std::sync::Mutex::new(Standing::Unproven(ticket)));
         tokio::spawn(async move {
-            let _permit = permit;
             let service = hyper::service::service_fn(move |req| {
                 let ds = self.clone();
-                async move { Ok::<_, Infallible>(ds.handle(req, client).await) }
+                let standing = Arc::clone(&standing);
+                async move { Ok::<_, Infallible>(ds.handle(req, client, &standing).await) }
             });
             let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
             builder
                 .http1()
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_READ_TIMEOUT);
-            let _ = builder.http1_only().serve_connection(io, service).await;
+            let builder = builder.http1_only();
+            let conn = builder.serve_connection(io, service);
+            // Evicted only while unproven: then the connection is closed.
+            tokio::select! {
+                _ = conn => {}
+                () = eviction.notified() => {}
+            }
         });
     }
 
-    async fn handle(&self, req: Request<Incoming>, client: ClientCert) -> Response<Full<Bytes>> {
+    /// Moves an authenticated connection out of the unproven pool into the
+    /// connection limit; `false` when that limit is reached.
+    fn prove(&self, standing: &std::sync::Mutex<Standing>) -> bool {
+        let mut standing = standing.lock().unwrap_or_else(|p| p.into_inner());
+        if matches!(*standing, Standing::Proven(_)) {
+            return true;
+        }
+        match Arc::clone(&self.connections).try_acquire_owned() {
+            Ok(permit) => {
+                *standing = Standing::Proven(permit);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    async fn handle(
+        &self,
+        req: Request<Incoming>,
+        client: ClientCert,
+        standing: &std::sync::Mutex<Standing>,
+    ) -> Response<Full<Bytes>> {
         let started = std::time::Instant::now();
         let method = req.method().clone();
         let timeout = Duration::from_secs(self.config.request_timeout_seconds);
-        let (status, body) = match self.auth.check(req.headers(), client) {
+        let (status, body) = match self.auth.check(req.headers(), client).await {
             Err(reply) => reply,
+            Ok(()) if !self.prove(standing) => {
+                tracing::warn!(target: "curity_dynamodb::json_ds", "connection limit reached");
+                error(StatusCode::SERVICE_UNAVAILABLE, "too_many_connections")
+            }
             Ok(()) => match tokio::time::timeout(timeout, self.route(req)).await {
                 Ok(reply) => reply,
                 Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "timeout"),
@@ -151,28 +204,50 @@ impl JsonDs {
         respond(status, body)
     }
 
-    /// Matches the raw (still encoded) path against the configured paths.
+    /// Matches the raw (still encoded) path against the configured
+    /// templates, in order: credentials, attributes, buckets.
     async fn route(&self, req: Request<Incoming>) -> Reply {
         let path = req.uri().path().to_string();
         let Some(rest) = path.strip_prefix(self.config.context.as_str()) else {
             return error(StatusCode::NOT_FOUND, "not_found");
         };
-        let c = &self.config;
-        if rest == c.credentials_path {
+        let query = match params::form(req.uri().query().unwrap_or("").as_bytes()) {
+            Ok(q) => q,
+            Err(e) => return handlers::bad(&e),
+        };
+        let r = &self.routes;
+        if let Some(vars) = r.credentials.matches(rest, &query) {
+            let vars = match vars {
+                Ok(v) => v,
+                Err(e) => return handlers::bad(&params::BadRequest(e.0)),
+            };
             return match *req.method() {
-                Method::POST | Method::GET => self.verify(req).await,
-                Method::PUT => self.update_password(req).await,
+                Method::POST | Method::GET => self.verify(req, vars).await,
+                Method::PUT => self.update_password(req, vars).await,
                 _ => error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             };
         }
-        if let Some(tail) = under(rest, &c.attributes_path) {
+        let attributes = r.attributes.matches(rest, &query).or_else(|| {
+            r.attributes_by_parameter
+                .as_ref()
+                .and_then(|t| t.matches(rest, &query))
+        });
+        if let Some(vars) = attributes {
+            let vars = match vars {
+                Ok(v) => v,
+                Err(e) => return handlers::bad(&params::BadRequest(e.0)),
+            };
             if *req.method() != Method::GET {
                 return error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
             }
-            return self.attributes(req, tail).await;
+            return self.attributes(req, query, vars).await;
         }
-        if let Some(tail) = under(rest, &c.buckets_path) {
-            return self.bucket(req, tail).await;
+        if let Some(vars) = r.buckets.matches(rest, &query) {
+            let vars = match vars {
+                Ok(v) => v,
+                Err(e) => return handlers::bad(&params::BadRequest(e.0)),
+            };
+            return self.bucket(req, query, vars).await;
         }
         error(StatusCode::NOT_FOUND, "not_found")
     }
@@ -190,12 +265,6 @@ impl JsonDs {
             Err(_) => Err(error(StatusCode::BAD_REQUEST, "invalid_request")),
         }
     }
-}
-
-/// `rest` is `base` or `base/...`: what follows (`""` or `"/..."`).
-fn under<'a>(rest: &'a str, base: &str) -> Option<&'a str> {
-    let tail = rest.strip_prefix(base)?;
-    (tail.is_empty() || tail.starts_with('/')).then_some(tail)
 }
 
 fn respond(status: StatusCode, body: Option<Value>) -> Response<Full<Bytes>> {

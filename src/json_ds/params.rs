@@ -50,11 +50,7 @@ pub fn json(body: &[u8]) -> Result<Params, BadRequest> {
 /// One path segment as Java's `URLEncoder` wrote it: `+` is a space, then
 /// `%XX` escapes. Invalid UTF-8 is refused.
 pub fn segment(raw: &str) -> Result<String, BadRequest> {
-    let spaced = raw.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced)
-        .decode_utf8()
-        .map(|s| s.into_owned())
-        .map_err(|_| BadRequest("a path segment is not UTF-8".into()))
+    crate::config::url_path::decode_segment(raw).map_err(|e| BadRequest(e.0))
 }
 
 /// A header value carrying base64 (standard, padded) of UTF-8 text.

@@ -179,15 +179,54 @@ async fn serve_refuses_a_network_address_without_authentication_naming_what_to_s
 }
 
 #[tokio::test]
-async fn serve_insecure_on_a_network_address_starts() {
+async fn serve_insecure_on_a_network_address_starts_and_warns_naming_the_address() {
     let env = Env::new();
-    let cfg = env.write("c.toml", "");
+    let cfg = env.write("c.toml", "[json_ds]\nlisten = \"0.0.0.0:0\"\n");
     let mut svc = Service::start_on(&env, &cfg, "0.0.0.0:0", &["--embedded", "--insecure"]).await;
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], svc.addr.port()));
     let ch = support::channel(addr).await;
     assert!(support::wait_serving(&ch, Duration::from_secs(30)).await);
     assert_eq!(get_session(&ch, None).await, Ok(()));
     assert!(svc.terminate().await.success());
+
+    let warnings: Vec<_> = svc
+        .logs()
+        .into_iter()
+        .filter(|l| l.contains("\"WARN\"") && l.contains("--insecure"))
+        .collect();
+    let grpc = format!("0.0.0.0:{}", svc.addr.port());
+    assert!(
+        warnings
+            .iter()
+            .any(|l| l.contains(&grpc) && l.contains("not authenticated")),
+        "{warnings:#?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|l| l.contains("JSON data source port") && l.contains("not authenticated")),
+        "{warnings:#?}"
+    );
+}
+
+#[tokio::test]
+async fn an_authenticated_network_address_raises_no_insecure_warning() {
+    let env = Env::new();
+    let token = env.write("token", "a-token-of-sufficient-length-0123");
+    let cfg = env.write(
+        "c.toml",
+        &format!(
+            "[server.auth]\nbearer_token_file = {:?}\n",
+            token.display().to_string()
+        ),
+    );
+    let mut svc = Service::start_on(&env, &cfg, "0.0.0.0:0", &["--embedded"]).await;
+    assert!(svc.terminate().await.success());
+    assert!(
+        svc.logs().iter().all(|l| !l.contains("--insecure")),
+        "{:#?}",
+        svc.logs()
+    );
 }
 
 #[tokio::test]

@@ -621,7 +621,7 @@ async fn backend_verifies_mode_checks_the_password_and_never_answers_the_hash() 
             &[],
             "",
             400,
-            json!({"error": "invalid_request", "error_description": "a password may not be sent in the query; use submit-as post-as-json"}),
+            json!({"error": "invalid_request", "error_description": "a password may not be sent in the URL; use submit-as post-as-json, or set json_ds.allow_password_in_query = true"}),
         ),
     ];
     for (what, method, target, headers, body, status, expected) in golden {
@@ -658,6 +658,127 @@ async fn backend_verifies_mode_checks_the_password_and_never_answers_the_hash() 
         hash.starts_with("$2b$04$") && !hash.contains("n3w"),
         "{hash}"
     );
+}
+
+/// `submit-as get-as-querystring` with the backend verifying, allowed by
+/// the switch: the password in the query (or in a `:password` placeholder)
+/// is verified, and never logged.
+#[tokio::test]
+async fn get_login_with_the_backend_verifying_is_served_when_allowed() {
+    let ds = start(|c| {
+        c.json_ds.backend_verifies_password = true;
+        c.json_ds.allow_password_in_query = true;
+    })
+    .await;
+    let id = ds.id("", "j doe/1");
+    let ok = json!({"userName": "j doe/1", "accountId": id, "active": true});
+    let r = ds
+        .call(
+            "GET",
+            "/json-ds/credentials?username=j+doe%2F1&password=s3cret",
+            &[],
+            "",
+        )
+        .await;
+    check("password in the query", &r, 200, ok.clone());
+    let r = ds
+        .call(
+            "GET",
+            "/json-ds/credentials?username=j+doe%2F1&password=guess",
+            &[],
+            "",
+        )
+        .await;
+    check(
+        "wrong password in the query",
+        &r,
+        401,
+        json!({"error": "invalid_credentials"}),
+    );
+}
+
+/// Curity's `url-path` templates: placeholders in any segment (the
+/// subject, the tenant, the password), a query placeholder, and `/`.
+#[tokio::test]
+async fn url_path_templates_take_placeholders_anywhere_and_the_root_path() {
+    let ds = start(|c| {
+        let j = &mut c.json_ds;
+        j.backend_verifies_password = true;
+        j.allow_password_in_query = true;
+        j.credentials_path = "/".into();
+        j.attributes_path = "/t/:tenantId/people/:subject/profile".into();
+        j.attributes_subject_parameter = None;
+        j.buckets_path = "/state/:purpose/of/:subject".into();
+    })
+    .await;
+    let id = ds.id("", "j doe/1");
+    let r = ds
+        .call(
+            "POST",
+            "/json-ds/",
+            &[JSON],
+            r#"{"username":"j doe/1","password":"s3cret"}"#,
+        )
+        .await;
+    check(
+        "credentials at /",
+        &r,
+        200,
+        json!({"userName": "j doe/1", "accountId": id, "active": true}),
+    );
+    let acme = ds.id("acme", "j doe/1");
+    let r = ds
+        .call("GET", "/json-ds/t/acme/people/j+doe%2F1/profile", &[], "")
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        r.json()["accountId"],
+        json!(acme),
+        "the tenant from the path"
+    );
+    let r = ds
+        .call(
+            "PUT",
+            "/json-ds/state/otp/of/j+doe%2F1",
+            &[JSON],
+            r#"{"n":1}"#,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = ds
+        .call("GET", "/json-ds/state/otp/of/j+doe%2F1", &[], "")
+        .await;
+    check("bucket by template", &r, 200, json!({"n": 1}));
+    let r = ds
+        .call("GET", "/json-ds/state/otp/j+doe%2F1", &[], "")
+        .await;
+    assert_eq!(r.status, 404, "{r:?}");
+
+    // A subject in the path, a password in a query placeholder.
+    let ds = start(|c| {
+        let j = &mut c.json_ds;
+        j.backend_verifies_password = true;
+        j.credentials_path = "/users/:subject/verify?pwd=:password".into();
+    })
+    .await;
+    let r = ds
+        .call("GET", "/json-ds/users/j+doe%2F1/verify?pwd=s3cret", &[], "")
+        .await;
+    check(
+        "a :password placeholder is refused without the switch",
+        &r,
+        400,
+        json!({"error": "invalid_request", "error_description": "a password may not be sent in the URL; use submit-as post-as-json, or set json_ds.allow_password_in_query = true"}),
+    );
+    let r = ds
+        .call(
+            "POST",
+            "/json-ds/users/j+doe%2F1/verify",
+            &[JSON],
+            r#"{"username":"someone else","password":"s3cret"}"#,
+        )
+        .await;
+    assert_eq!(r.status, 400, "path and body subjects differ: {r:?}");
 }
 
 /// Wrong password and unknown user both cost a BCrypt verification: an

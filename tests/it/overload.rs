@@ -112,3 +112,74 @@ async fn at_twice_the_limit_every_call_is_answered_and_memory_stays_bounded() {
     assert!(svc.terminate().await.success());
     println!("served {ok}, shed {shed}, peak RSS {} MiB", peak / 1024);
 }
+
+/// The defaults agree with each other: at twice `max_concurrent_requests`
+/// (512) in flight, more requests are admitted than the client pool (64)
+/// serves within its wait, and those are shed as RESOURCE_EXHAUSTED too,
+/// never as UNAVAILABLE (which a caller reads as "DynamoDB is down").
+#[tokio::test]
+async fn at_the_defaults_twice_the_limit_in_flight_yields_only_results_and_resource_exhausted() {
+    const IN_FLIGHT: usize = 1024;
+    let env = Env::new();
+    let cfg = env.write("c.toml", "[dynamodb]\nallow_table_scans = true\n");
+    let mut svc = Service::start(&env, &cfg, &["--embedded"]).await;
+    let ch = support::channel(svc.addr).await;
+    assert!(support::wait_serving(&ch, Duration::from_secs(30)).await);
+    let mut client = AccountServiceClient::new(ch.clone());
+    for i in 0..300 {
+        client
+            .create(CreateAccountRequest {
+                tenant: None,
+                account: Some(NewAccount {
+                    user_name: format!("user-{i:03}"),
+                    active: true,
+                    ..Default::default()
+                }),
+                password_hash: None,
+            })
+            .await
+            .expect("seed");
+    }
+    // Enough connections that the streams per connection never limit.
+    let mut channels = Vec::new();
+    for _ in 0..16 {
+        channels.push(support::channel(svc.addr).await);
+    }
+    let until = tokio::time::Instant::now() + Duration::from_secs(6);
+    let callers: Vec<_> = (0..IN_FLIGHT)
+        .map(|i| {
+            let mut client = AccountServiceClient::new(channels[i % channels.len()].clone());
+            tokio::spawn(async move {
+                let (mut ok, mut shed) = (0u32, 0u32);
+                while tokio::time::Instant::now() < until {
+                    let mut req = Request::new(CountAccountsRequest {
+                        tenant: None,
+                        filter: "active eq true".into(),
+                    });
+                    req.set_timeout(Duration::from_secs(30));
+                    match client.count(req).await {
+                        Ok(_) => ok += 1,
+                        Err(s) if s.code() == Code::ResourceExhausted => {
+                            let d = detail(&s).expect("detail");
+                            assert!(d.retryable, "{s:?}");
+                            assert_eq!(d.reason(), Reason::Overloaded, "{s:?}");
+                            shed += 1;
+                        }
+                        Err(s) => panic!("neither a result nor RESOURCE_EXHAUSTED: {s:?}"),
+                    }
+                }
+                (ok, shed)
+            })
+        })
+        .collect();
+    let (mut ok, mut shed) = (0, 0);
+    for c in callers {
+        let (o, s) = c.await.expect("caller");
+        ok += o;
+        shed += s;
+    }
+    assert!(ok > 0, "nothing served");
+    assert!(shed > 0, "{IN_FLIGHT} in flight was not an overload");
+    assert!(svc.terminate().await.success());
+    println!("defaults: served {ok}, shed {shed}");
+}

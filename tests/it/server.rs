@@ -187,7 +187,7 @@ async fn shutdown_gives_up_on_rpcs_still_running_after_the_grace_period() {
 }
 
 #[tokio::test]
-async fn a_request_waiting_past_the_pool_timeout_gets_retryable_unavailable() {
+async fn a_request_waiting_past_the_pool_timeout_is_shed_as_retryable_resource_exhausted() {
     let (mut app, proxy) = start_behind_proxy(|c| {
         c.pool.max_size = 1;
         c.pool.wait_timeout_ms = 200;
@@ -202,9 +202,13 @@ async fn a_request_waiting_past_the_pool_timeout_gets_retryable_unavailable() {
         .await
         .expect("task")
         .expect_err("no client free within 200 ms");
-    assert_eq!(err.code(), tonic::Code::Unavailable, "{err:?}");
+    assert_eq!(err.code(), tonic::Code::ResourceExhausted, "{err:?}");
     let d = curity_dynamodb::api::status::detail(&err).expect("detail");
     assert!(d.retryable);
+    assert_eq!(
+        d.reason(),
+        curity_dynamodb::proto::error_detail::Reason::Overloaded
+    );
     slow.await
         .expect("task")
         .expect("the first request still succeeds");

@@ -339,7 +339,24 @@ async fn start_json_ds(
         .await
         .with_context(|| format!("json_ds.listen {addr}"))
         .map_err(bad_input)?;
-    tracing::info!(listen = %addr, "serving Curity's JSON data source protocol");
+    let local = listener
+        .local_addr()
+        .context("json_ds.listen: no local address")
+        .map_err(bad_input)?;
+    tracing::info!(listen = %local, "serving Curity's JSON data source protocol");
+    if !local.ip().is_loopback() && !config.json_ds.authenticated() {
+        tracing::warn!(
+            listen = %local,
+            "--insecure: Curity is not authenticated on the JSON data source port; \
+             anyone who reaches it can verify passwords and read attributes"
+        );
+    } else if !local.ip().is_loopback() && !config.json_ds.tls.enabled() {
+        tracing::warn!(
+            listen = %local,
+            "--insecure: the JSON data source port is not encrypted; \
+             Curity's credentials and users' passwords cross the network in clear text"
+        );
+    }
     Ok(ds.serve(
         listener,
         tls,

@@ -7,6 +7,7 @@ pub mod app;
 pub mod http;
 pub mod imds;
 pub mod ministack;
+pub mod pki;
 pub mod proxy;
 pub mod rpcs;
 pub mod service;
