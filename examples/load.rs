@@ -12,7 +12,8 @@
 //! loopback (`benches/baseline`): `ceiling`, a bare tonic server answering
 //! from a `HashMap` (filled with what the service answered for each key),
 //! and `raw-get`, a bare tonic server doing one raw `GetItem` per request
-//! on the store at `--dynamodb-endpoint` (`serve --embedded` logs it).
+//! on the store at `--dynamodb-endpoint` (default: the store of the
+//! running `serve --embedded`, through its state file).
 //! `--rpc health` and `--rpc raw-get-item` (the SDK's GetItem from this
 //! process) are the older baselines. Keys are seeded through the service
 //! first (idempotent). Traffic goes only to the addresses given (keep them
@@ -86,9 +87,15 @@ struct Args {
     concurrency: usize,
     #[arg(long, default_value_t = 10)]
     seconds: u64,
-    /// The DynamoDB endpoint for `--rpc raw-get-item` and `--target raw-get`.
+    /// The DynamoDB endpoint for `--rpc raw-get-item` and `--target raw-get`
+    /// (default: the store of the running `serve --embedded`, found as
+    /// `--embedded` finds it).
     #[arg(long)]
     dynamodb_endpoint: Option<String>,
+    /// The data directory of the running `serve --embedded DIR` whose store
+    /// the raw baselines read (without it: the in-memory one's).
+    #[arg(long, value_name = "DIR")]
+    embedded: Option<std::path::PathBuf>,
     /// Table name prefix of the store (for the raw baselines).
     #[arg(long, default_value = "")]
     prefix: String,
@@ -119,7 +126,7 @@ async fn seed(rpc: Rpc, ch: &Channel, i: u64) -> Result<String, tonic::Status> {
     };
     match rpc {
         Rpc::Health => {}
-        Rpc::GetSession | Rpc::RawGetItem => {
+        Rpc::GetSession | Rpc::RawGetItem => ignore_exists(
             SessionServiceClient::new(ch.clone())
                 .insert_session(InsertSessionRequest {
                     session: Some(Session {
@@ -128,8 +135,9 @@ async fn seed(rpc: Rpc, ch: &Channel, i: u64) -> Result<String, tonic::Status> {
                         expires_at: 4_102_444_800,
                     }),
                 })
-                .await?;
-        }
+                .await
+                .map(|_| ()),
+        )?,
         Rpc::GetTokenByHash => ignore_exists(
             TokenServiceClient::new(ch.clone())
                 .create_token(CreateTokenRequest {
@@ -368,7 +376,14 @@ async fn main() -> anyhow::Result<()> {
     let raw = match &args.dynamodb_endpoint {
         Some(url) => Some(raw_client(url).await),
         None if args.rpc == Rpc::RawGetItem || args.target == Target::RawGet => {
-            anyhow::bail!("--rpc raw-get-item and --target raw-get need --dynamodb-endpoint")
+            let state =
+                curity_dynamodb::local::State::read(args.embedded.as_deref()).map_err(|e| {
+                    anyhow::anyhow!(
+                        "--rpc raw-get-item and --target raw-get read the store directly: give \
+                     --dynamodb-endpoint URL, or run `serve --embedded [DIR]` ({e})"
+                    )
+                })?;
+            Some(raw_client(&state.dynamodb_endpoint).await)
         }
         None => None,
     };

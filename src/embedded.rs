@@ -5,7 +5,7 @@ use std::path::Path;
 
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
-use crate::config::{AccessMethod, Config, Secret};
+use crate::{config::Config, local::point_at_local_store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbeddedError {
@@ -67,18 +67,9 @@ impl Embedded {
         &self.endpoint
     }
 
-    /// Points `config` at this store. It checks no signatures, so static
-    /// dummy credentials keep the SDK from looking for real ones.
+    /// Points `config` at this store.
     pub fn configure(&self, config: &mut Config) {
-        let aws = &mut config.aws;
-        aws.endpoint_url = Some(self.endpoint.clone());
-        aws.access_method = AccessMethod::AccessKey;
-        aws.access_key.access_key_id = Some("embedded".into());
-        aws.access_key.secret_access_key = Some(Secret::new("embedded"));
-        aws.access_key.role_arn = None;
-        if aws.region.is_none() {
-            aws.region = Some("us-east-1".into());
-        }
+        point_at_local_store(config, &self.endpoint);
     }
 
     /// Stops accepting requests and waits for the running ones.

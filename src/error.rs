@@ -57,7 +57,7 @@ pub enum StoreError {
         message: String,
     },
 
-    #[error("DynamoDB unavailable ({action} on {table})")]
+    #[error("{} unavailable ({action}{})", service_of(.action), on_table(.table))]
     Unavailable {
         action: String,
         table: String,
@@ -314,4 +314,20 @@ pub struct Class<'e> {
     pub field: &'e str,
     /// `ErrorDetail.table`.
     pub table: &'e str,
+}
+
+/// The AWS service an action belongs to, as the error names it.
+fn service_of(action: &str) -> &'static str {
+    match action.split(':').next() {
+        Some("sts") => "STS",
+        _ => "DynamoDB",
+    }
+}
+
+fn on_table(table: &str) -> String {
+    if table.is_empty() {
+        String::new()
+    } else {
+        format!(" on {table}")
+    }
 }

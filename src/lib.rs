@@ -17,6 +17,7 @@ pub mod embedded;
 pub mod error;
 pub mod json_ds;
 pub mod jwt;
+pub mod local;
 pub mod server;
 pub mod store;
 pub mod telemetry;

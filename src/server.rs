@@ -97,7 +97,7 @@ pub async fn run(
         .set_service_status(LIVENESS_SERVICE, ServingStatus::Serving)
         .await;
     let mut routes = api::services(&store);
-    if settings.reflection {
+    if settings.reflection == Some(true) {
         // Both versions: grpcurl speaks v1, Python's grpcio-reflection and
         // older clients only v1alpha.
         let reflection = || {

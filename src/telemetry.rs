@@ -42,8 +42,18 @@ fn within_caps(meta: &Metadata<'_>) -> bool {
 }
 
 pub fn init_logging(format: LogFormat) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,dynoxide=error"));
+    init_logging_at(format, "info,dynoxide=error");
+}
+
+/// Logging for the one-shot commands (`tables`, `whoami`, ...): warnings
+/// and errors only unless `RUST_LOG` asks for more, so their output is
+/// what they print.
+pub fn init_command_logging(format: LogFormat) {
+    init_logging_at(format, "warn,dynoxide=error");
+}
+
+fn init_logging_at(format: LogFormat, default: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let caps = filter_fn(within_caps);
     let registry = tracing_subscriber::registry().with(filter);
     // A second init (tests, embedded callers) keeps the first subscriber.

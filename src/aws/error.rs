@@ -149,8 +149,21 @@ pub fn classify_code(code: &str, message: String, at: CallSite<'_>) -> StoreErro
     }
 }
 
+/// Whether the error is a network failure on the way to an AWS endpoint
+/// (refused, reset, unresolvable, timed out), not an answer from AWS.
+pub fn is_unreachable(err: &(dyn StdError + 'static)) -> bool {
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    if find_in_chain::<ConnectorError>(err).is_some() {
+        return true;
+    }
+    matches!(
+        find_in_chain::<CredentialsError>(err),
+        Some(CredentialsError::ProviderTimedOut(_))
+    )
+}
+
 /// The innermost error's own message ("Connection refused (os error 111)").
-fn root_cause(err: &(dyn StdError + 'static)) -> String {
+pub fn root_cause(err: &(dyn StdError + 'static)) -> String {
     let mut cur = err;
     while let Some(next) = cur.source() {
         cur = next;

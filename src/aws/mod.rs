@@ -23,6 +23,7 @@ pub struct Aws {
     sdk: SdkConfig,
     dynamodb: aws_sdk_dynamodb::Config,
     endpoint_url: Option<String>,
+    sts_endpoint: String,
     method: AccessMethod,
     stats: Arc<CredentialStats>,
 }
@@ -64,9 +65,11 @@ impl Aws {
         if let Some(url) = &cfg.endpoint_url {
             ddb = ddb.endpoint_url(url);
         }
+        let sts_endpoint = sts_endpoint(region.as_ref(), &crate::config::process_env);
         Ok(Self {
             dynamodb: ddb.build(),
             endpoint_url: cfg.endpoint_url.clone(),
+            sts_endpoint,
             sdk,
             method: cfg.access_method,
             stats,
@@ -75,6 +78,12 @@ impl Aws {
 
     pub fn method(&self) -> AccessMethod {
         self.method
+    }
+
+    /// Where STS calls go (`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, else
+    /// the regional endpoint), for messages.
+    pub fn sts_endpoint(&self) -> &str {
+        &self.sts_endpoint
     }
 
     pub fn credential_stats(&self) -> &CredentialStats {
@@ -113,6 +122,13 @@ impl Aws {
     }
 }
 
+/// Where STS calls go, as the SDK resolves it from the environment.
+pub fn sts_endpoint(region: &str, env: crate::config::EnvLookup<'_>) -> String {
+    env("AWS_ENDPOINT_URL_STS")
+        .or_else(|| env("AWS_ENDPOINT_URL"))
+        .unwrap_or_else(|| format!("https://sts.{region}.amazonaws.com"))
+}
+
 /// Who AWS says the service is (`sts:GetCallerIdentity`).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CallerIdentity {
@@ -122,6 +138,14 @@ pub struct CallerIdentity {
 }
 
 impl Aws {
+    /// The endpoint credentials come from, for messages about reaching it.
+    pub fn credentials_endpoint(&self) -> String {
+        match self.method {
+            AccessMethod::InstanceProfile => "the instance metadata service (IMDS)".into(),
+            _ => format!("STS at {}", self.sts_endpoint),
+        }
+    }
+
     /// Asks STS through the same provider and cache DynamoDB calls use.
     pub async fn caller_identity(&self) -> Result<CallerIdentity, crate::error::StoreError> {
         let out = self
@@ -130,6 +154,17 @@ impl Aws {
             .send()
             .await
             .map_err(|e| {
+                if error::is_unreachable(&e) {
+                    return crate::error::StoreError::Unavailable {
+                        action: "sts:GetCallerIdentity".into(),
+                        table: String::new(),
+                        message: format!(
+                            "{} did not answer: {}",
+                            self.credentials_endpoint(),
+                            error::root_cause(&e)
+                        ),
+                    };
+                }
                 error::classify(
                     &e,
                     error::CallSite {

@@ -9,7 +9,7 @@ use figment::{
     providers::{Env, Format, Serialized, Toml},
 };
 
-use super::*;
+use super::{messages, *};
 
 impl Config {
     /// Loads the file (when given), applies `CURITY_DYNAMODB_*` overrides and
@@ -30,11 +30,15 @@ impl Config {
             }
             figment = figment.merge(Toml::file_exact(path));
         }
-        figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
+        figment = figment.merge(
+            Env::prefixed(ENV_PREFIX)
+                .split("__")
+                .ignore(messages::COMMAND_LINE_VARIABLES),
+        );
         figment.extract().map_err(|e| {
             ConfigError::Parse(
                 e.into_iter()
-                    .map(describe_figment_error)
+                    .map(messages::describe_figment_error)
                     .collect::<Vec<_>>()
                     .join("; "),
             )
@@ -240,7 +244,12 @@ impl Config {
         if problems.is_empty() {
             Ok(self)
         } else {
-            Err(ConfigError::Invalid(problems))
+            Err(ConfigError::Invalid(
+                problems
+                    .into_iter()
+                    .map(|p| messages::name_variable(p, env))
+                    .collect(),
+            ))
         }
     }
 
@@ -257,32 +266,6 @@ impl Config {
 impl ServerConfig {
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_seconds)
-    }
-}
-
-fn describe_figment_error(e: figment::Error) -> String {
-    let key = e.path.join(".");
-    let source = e
-        .metadata
-        .as_ref()
-        .and_then(|m| m.source.as_ref())
-        .map(|s| format!(" (from {s})"))
-        .unwrap_or_default();
-    // Render only the kind: figment's own Display repeats key and source.
-    // TOML parse errors come with a multi-line source excerpt; keep the
-    // message lines so the error stays on one line.
-    let kind = e
-        .kind
-        .to_string()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.contains('|'))
-        .collect::<Vec<_>>()
-        .join(": ");
-    if key.is_empty() {
-        format!("{kind}{source}")
-    } else {
-        format!("{key}: {kind}{source}")
     }
 }
 
@@ -521,7 +504,7 @@ mod tests {
         let cfg: Config = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::string(toml))
             .extract()
-            .map_err(|e| ConfigError::Parse(describe_figment_error(e)))?;
+            .map_err(|e| ConfigError::Parse(messages::describe_figment_error(e)))?;
         cfg.validate(&env_none)
     }
 

@@ -4,6 +4,7 @@
 //! defaults; `load` reads and validates them.
 
 mod load;
+mod messages;
 pub mod url_path;
 
 pub use self::load::is_region_name;
@@ -65,8 +66,9 @@ pub struct ServerConfig {
     /// (`--insecure`). Off: `serve` refuses such an address.
     pub insecure: bool,
     /// Serve gRPC reflection (v1 and v1alpha), behind the same
-    /// authentication as the data services.
-    pub reflection: bool,
+    /// authentication as the data services. Unset: on for `serve
+    /// --embedded` on a loopback address, off otherwise.
+    pub reflection: Option<bool>,
     /// How callers authenticate.
     pub auth: AuthConfig,
     /// TLS on the gRPC port; mutual TLS with `client_ca_file`.
@@ -173,7 +175,7 @@ impl Default for ServerConfig {
             shutdown_delay_seconds: 3,
             log_format: LogFormat::Plain,
             insecure: false,
-            reflection: false,
+            reflection: None,
             auth: AuthConfig {
                 bearer_token_file: None,
                 reload_seconds: 10,

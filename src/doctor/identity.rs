@@ -20,7 +20,10 @@ use aws_smithy_types::{
 };
 
 use crate::{
-    aws::{Aws, error::classify},
+    aws::{
+        Aws,
+        error::{classify, is_unreachable, root_cause},
+    },
     config::{Config, EnvLookup},
 };
 
@@ -35,9 +38,7 @@ pub(super) fn report_endpoints(config: &Config, env: EnvLookup<'_>, report: &mut
         .or_else(|| env("AWS_ENDPOINT_URL_DYNAMODB"))
         .or_else(|| env("AWS_ENDPOINT_URL"))
         .unwrap_or_else(|| format!("https://dynamodb.{region}.amazonaws.com"));
-    let sts = env("AWS_ENDPOINT_URL_STS")
-        .or_else(|| env("AWS_ENDPOINT_URL"))
-        .unwrap_or_else(|| format!("https://sts.{region}.amazonaws.com"));
+    let sts = crate::aws::sts_endpoint(region, env);
     report.ok("region", region.to_string());
     report.ok("endpoints", format!("DynamoDB {ddb}, STS {sts}"));
 }
@@ -69,6 +70,19 @@ pub(super) async fn check_credentials(aws: &Aws, report: &mut Report) -> bool {
             }
             true
         }
+        Err(e) if is_unreachable(&e) => {
+            report.fail(
+                "credentials",
+                format!(
+                    "cannot obtain credentials ({}): {} did not answer: {}",
+                    aws.method().as_str(),
+                    aws.credentials_endpoint(),
+                    root_cause(&e)
+                ),
+                unreachable_fix(aws),
+            );
+            false
+        }
         Err(e) => {
             report.fail(
                 "credentials",
@@ -79,6 +93,16 @@ pub(super) async fn check_credentials(aws: &Aws, report: &mut Report) -> bool {
             false
         }
     }
+}
+
+/// An endpoint that does not answer is a network problem, not a policy one.
+fn unreachable_fix(aws: &Aws) -> String {
+    format!(
+        "make {} reachable from here: DNS, egress rules (NetworkPolicy, security group), a proxy \
+         (HTTPS_PROXY / NO_PROXY), or in private subnets an STS VPC endpoint; \
+         AWS_ENDPOINT_URL_STS overrides the address",
+        aws.credentials_endpoint()
+    )
 }
 
 /// Captures the `Date` header of a response, for the clock-skew check.
@@ -127,6 +151,18 @@ pub(super) async fn check_identity(aws: &Aws, expected_role: Option<&str>, repor
         .await;
     let identity = match out {
         Ok(o) => o,
+        Err(e) if is_unreachable(&e) => {
+            report.fail(
+                "identity",
+                format!(
+                    "sts:GetCallerIdentity: STS at {} did not answer: {}",
+                    aws.sts_endpoint(),
+                    root_cause(&e)
+                ),
+                unreachable_fix(aws),
+            );
+            return;
+        }
         Err(e) => {
             let err = classify(
                 &e,
@@ -167,7 +203,7 @@ pub(super) async fn check_identity(aws: &Aws, expected_role: Option<&str>, repor
         let skew = Duration::from_secs(server.secs().abs_diff(local.secs()));
         let detail = format!("{} s between this host and STS", skew.as_secs());
         match skew_status(skew) {
-            Status::Ok => report.ok("clock skew", detail),
+            Status::Ok | Status::Skip => report.ok("clock skew", detail),
             Status::Warn => report.warn(
                 "clock skew",
                 detail,

@@ -129,7 +129,7 @@ async fn reflection_is_off_by_default_and_speaks_v1_and_v1alpha_when_on() {
     );
     off.shutdown().await;
 
-    let mut on = TestApp::start_with(|c| c.server.reflection = true).await;
+    let mut on = TestApp::start_with(|c| c.server.reflection = Some(true)).await;
     let v1 = list_services_v1(&on.channel, None).await.expect("v1");
     let v1alpha = list_services_v1alpha(&on.channel, None)
         .await
@@ -150,7 +150,7 @@ async fn reflection_is_behind_the_same_authentication() {
     let file = dir.path().join("token");
     std::fs::write(&file, TOKEN).unwrap();
     let mut app = TestApp::start_with(move |c| {
-        c.server.reflection = true;
+        c.server.reflection = Some(true);
         c.server.auth.bearer_token_file = Some(file);
     })
     .await;

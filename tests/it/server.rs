@@ -81,7 +81,7 @@ async fn reflection_lists_the_data_services() {
         ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
         server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
     };
-    let mut app = TestApp::start_with(|c| c.server.reflection = true).await;
+    let mut app = TestApp::start_with(|c| c.server.reflection = Some(true)).await;
     let mut client = ServerReflectionClient::new(app.channel.clone());
     let req = ServerReflectionRequest {
         host: String::new(),

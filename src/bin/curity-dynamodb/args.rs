@@ -28,8 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the gRPC data source.
     Serve {
-        /// Overrides `server.listen`.
-        #[arg(long, value_name = "ADDR")]
+        /// Overrides `server.listen` (an IP address and port).
+        #[arg(long, value_name = "ADDR", value_parser = socket_addr)]
         listen: Option<SocketAddr>,
         /// Run against an embedded DynamoDB-compatible store (tables created
         /// first), persisted in DIR, or in memory without DIR.
@@ -65,6 +65,8 @@ pub enum Command {
         /// The token audience the OIDC provider lists.
         #[arg(long, value_name = "AUD", default_value = "sts.amazonaws.com")]
         expect_audience: String,
+        #[command(flatten)]
+        local: Local,
     },
     /// Print the least-privilege IAM policy for the `curity-*` tables.
     Policy {
@@ -92,7 +94,71 @@ pub enum Command {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        local: Local,
     },
+    /// Call a running service: one gRPC method, the request as JSON, the
+    /// answer printed as JSON (exit 1 with the status when it fails).
+    Call(CallOptions),
+}
+
+#[derive(clap::Args)]
+pub struct CallOptions {
+    /// SERVICE/METHOD, e.g. `AccountService/GetByUserName` (the package may
+    /// be left out); `--list` lists them.
+    #[arg(required_unless_present = "list")]
+    pub method: Option<String>,
+    /// The request as proto3 JSON (default `{}`; `-` reads it from stdin).
+    pub request: Option<String>,
+    /// List every method with its request message, then exit.
+    #[arg(long, conflicts_with = "method")]
+    pub list: bool,
+    /// The service's address (HOST:PORT).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "CURITY_DYNAMODB_ADDR",
+        default_value = "127.0.0.1:50051"
+    )]
+    pub addr: String,
+    /// Call the running `serve --embedded [DIR]`, wherever it listens
+    /// (`--embedded=DIR` reads DIR/embedded.json; bare, the in-memory
+    /// one's).
+    #[arg(long, value_name = "DIR", num_args = 0..=1, require_equals = true)]
+    pub embedded: Option<Option<PathBuf>>,
+    /// Send `authorization: Bearer <the file's content>`.
+    #[arg(long, value_name = "PATH", env = "CURITY_DYNAMODB_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Connect with TLS, trusting this CA (PEM).
+    #[arg(long, value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate for mutual TLS (PEM, with `--key-file`).
+    #[arg(long, value_name = "PATH", requires = "key_file")]
+    pub cert_file: Option<PathBuf>,
+    /// The client certificate's key (PEM).
+    #[arg(long, value_name = "PATH", requires = "cert_file")]
+    pub key_file: Option<PathBuf>,
+    /// The name the server's certificate must carry (default: the host of
+    /// `--addr`).
+    #[arg(long, value_name = "NAME")]
+    pub server_name: Option<String>,
+    /// Deadline of the call, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub timeout: u64,
+}
+
+/// Aims an admin command at a local store instead of AWS.
+#[derive(clap::Args, Default, Clone)]
+pub struct Local {
+    /// Use the store of a running `serve --embedded [DIR]` (found through
+    /// DIR/embedded.json; without DIR, the in-memory one's).
+    #[arg(long, value_name = "DIR", num_args = 0..=1, conflicts_with = "endpoint")]
+    pub embedded: Option<Option<PathBuf>>,
+    /// Use a DynamoDB-compatible endpoint that checks no signatures
+    /// (DynamoDB Local, MiniStack without auth), with placeholder
+    /// credentials.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -108,12 +174,16 @@ pub enum TablesCommand {
         /// tables), for `cache.streams` (cross-replica invalidation).
         #[arg(long)]
         streams: bool,
+        #[command(flatten)]
+        local: Local,
     },
     /// Compare live tables with the layout; exit 1 naming each difference.
     Check {
         /// Overrides `dynamodb.table_name_prefix`.
         #[arg(long)]
         prefix: Option<String>,
+        #[command(flatten)]
+        local: Local,
     },
     /// Add the `userNameInitial` / `emailInitial` that accounts written by
     /// plugin versions before October 2022 lack (prefix and initials
@@ -131,11 +201,48 @@ pub enum TablesCommand {
         /// Resume after this account key, as the progress lines print it.
         #[arg(long)]
         start_after: Option<String>,
+        #[command(flatten)]
+        local: Local,
     },
 }
 
 #[derive(Subcommand)]
 pub enum ConfigCommand {
     /// Print the effective configuration, secrets redacted.
-    Print,
+    Print {
+        #[command(flatten)]
+        local: Local,
+    },
+}
+
+/// A listen address, with the fix for the usual mistake (a host name).
+fn socket_addr(text: &str) -> Result<SocketAddr, String> {
+    text.parse().map_err(|_| {
+        format!(
+            "{text:?} is not an IP address and port; use an IP address, e.g. 127.0.0.1:50051 \
+             (host names are not resolved)"
+        )
+    })
+}
+
+/// Advice clap cannot give: flags other tools use for what is ours.
+pub fn hint(error: &clap::Error) -> Option<&'static str> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let flag = arg.split('=').next().unwrap_or_default();
+    match flag {
+        "--port" | "--bind" | "--host" | "--address" | "-p" => Some(
+            "`serve` takes the address and port together: --listen 127.0.0.1:50051 \
+             (`call` aims with --addr)",
+        ),
+        "--endpoint-url" | "--dynamodb-endpoint" => {
+            Some("point at a DynamoDB-compatible store with --endpoint URL or --embedded DIR")
+        }
+        _ => None,
+    }
 }

@@ -6,18 +6,20 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 mod args;
+mod call;
 mod tables;
 
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
 use anyhow::Context;
-use args::{Cli, Command, ConfigCommand, TablesCommand};
+use args::{Cli, Command, ConfigCommand, Local, TablesCommand};
 use clap::Parser;
 use curity_dynamodb::{
     aws::{Aws, DynamoPool},
     cache::{ItemCache, streams},
     config::Config,
     json_ds::JsonDs,
+    local::{State, point_at_local_store},
     server,
     store::{Store, StoreError, accounts::backfill::BackfillOptions, tables::Billing},
     telemetry,
@@ -55,7 +57,16 @@ pub(crate) fn store_failure(e: StoreError) -> Failure {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            if let Some(hint) = args::hint(&e) {
+                eprintln!("\n  tip: {hint}");
+            }
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -84,19 +95,17 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             insecure,
         } => serve(path, listen, embedded, insecure).await,
         Command::Tables { action } => {
-            let mut config = Config::load(path).map_err(bad_input)?;
-            telemetry::init_logging(config.server.log_format);
-            let prefix = match &action {
-                TablesCommand::Create { prefix, .. }
-                | TablesCommand::Check { prefix }
-                | TablesCommand::BackfillInitials { prefix, .. } => prefix.clone(),
+            let (prefix, local) = match &action {
+                TablesCommand::Create { prefix, local, .. }
+                | TablesCommand::Check { prefix, local }
+                | TablesCommand::BackfillInitials { prefix, local, .. } => (prefix.clone(), local),
             };
-            if let Some(p) = prefix {
-                config.dynamodb.table_name_prefix = p;
-                config = config
-                    .validate(&curity_dynamodb::config::process_env)
-                    .map_err(bad_input)?;
-            }
+            let config = load_config(path, local, |c| {
+                if let Some(p) = prefix {
+                    c.dynamodb.table_name_prefix = p;
+                }
+            })?;
+            telemetry::init_command_logging(config.server.log_format);
             let aws = Aws::connect(&config.aws).await.map_err(bad_input)?;
             match action {
                 TablesCommand::Create {
@@ -119,9 +128,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
         }
         Command::Config {
-            action: ConfigCommand::Print,
+            action: ConfigCommand::Print { local },
         } => {
-            let config = Config::load(path).map_err(bad_input)?;
+            let config = load_config(path, &local, |_| {})?;
             print!("{}", config.to_redacted_toml().map_err(bad_input)?);
             Ok(ExitCode::SUCCESS)
         }
@@ -130,15 +139,27 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             expect_role_arn,
             expect_subject,
             expect_audience,
+            local,
         } => {
             let expect = curity_dynamodb::doctor::Expectations {
                 role_arn: expect_role_arn,
                 subject: expect_subject,
                 audience: expect_audience,
             };
-            let report =
-                curity_dynamodb::doctor::run(path, &expect, &curity_dynamodb::config::process_env)
-                    .await;
+            let report = match local_endpoint(&local)? {
+                Some(endpoint) => {
+                    let config = load_config(path, &local, |_| {})?;
+                    curity_dynamodb::doctor::run_local(&config, &endpoint).await
+                }
+                None => {
+                    curity_dynamodb::doctor::run(
+                        path,
+                        &expect,
+                        &curity_dynamodb::config::process_env,
+                    )
+                    .await
+                }
+            };
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -201,9 +222,23 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             println!("{}", serde_json::to_string_pretty(&doc)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Whoami { json } => {
+        Command::Call(mut options) => {
+            if let Some(dir) = options.embedded.take() {
+                let state = State::read(dir.as_deref()).map_err(bad_input)?;
+                options.addr = state.grpc.to_string();
+            }
+            call::run(options).await
+        }
+        Command::Whoami { json, local } => {
+            if let Some(endpoint) = local_endpoint(&local)? {
+                println!(
+                    "store: the local one at {endpoint} (placeholder credentials)\n\
+                     identity: none; sts:GetCallerIdentity does not apply to a local store"
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             let config = Config::load(path).map_err(bad_input)?;
-            telemetry::init_logging(config.server.log_format);
+            telemetry::init_command_logging(config.server.log_format);
             let aws = Aws::connect(&config.aws).await.map_err(bad_input)?;
             let id = aws.caller_identity().await.map_err(store_failure)?;
             if json {
@@ -222,6 +257,36 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     }
 }
 
+/// The endpoint `--embedded [DIR]` or `--endpoint URL` names, if any.
+fn local_endpoint(local: &Local) -> Result<Option<String>, Failure> {
+    match (&local.embedded, &local.endpoint) {
+        (Some(dir), _) => Ok(Some(
+            State::read(dir.as_deref())
+                .map_err(bad_input)?
+                .dynamodb_endpoint,
+        )),
+        (None, Some(url)) => Ok(Some(url.clone())),
+        (None, None) => Ok(None),
+    }
+}
+
+/// File and environment, the command's own overrides, a local store when
+/// one is named; then validated once.
+fn load_config(
+    path: Option<&std::path::Path>,
+    local: &Local,
+    overrides: impl FnOnce(&mut Config),
+) -> Result<Config, Failure> {
+    let mut config = Config::parse(path).map_err(bad_input)?;
+    overrides(&mut config);
+    if let Some(endpoint) = local_endpoint(local)? {
+        point_at_local_store(&mut config, &endpoint);
+    }
+    config
+        .validate(&curity_dynamodb::config::process_env)
+        .map_err(bad_input)
+}
+
 async fn serve(
     path: Option<&std::path::Path>,
     listen: Option<SocketAddr>,
@@ -233,13 +298,16 @@ async fn serve(
         config.server.listen = addr;
     }
     config.server.insecure |= insecure;
+    if embedded.is_some() {
+        local_defaults(&mut config);
+    }
     if let Some(problem) = config.server.exposure_problem(config.server.listen) {
         return Err(bad_input(anyhow::anyhow!(problem)));
     }
     telemetry::init_logging(config.server.log_format);
 
     #[cfg(feature = "embedded")]
-    let embedded_store = match embedded {
+    let embedded_store = match &embedded {
         Some(dir) => {
             let store = curity_dynamodb::embedded::Embedded::start(dir.as_deref())
                 .await
@@ -307,17 +375,63 @@ async fn serve(
         Some(addr) => Some(start_json_ds(addr, &store, &config).await?),
         None => None,
     };
+    #[cfg(feature = "embedded")]
+    let state_dir = match (&embedded, &embedded_store) {
+        (Some(dir), Some(store)) => {
+            let state = State {
+                pid: std::process::id(),
+                dynamodb_endpoint: store.endpoint().to_owned(),
+                grpc: local,
+                json_ds: json_ds.as_ref().map(|(_, addr)| *addr),
+            };
+            // Only the other commands' discovery depends on it: a read-only
+            // temporary directory (a locked-down container) is no reason
+            // not to serve.
+            match state.write(dir.as_deref()) {
+                Ok(path) => {
+                    tracing::info!(state = %path.display(), "other commands find this server with --embedded");
+                    Some(dir.clone())
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "no state file: other commands cannot find this server with --embedded");
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
     server::run(listener, store, &config.server, server::shutdown_signal()).await?;
-    if let Some(task) = json_ds {
+    if let Some((task, _)) = json_ds {
         task.abort();
     }
 
     #[cfg(feature = "embedded")]
     if let Some(store) = embedded_store {
+        if let Some(dir) = state_dir {
+            State::remove(dir.as_deref());
+        }
         store.stop().await;
     }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `serve --embedded` turns on for a newcomer on a loopback address,
+/// unless configured otherwise: reflection (for grpcurl and IDEs) and the
+/// JSON data source port on the next port (50052 beside 50051).
+fn local_defaults(config: &mut Config) {
+    let listen = config.server.listen;
+    if !listen.ip().is_loopback() {
+        return;
+    }
+    config.server.reflection.get_or_insert(true);
+    if config.json_ds.listen.is_none() {
+        let port = match listen.port() {
+            0 => 0,
+            p => p.saturating_add(1),
+        };
+        config.json_ds.listen = Some(SocketAddr::new(listen.ip(), port));
+    }
 }
 
 /// The JSON data source port (`json_ds.listen`), over the same store.
@@ -325,7 +439,7 @@ async fn start_json_ds(
     addr: SocketAddr,
     store: &Store,
     config: &Config,
-) -> Result<tokio::task::JoinHandle<()>, Failure> {
+) -> Result<(tokio::task::JoinHandle<()>, SocketAddr), Failure> {
     let tls = match config.json_ds.tls.enabled() {
         true => Some(
             curity_dynamodb::tls::Tls::load(&config.json_ds.tls)
@@ -357,9 +471,10 @@ async fn start_json_ds(
              Curity's credentials and users' passwords cross the network in clear text"
         );
     }
-    Ok(ds.serve(
+    let task = ds.serve(
         listener,
         tls,
         Duration::from_secs(config.server.auth.reload_seconds),
-    ))
+    );
+    Ok((task, local))
 }

@@ -39,6 +39,9 @@ impl Env {
         };
         env.set("PATH", std::env::var("PATH").unwrap_or_default());
         env.set("HOME", h.display().to_string());
+        // `serve --embedded` keeps its state file in the temporary
+        // directory: one per test.
+        env.set("TMPDIR", h.display().to_string());
         env.set(
             "AWS_CONFIG_FILE",
             h.join("aws-config").display().to_string(),
