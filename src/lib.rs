@@ -28,6 +28,7 @@ pub mod unproven;
 pub mod proto {
     #![allow(clippy::all, clippy::pedantic)]
     tonic::include_proto!("curity.datasource.v1");
+    pub use crate::api::wire::{AccountResponse, GetDynamicClientResponse, GetTokenByHashResponse};
 
     /// Encoded descriptors of every message and service, for reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] =

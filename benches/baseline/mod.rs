@@ -116,13 +116,13 @@ impl Baseline for RawGet {
         let item = self
             .get("curity-tokens", "tokenHash", &r.get_ref().token_hash)
             .await?;
-        Ok(Response::new(GetTokenByHashResponse {
-            token: item.map(|i| Token {
+        Ok(Response::new(GetTokenByHashResponse::new(item.map(|i| {
+            Token {
                 token_hash: text(&i, "tokenHash"),
                 status: text(&i, "status"),
                 ..Default::default()
-            }),
-        }))
+            }
+        }))))
     }
 
     async fn get_by_user_name(
@@ -131,15 +131,13 @@ impl Baseline for RawGet {
     ) -> Result<Response<AccountResponse>, Status> {
         let pk = format!("un#{}", r.get_ref().user_name);
         let item = self.get("curity-accounts", "pk", &pk).await?;
-        Ok(Response::new(AccountResponse {
-            account: item.map(|i| Account {
-                id: text(&i, "accountId"),
-                user_name: text(&i, "userName"),
-                active: i.get("active").and_then(|v| v.as_bool().ok()) == Some(&true),
-                attributes_json: text(&i, "attributes"),
-                ..Default::default()
-            }),
-        }))
+        Ok(Response::new(AccountResponse::new(item.map(|i| Account {
+            id: text(&i, "accountId"),
+            user_name: text(&i, "userName"),
+            active: i.get("active").and_then(|v| v.as_bool().ok()) == Some(&true),
+            attributes_json: text(&i, "attributes"),
+            ..Default::default()
+        }))))
     }
 
     async fn get_client(
@@ -149,14 +147,14 @@ impl Baseline for RawGet {
         let item = self
             .get("curity-dynamic-clients", "clientId", &r.get_ref().client_id)
             .await?;
-        Ok(Response::new(GetDynamicClientResponse {
-            client: item.map(|i| DynamicClient {
+        Ok(Response::new(GetDynamicClientResponse::new(item.map(
+            |i| DynamicClient {
                 client_id: text(&i, "clientId"),
                 status: text(&i, "status"),
                 attributes_json: text(&i, "attributes"),
                 ..Default::default()
-            }),
-        }))
+            },
+        ))))
     }
 }
 

@@ -1,5 +1,7 @@
 //! `AccountService` over `store::accounts` and `store::accounts_list`.
 
+use std::sync::Arc;
+
 use super::{
     Tenanted,
     convert::{object_in, object_out, tenant},
@@ -39,15 +41,19 @@ fn new_account(a: Option<proto::NewAccount>) -> Result<NewAccount, StoreError> {
     })
 }
 
-fn found(a: Option<Account>) -> proto::AccountResponse {
-    proto::AccountResponse {
-        account: a.map(account_to_proto),
-    }
+/// A read's answer: rendered once per cached account, sent as is by every
+/// hit after.
+fn found(a: Option<Arc<Account>>) -> proto::AccountResponse {
+    proto::AccountResponse::rendered(
+        a,
+        |a| &a.rendered,
+        |a| account_to_proto(Arc::unwrap_or_clone(a)),
+    )
 }
 
 fn must_exist(a: Option<Account>) -> Result<proto::AccountResponse, StoreError> {
     match a {
-        Some(a) => Ok(found(Some(a))),
+        Some(a) => Ok(proto::AccountResponse::new(Some(account_to_proto(a)))),
         None => Err(StoreError::NotFound { what: "account" }),
     }
 }

@@ -35,6 +35,7 @@ fn client_from(c: Option<proto::DynamicClient>) -> Result<DynamicClient, StoreEr
     let c = c.ok_or_else(|| StoreError::invalid("client", "required"))?;
     Ok(client_fields!(c => DynamicClient {
         attributes: c.attributes_json,
+        rendered: Default::default(),
     }))
 }
 
@@ -61,9 +62,11 @@ super::rpcs! {
 
     get(GetDynamicClientRequest) -> GetDynamicClientResponse, |api, req| {
         let client = api.store.dynamic_clients().get(&req.client_id).await?;
-        Ok(proto::GetDynamicClientResponse {
-            client: client.map(client_to),
-        })
+        Ok(proto::GetDynamicClientResponse::rendered(
+            client,
+            |c| &c.rendered,
+            |c| client_to(std::sync::Arc::unwrap_or_clone(c)),
+        ))
     }
 
     create(CreateDynamicClientRequest) -> CreateDynamicClientResponse, |api, req| {

@@ -27,6 +27,8 @@ use crate::{
 pub struct RpcMethod {
     pub service: &'static str,
     pub method: &'static str,
+    /// Its place in [`methods`], for its pre-registered metric.
+    index: usize,
 }
 
 impl RpcMethod {
@@ -34,6 +36,7 @@ impl RpcMethod {
     const UNKNOWN: Self = Self {
         service: "unknown",
         method: "unknown",
+        index: usize::MAX,
     };
 }
 
@@ -45,9 +48,14 @@ struct Entry {
     full_service: String,
     service: String,
     method: String,
+    /// `curity_dynamodb_rpc_seconds` of its successful calls, registered
+    /// on first use: the recorder's lookup by labels costs more than the
+    /// record.
+    ok_seconds: OnceLock<metrics::Histogram>,
 }
 
-/// Every method of the compiled protos, read once from the descriptors.
+/// Every method of the compiled protos, read once from the descriptors,
+/// sorted by path so a request's method is found by binary search.
 fn methods() -> &'static [Entry] {
     static METHODS: OnceLock<Vec<Entry>> = OnceLock::new();
     METHODS.get_or_init(|| {
@@ -64,10 +72,12 @@ fn methods() -> &'static [Entry] {
                         full_service: format!("{package}.{}", svc.name()),
                         service: svc.name().to_string(),
                         method: m.name().to_string(),
+                        ok_seconds: OnceLock::new(),
                     });
                 }
             }
         }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
         out
     })
 }
@@ -75,19 +85,21 @@ fn methods() -> &'static [Entry] {
 /// The method a request path (`/curity.datasource.v1.AccountService/GetById`)
 /// addresses, if it is one of ours.
 pub fn method_of(path: &str) -> Option<RpcMethod> {
-    methods()
-        .iter()
-        .find(|e| e.path == path)
-        .map(|e| RpcMethod {
-            service: &e.service,
-            method: &e.method,
-        })
+    let all = methods();
+    let index = all.binary_search_by(|e| e.path.as_str().cmp(path)).ok()?;
+    let e = &all[index];
+    Some(RpcMethod {
+        service: &e.service,
+        method: &e.method,
+        index,
+    })
 }
 
 /// The full name of every service with methods in the compiled protos.
 #[cfg(test)]
 pub fn service_paths() -> Vec<&'static str> {
     let mut out: Vec<&'static str> = methods().iter().map(|e| e.full_service.as_str()).collect();
+    out.sort_unstable();
     out.dedup();
     out
 }
@@ -246,7 +258,11 @@ where
     F: FnOnce(Req) -> Fut,
     Fut: Future<Output = Result<Res, StoreError>>,
 {
-    let RpcMethod { service, method } = request
+    let RpcMethod {
+        service,
+        method,
+        index,
+    } = request
         .extensions()
         .get::<RpcMethod>()
         .copied()
@@ -262,6 +278,7 @@ where
     };
     let req = request.into_inner();
     let span = tracing::info_span!(
+        target: crate::telemetry::RPC_SPAN_TARGET,
         "rpc",
         service,
         method,
@@ -282,24 +299,49 @@ where
     };
     span.record("outcome", outcome);
     span.record("latency_us", elapsed.as_micros() as u64);
-    metrics::histogram!(
-        "curity_dynamodb_rpc_seconds",
-        "service" => service,
-        "method" => method,
-        "outcome" => outcome
-    )
-    .record(elapsed.as_secs_f64());
+    let ok_seconds = methods().get(index).filter(|_| outcome == "ok").map(|e| {
+        e.ok_seconds.get_or_init(|| {
+            metrics::histogram!(
+                "curity_dynamodb_rpc_seconds",
+                "service" => service,
+                "method" => method,
+                "outcome" => "ok"
+            )
+        })
+    });
+    match ok_seconds {
+        Some(h) => h.record(elapsed.as_secs_f64()),
+        None => metrics::histogram!(
+            "curity_dynamodb_rpc_seconds",
+            "service" => service,
+            "method" => method,
+            "outcome" => outcome
+        )
+        .record(elapsed.as_secs_f64()),
+    }
     let _entered = span.enter();
+    // The span's fields are repeated on the events: the log shows RPC spans
+    // only at debug (`telemetry`).
+    let latency_us = elapsed.as_micros() as u64;
     match result {
         Ok(v) => {
-            tracing::debug!("rpc done");
+            tracing::debug!(service, method, table, outcome, latency_us, "rpc done");
             Ok(Response::new(v))
         }
         Err(e) => {
             if e.class().caller_fault {
-                tracing::debug!(error = %e, "rpc rejected");
+                tracing::debug!(service, method, table, outcome, latency_us, error = %e, "rpc rejected");
             } else {
-                tracing::warn!(error = %e, cause = e.cause().unwrap_or(""), "rpc failed");
+                tracing::warn!(
+                    service,
+                    method,
+                    table,
+                    outcome,
+                    latency_us,
+                    error = %e,
+                    cause = e.cause().unwrap_or(""),
+                    "rpc failed"
+                );
             }
             Err(status::to_status(&e))
         }
@@ -317,10 +359,163 @@ mod tests {
             m,
             RpcMethod {
                 service: "AccountService",
-                method: "GetById"
+                method: "GetById",
+                index: m.index,
             }
         );
         assert!(method_of("/curity.datasource.v1.AccountService/Nope").is_none());
         assert!(methods().len() >= 34, "{}", methods().len());
+        for (index, e) in methods().iter().enumerate() {
+            assert_eq!(
+                method_of(&e.path).map(|m| m.index),
+                Some(index),
+                "{}",
+                e.path
+            );
+        }
+    }
+
+    /// A span's fields, by name.
+    type SpanFields = Vec<(String, String)>;
+
+    /// The fields of every span named `rpc` once it closed.
+    #[derive(Clone, Default)]
+    struct ClosedRpcSpans(Arc<std::sync::Mutex<Vec<SpanFields>>>);
+
+    #[derive(Default)]
+    struct Fields(Vec<(String, String)>);
+
+    impl tracing::field::Visit for Fields {
+        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+            self.0.retain(|(k, _)| k != field.name());
+            self.0
+                .push((field.name().to_string(), format!("{value:?}")));
+        }
+        fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+            self.0.retain(|(k, _)| k != field.name());
+            self.0.push((field.name().to_string(), value.to_string()));
+        }
+    }
+
+    impl<S> tracing_subscriber::Layer<S> for ClosedRpcSpans
+    where
+        S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    {
+        fn on_new_span(
+            &self,
+            attrs: &tracing::span::Attributes<'_>,
+            id: &tracing::span::Id,
+            ctx: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            let mut fields = Fields::default();
+            attrs.record(&mut fields);
+            if let Some(span) = ctx.span(id) {
+                span.extensions_mut().insert(fields);
+            }
+        }
+        fn on_record(
+            &self,
+            id: &tracing::span::Id,
+            values: &tracing::span::Record<'_>,
+            ctx: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            if let Some(span) = ctx.span(id)
+                && let Some(fields) = span.extensions_mut().get_mut::<Fields>()
+            {
+                values.record(fields);
+            }
+        }
+        fn on_close(&self, id: tracing::span::Id, ctx: tracing_subscriber::layer::Context<'_, S>) {
+            if let Some(span) = ctx.span(&id)
+                && span.name() == "rpc"
+                && let Some(fields) = span.extensions_mut().remove::<Fields>()
+            {
+                self.0.lock().unwrap().push(fields.0);
+            }
+        }
+    }
+
+    fn traced_rpc(
+        path: &str,
+        tenant: &str,
+        result: Result<(), StoreError>,
+    ) -> (Result<(), Status>, SpanFields) {
+        use tracing_subscriber::layer::SubscriberExt;
+        let spans = ClosedRpcSpans::default();
+        let subscriber = tracing_subscriber::registry().with(spans.clone());
+        let mut request = Request::new(proto::GetAccountByIdRequest {
+            tenant: Some(proto::Tenant {
+                id: tenant.to_string(),
+            }),
+            ..Default::default()
+        });
+        request
+            .extensions_mut()
+            .insert(method_of(path).expect("a method of ours"));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let outcome = tracing::subscriber::with_default(subscriber, || {
+            runtime.block_on(rpc(
+                "curity-accounts",
+                request,
+                |_req| async move { result },
+            ))
+        });
+        let mut closed = spans.0.lock().unwrap().clone();
+        assert_eq!(closed.len(), 1, "one rpc span per call: {closed:?}");
+        let mut fields = closed.remove(0);
+        fields.sort();
+        (outcome.map(|_| ()), fields)
+    }
+
+    fn names(fields: &[(String, String)]) -> Vec<&str> {
+        fields.iter().map(|(k, _)| k.as_str()).collect()
+    }
+
+    fn value<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("<missing>", |(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn every_rpc_span_carries_method_table_tenant_outcome_and_latency_and_nothing_else() {
+        let (result, fields) = traced_rpc(
+            "/curity.datasource.v1.AccountService/GetById",
+            "tenant-a",
+            Ok(()),
+        );
+        assert!(result.is_ok());
+        assert_eq!(
+            names(&fields),
+            [
+                "latency_us",
+                "method",
+                "outcome",
+                "service",
+                "table",
+                "tenant"
+            ]
+        );
+        assert_eq!(value(&fields, "service"), "AccountService");
+        assert_eq!(value(&fields, "method"), "GetById");
+        assert_eq!(value(&fields, "table"), "curity-accounts");
+        assert_eq!(value(&fields, "tenant"), "tenant-a");
+        assert_eq!(value(&fields, "outcome"), "ok");
+        assert!(value(&fields, "latency_us").parse::<u64>().is_ok());
+    }
+
+    #[test]
+    fn a_failed_rpc_span_records_the_error_tables_outcome_label() {
+        let (result, fields) = traced_rpc(
+            "/curity.datasource.v1.AccountService/GetById",
+            "",
+            Err(StoreError::NotFound { what: "account" }),
+        );
+        assert_eq!(result.unwrap_err().code(), tonic::Code::NotFound);
+        assert_eq!(value(&fields, "outcome"), "not_found");
+        assert_eq!(value(&fields, "tenant"), "");
     }
 }

@@ -56,9 +56,11 @@ super::rpcs! {
                 &req.foreign_account_id,
             )
             .await?;
-        Ok(proto::AccountResponse {
-            account: account.map(account_to_proto),
-        })
+        Ok(proto::AccountResponse::rendered(
+            account,
+            |a| &a.rendered,
+            |a| account_to_proto(std::sync::Arc::unwrap_or_clone(a)),
+        ))
     }
 
     delete_link(DeleteLinkRequest) -> DeleteLinkResponse, |api, req| {

@@ -35,7 +35,7 @@ macro_rules! token_fields {
 fn token_from(t: Option<proto::Token>) -> Result<Token, StoreError> {
     let t = t.ok_or_else(|| StoreError::invalid("token", "required"))?;
     let data = object_in("token.data_json", &t.data_json, t.data)?.unwrap_or_default();
-    Ok(token_fields!(t => Token { data }))
+    Ok(token_fields!(t => Token { data, rendered: Default::default() }))
 }
 
 fn token_to(t: Token) -> proto::Token {
@@ -53,15 +53,17 @@ super::rpcs! {
 
     get_token_by_hash(GetTokenByHashRequest) -> GetTokenByHashResponse, |api, req| {
         let token = api.store.tokens().get(&req.token_hash).await?;
-        Ok(proto::GetTokenByHashResponse {
-            token: token.map(token_to),
-        })
+        Ok(proto::GetTokenByHashResponse::rendered(
+            token,
+            |t| &t.rendered,
+            |t| token_to(std::sync::Arc::unwrap_or_clone(t)),
+        ))
     }
 
     get_token_status(GetTokenStatusRequest) -> GetTokenStatusResponse, |api, req| {
         let token = api.store.tokens().get(&req.token_hash).await?;
         Ok(proto::GetTokenStatusResponse {
-            status: token.map(|t| t.status),
+            status: token.map(|t| t.status.clone()),
         })
     }
 

@@ -3,7 +3,7 @@
 //! pooled client is a permit to have one call in flight, and callers that
 //! wait too long get a retryable error instead of queueing forever.
 
-use std::{convert::Infallible, time::Duration};
+use std::{convert::Infallible, sync::OnceLock, time::Duration};
 
 use aws_sdk_dynamodb::Client;
 use deadpool::{
@@ -80,11 +80,20 @@ impl DynamoPool {
     }
 
     fn record_gauges(&self) {
+        // Registered on first use, not per call: the recorder's lookup by
+        // name costs more than setting the value.
+        static GAUGES: OnceLock<[metrics::Gauge; 3]> = OnceLock::new();
+        let [size, in_use, waiting] = GAUGES.get_or_init(|| {
+            [
+                metrics::gauge!("curity_dynamodb_pool_size"),
+                metrics::gauge!("curity_dynamodb_pool_in_use"),
+                metrics::gauge!("curity_dynamodb_pool_waiting"),
+            ]
+        });
         let s = self.pool.status();
-        metrics::gauge!("curity_dynamodb_pool_size").set(s.size as f64);
-        metrics::gauge!("curity_dynamodb_pool_in_use")
-            .set(s.size.saturating_sub(s.available) as f64);
-        metrics::gauge!("curity_dynamodb_pool_waiting").set(s.waiting as f64);
+        size.set(s.size as f64);
+        in_use.set(s.size.saturating_sub(s.available) as f64);
+        waiting.set(s.waiting as f64);
     }
 
     pub fn close(&self) {

@@ -23,7 +23,7 @@ use std::{
     collections::HashMap,
     hash::{BuildHasher, RandomState},
     sync::{
-        Arc,
+        Arc, OnceLock,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::{Duration, Instant},
@@ -327,11 +327,11 @@ impl ItemCache {
             }
         };
         let Some((kind, k)) = self.key_of(def, key) else {
-            return direct().await.map(|v| (v, Outcome::Bypass));
+            return Box::pin(direct()).await.map(|v| (v, Outcome::Bypass));
         };
         if self.lagging(kind) {
             count(kind, "bypass");
-            return direct().await.map(|v| (v, Outcome::Bypass));
+            return Box::pin(direct()).await.map(|v| (v, Outcome::Bypass));
         }
         let stripe = self.stripe(kind, &k.key);
         // The hit path: a plain lookup, without the entry machinery the
@@ -346,6 +346,34 @@ impl ItemCache {
                 return Ok((Some(value.clone()), Outcome::Hit));
             }
         }
+        // The miss path is boxed: its futures (moka's entry machinery, the
+        // SDK call) are tens of kilobytes, and every hit would otherwise
+        // move them around inside each enclosing future.
+        Box::pin(self.load_through(kind, k, stripe, load, decode)).await
+    }
+
+    /// A miss (or an outdated hit): load once for all concurrent readers of
+    /// the key, cache what was read unless a write began meanwhile.
+    async fn load_through<T, F, Fut, D>(
+        &self,
+        kind: Kind,
+        k: Key,
+        stripe: &AtomicU64,
+        load: F,
+        decode: D,
+    ) -> Result<(Option<T>, Outcome), StoreError>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Option<Item>, StoreError>>,
+        D: Fn(Item) -> Result<T, StoreError>,
+    {
+        let direct = || async {
+            match load().await? {
+                Some(item) => decode(item).map(Some),
+                None => Ok(None),
+            }
+        };
         let loaded = AtomicBool::new(false);
         let entry = self
             .moka
@@ -516,9 +544,21 @@ impl ItemCache {
 }
 
 fn count(kind: Kind, result: &'static str) {
-    metrics::counter!("curity_dynamodb_cache_requests_total",
-        "type" => kind.label(), "result" => result)
-    .increment(1);
+    // Registered once per (type, result): the recorder's lookup by labels
+    // would otherwise cost every read more than the hit itself.
+    static COUNTERS: [[OnceLock<metrics::Counter>; 3]; 5] =
+        [const { [const { OnceLock::new() }; 3] }; 5];
+    let r = match result {
+        "hit" => 0,
+        "miss" => 1,
+        _ => 2,
+    };
+    COUNTERS[kind.index()][r]
+        .get_or_init(|| {
+            metrics::counter!("curity_dynamodb_cache_requests_total",
+                "type" => kind.label(), "result" => result)
+        })
+        .increment(1);
 }
 
 fn cause_label(cause: moka::notification::RemovalCause) -> &'static str {

@@ -288,6 +288,7 @@ impl JsonDs {
         let Some(a) = account else {
             return Ok(error(StatusCode::NOT_FOUND, "not_found"));
         };
+        let a = std::sync::Arc::unwrap_or_clone(a);
         let mut out: Map<String, Value> = a.attributes;
         out.insert("subject".into(), Value::String(subject));
         out.insert("userName".into(), Value::String(a.user_name));

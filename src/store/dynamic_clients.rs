@@ -4,6 +4,8 @@
 //! Listing queries the `instanceOfClient-*` / `authenticatedUser-*`
 //! indexes as the plugin chooses them, and scans only when allowed.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -30,6 +32,9 @@ pub const MAX_PAGE: usize = 100;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DynamicClient {
+    /// The API's rendering of this client, once per cached read.
+    #[serde(skip)]
+    pub rendered: crate::store::rendered::Rendered,
     pub client_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
@@ -107,7 +112,7 @@ fn check(c: &mut DynamicClient) -> Result<(), StoreError> {
 }
 
 impl DynamicClients<'_> {
-    pub async fn get(&self, client_id: &str) -> Result<Option<DynamicClient>, StoreError> {
+    pub async fn get(&self, client_id: &str) -> Result<Option<Arc<DynamicClient>>, StoreError> {
         codec::check_key("client_id", client_id)?;
         self.read_cached(self.key(client_id)).await
     }
@@ -159,6 +164,7 @@ impl DynamicClients<'_> {
         }
         self.get(&c.client_id)
             .await?
+            .map(Arc::unwrap_or_clone)
             .ok_or(StoreError::NotFound { what: "client" })
     }
 

@@ -149,7 +149,7 @@ impl Links<'_> {
         manager: &str,
         foreign_domain: &str,
         foreign_id: &str,
-    ) -> Result<Option<Account>, StoreError> {
+    ) -> Result<Option<std::sync::Arc<Account>>, StoreError> {
         codec::check_keys(&[
             ("linking_account_manager", manager),
             ("foreign_domain", foreign_domain),

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod links;
 pub mod nonces;
 pub mod query;
+pub mod rendered;
 pub mod schema;
 pub mod sessions;
 pub mod table;

@@ -4,7 +4,7 @@
 //! get, conditional put, conditional update, put, delete) and the item
 //! codec live here once.
 
-use std::borrow::Cow;
+use std::{borrow::Cow, sync::Arc};
 
 use aws_sdk_dynamodb::{
     operation::{
@@ -111,30 +111,36 @@ impl<'s> Table<'s> {
     /// caller goes on.
     pub(crate) async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
         let client = self.client().await?;
-        let out = client
-            .get_item()
-            .table_name(self.name())
-            .set_key(Some(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .classify(self.at("dynamodb:GetItem"))?;
+        // Boxed: the SDK's future is tens of kilobytes, which every future
+        // holding this one would otherwise carry and move.
+        let out = Box::pin(
+            client
+                .get_item()
+                .table_name(self.name())
+                .set_key(Some(key))
+                .consistent_read(true)
+                .send(),
+        )
+        .await
+        .classify(self.at("dynamodb:GetItem"))?;
         Ok(out.item)
     }
 
     /// The hot read: `get` through the cache where this table's data type
     /// is cached (README: the consistency contract of each type), as
     /// `decode` makes the item (decoded once per cached entry). Never for a
-    /// read-modify-write: its condition needs the item as stored.
+    /// read-modify-write: its condition needs the item as stored. Shared
+    /// (`Arc`): a hit hands out the cached value without copying it.
     pub(crate) async fn get_cached<T, D>(
         &self,
         key: Item,
         decode: D,
-    ) -> Result<Option<T>, StoreError>
+    ) -> Result<Option<Arc<T>>, StoreError>
     where
-        T: Clone + Send + Sync + 'static,
+        T: Send + Sync + 'static,
         D: Fn(Item) -> Result<T, StoreError>,
     {
+        let decode = |item| decode(item).map(Arc::new);
         match self.store.cache() {
             Some(cache) => cache
                 .read(self.def, &key, || self.get(key.clone()), decode)
@@ -148,9 +154,9 @@ impl<'s> Table<'s> {
     }
 
     /// `get_cached` decoded as the layout type `T`.
-    pub(crate) async fn read_cached<T>(&self, key: Item) -> Result<Option<T>, StoreError>
+    pub(crate) async fn read_cached<T>(&self, key: Item) -> Result<Option<Arc<T>>, StoreError>
     where
-        T: DeserializeOwned + Clone + Send + Sync + 'static,
+        T: DeserializeOwned + Send + Sync + 'static,
     {
         self.get_cached(key, |item| self.decode(item)).await
     }

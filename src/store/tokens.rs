@@ -2,6 +2,8 @@
 //! list of strings, `tokenData` a JSON string, `deletableAt` = `expires` +
 //! `dynamodb.ttl.tokens_retain_seconds`. No delete: TTL removes tokens.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
@@ -26,6 +28,9 @@ handle!(
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Token {
+    /// The API's rendering of this token, once per cached read.
+    #[serde(skip)]
+    pub rendered: crate::store::rendered::Rendered,
     pub token_hash: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -108,7 +113,7 @@ impl Tokens<'_> {
 
     /// Through the cache (README: the tokens row of the consistency
     /// contract); no expiry check.
-    pub async fn get(&self, token_hash: &str) -> Result<Option<Token>, StoreError> {
+    pub async fn get(&self, token_hash: &str) -> Result<Option<Arc<Token>>, StoreError> {
         codec::check_key("token_hash", token_hash)?;
         self.read_cached(self.key(token_hash)).await
     }

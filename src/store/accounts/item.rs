@@ -291,6 +291,7 @@ impl Accounts<'_> {
                 created,
                 updated,
                 version,
+                rendered: Default::default(),
             },
             password,
             credential_attributes,

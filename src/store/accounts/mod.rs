@@ -11,6 +11,8 @@ pub mod list;
 pub mod plan;
 mod transactions;
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use self::transactions::{Guard, TxOutcome, conflict_field};
@@ -55,6 +57,8 @@ pub struct Account {
     pub created: i64,
     pub updated: i64,
     pub version: i64,
+    /// The API's rendering of this account, once per cached read.
+    pub rendered: crate::store::rendered::Rendered,
 }
 
 /// A patch: optional new user name and active flag, top-level attributes
@@ -124,7 +128,7 @@ impl Accounts<'_> {
         tenant: Tenant<'_>,
         by: Lookup,
         value: &str,
-    ) -> Result<Option<Account>, StoreError> {
+    ) -> Result<Option<Arc<Account>>, StoreError> {
         if by == Lookup::Phone && !self.settings().unique_phone_numbers {
             return Ok(None);
         }
@@ -157,6 +161,7 @@ impl Accounts<'_> {
                 created: now,
                 updated: now,
                 version: 0,
+                rendered: Default::default(),
             },
             password: password.filter(|p| !p.is_empty()),
             credential_attributes: None,

@@ -9,6 +9,8 @@
 pub mod keys;
 mod list;
 
+use std::sync::Arc;
+
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde_json::{Map, Value};
 
@@ -397,7 +399,11 @@ impl Catalog<'_> {
             }
         };
         if cached {
-            return Ok(self.table.get_cached(key, main).await?.flatten());
+            return Ok(self
+                .table
+                .get_cached(key, main)
+                .await?
+                .and_then(Arc::unwrap_or_clone));
         }
         match self.table.get(key).await? {
             Some(item) => main(item),
