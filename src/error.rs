@@ -316,6 +316,38 @@ pub struct Class<'e> {
     pub table: &'e str,
 }
 
+impl Class<'_> {
+    /// The status an HTTP surface (the JSON data source port) answers: 503
+    /// for what may succeed later (the port adds `Retry-After`), the
+    /// caller's own mistakes by kind, 500 for the rest: the operator's to
+    /// fix, and the caller learns nothing more.
+    pub fn http_status(&self) -> u16 {
+        if self.retryable {
+            return 503;
+        }
+        if !self.caller_fault {
+            return 500;
+        }
+        match self.code {
+            Code::InvalidArgument | Code::FailedPrecondition => 400,
+            Code::NotFound => 404,
+            Code::AlreadyExists | Code::Aborted => 409,
+            _ => 500,
+        }
+    }
+
+    /// The `error` code of an HTTP surface's JSON body, by `http_status`.
+    pub fn http_error(&self) -> &'static str {
+        match self.http_status() {
+            400 => "invalid_request",
+            404 => "not_found",
+            409 => "conflict",
+            503 => "unavailable",
+            _ => "server_error",
+        }
+    }
+}
+
 /// The AWS service an action belongs to, as the error names it.
 fn service_of(action: &str) -> &'static str {
     match action.split(':').next() {
@@ -329,5 +361,96 @@ fn on_table(table: &str) -> String {
         String::new()
     } else {
         format!(" on {table}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_http_surface_answers_503_for_what_may_pass_and_hides_the_operators_failures() {
+        let s = String::new;
+        for (e, status, code) in [
+            (
+                StoreError::InvalidArgument {
+                    field: "username",
+                    reason: s(),
+                },
+                400,
+                "invalid_request",
+            ),
+            (
+                StoreError::NotSupportedByLayout(s()),
+                400,
+                "invalid_request",
+            ),
+            (StoreError::NotFound { what: "account" }, 404, "not_found"),
+            (
+                StoreError::AlreadyExists {
+                    what: "account",
+                    field: "user_name",
+                },
+                409,
+                "conflict",
+            ),
+            (
+                StoreError::VersionMoved {
+                    what: "account",
+                    expected: 1,
+                },
+                409,
+                "conflict",
+            ),
+            (
+                StoreError::Throttled {
+                    action: s(),
+                    table: s(),
+                    message: s(),
+                },
+                503,
+                "unavailable",
+            ),
+            (
+                StoreError::Unavailable {
+                    action: s(),
+                    table: s(),
+                    message: s(),
+                },
+                503,
+                "unavailable",
+            ),
+            (StoreError::Overloaded { limit: 1 }, 503, "unavailable"),
+            (
+                StoreError::PoolExhausted {
+                    waited: Duration::ZERO,
+                },
+                503,
+                "unavailable",
+            ),
+            (
+                StoreError::Credentials {
+                    method: "web_identity",
+                    message: s(),
+                },
+                503,
+                "unavailable",
+            ),
+            (
+                StoreError::AccessDenied {
+                    action: s(),
+                    table: s(),
+                    message: s(),
+                },
+                500,
+                "server_error",
+            ),
+            (StoreError::TableMissing { table: s() }, 500, "server_error"),
+        ] {
+            let class = e.class();
+            assert_eq!(class.http_status(), status, "{e:?}");
+            assert_eq!(class.http_error(), code, "{e:?}");
+            assert_eq!(class.retryable, status == 503, "{e:?}");
+        }
     }
 }

@@ -26,18 +26,23 @@ pub(super) fn bad(e: &BadRequest) -> Reply {
     )
 }
 
-/// A store failure: the caller's mistake (400, naming the field) or ours
-/// (500, cause in the server log only).
+/// A store failure, as the error table says it surfaces over HTTP: the
+/// caller's mistake (4xx, the message naming the field), what may pass
+/// (503, `Retry-After`), or ours (500); the cause of anything not the
+/// caller's doing goes to the server log only.
 fn failed(e: &StoreError) -> Reply {
-    match e {
-        StoreError::InvalidArgument { .. } => (
-            StatusCode::BAD_REQUEST,
-            Some(json!({ "error": "invalid_request", "error_description": e.to_string() })),
-        ),
-        _ => {
-            tracing::warn!(target: "curity_dynamodb::json_ds", error = %e.full(), "store failed");
-            error(StatusCode::INTERNAL_SERVER_ERROR, "server_error")
-        }
+    let class = e.class();
+    let status =
+        StatusCode::from_u16(class.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if class.caller_fault {
+        tracing::debug!(target: "curity_dynamodb::json_ds", outcome = class.outcome, "refused");
+        (
+            status,
+            Some(json!({ "error": class.http_error(), "error_description": e.to_string() })),
+        )
+    } else {
+        tracing::warn!(target: "curity_dynamodb::json_ds", outcome = class.outcome, error = %e.full(), "store failed");
+        error(status, class.http_error())
     }
 }
 

@@ -272,6 +272,12 @@ fn respond(status: StatusCode, body: Option<Value>) -> Response<Full<Bytes>> {
     if status == StatusCode::UNAUTHORIZED {
         builder = builder.header(header::WWW_AUTHENTICATE, "Basic realm=\"curity-dynamodb\"");
     }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        // Throttling, overload, an outage, a full port: a second later is
+        // as good a guess as any, and keeps a retrying caller from
+        // spinning.
+        builder = builder.header(header::RETRY_AFTER, "1");
+    }
     let body = match body {
         Some(v) => {
             builder = builder.header(header::CONTENT_TYPE, "application/json");

@@ -48,6 +48,7 @@ impl Faulty {
             c.server.readiness_interval_seconds = 1;
             c.server.readiness_failure_threshold = 2;
             c.server.readiness_success_threshold = 1;
+            c.json_ds.listen = Some("127.0.0.1:0".parse().expect("addr"));
             proxy = Some(p);
             upstream = Some(endpoint);
         })
@@ -160,6 +161,46 @@ fn assert_retryable_unavailable(what: &str, err: &tonic::Status) {
         "{what}: the status tells the caller about the backend: {:?}",
         err.message()
     );
+}
+
+#[tokio::test]
+async fn the_json_port_answers_a_dynamodb_fault_with_503_and_retry_after_naming_nothing_behind_it()
+{
+    for backend in Backend::ALL {
+        let f = Faulty::start(backend).await;
+        let verify = || {
+            support::http::send(
+                f.app.json_addr.expect("json port"),
+                "POST",
+                "/json-ds/credentials",
+                &[("Content-Type", "application/json")],
+                br#"{"username":"jane"}"#,
+            )
+        };
+        for fault in [Fault::Throttle, Fault::InternalError] {
+            let what = format!("{backend:?} {fault:?}");
+            f.proxy.inject(fault, None, u32::MAX);
+            let r = verify().await;
+            assert_eq!(
+                r.status,
+                503,
+                "{what}: {:?}",
+                String::from_utf8_lossy(&r.body)
+            );
+            assert_eq!(r.header("retry-after"), Some("1"), "{what}");
+            assert_eq!(
+                r.json(),
+                serde_json::json!({"error": "unavailable"}),
+                "{what}"
+            );
+            assert!(f.proxy.hits() >= 1, "{what}: the fault was never hit");
+            f.proxy.clear();
+        }
+        // DynamoDB answers again: the same request is served (no such user).
+        let r = verify().await;
+        assert_eq!(r.status, 401, "{backend:?}");
+        assert_eq!(r.header("retry-after"), None, "{backend:?}");
+    }
 }
 
 #[tokio::test]
