@@ -19,7 +19,7 @@ fn main() -> io::Result<()> {
     let out_dir = PathBuf::from(env::var("OUT_DIR").map_err(io::Error::other)?);
     fs::write(out_dir.join("descriptor.bin"), fds.encode_to_vec())?;
 
-    // The hot reads' responses are our own types (`api::wire`): a cache
+    // The hot reads' responses are our own types (`proto::wire`): a cache
     // hit sends bytes rendered once instead of converting and encoding.
     let mut config = tonic_prost_build::configure()
         .build_client(true)
@@ -47,14 +47,14 @@ fn main() -> io::Result<()> {
 const BENCH_PROTO: &str = "benches/proto/baseline.proto";
 
 const WIRE_TYPES: [(&str, &str); 3] = [
-    ("AccountResponse", "crate::api::wire::AccountResponse"),
+    ("AccountResponse", "crate::proto::wire::AccountResponse"),
     (
         "GetTokenByHashResponse",
-        "crate::api::wire::GetTokenByHashResponse",
+        "crate::proto::wire::GetTokenByHashResponse",
     ),
     (
         "GetDynamicClientResponse",
-        "crate::api::wire::GetDynamicClientResponse",
+        "crate::proto::wire::GetDynamicClientResponse",
     ),
 ];
 

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use clap::Parser;
-use curity_dynamodb::{cache::ItemCache, config::CacheConfig, store::schema};
+use curity_dynamodb::{cache::ItemCache, config::CacheConfig, schema};
 
 #[derive(Parser, Debug)]
 struct Args {

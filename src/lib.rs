@@ -18,19 +18,11 @@ pub mod error;
 pub mod json_ds;
 pub mod jwt;
 pub mod local;
+pub mod proto;
+pub mod rendered;
+pub mod schema;
 pub mod server;
 pub mod store;
 pub mod telemetry;
 pub mod tls;
 pub mod unproven;
-
-/// Generated protobuf types and gRPC stubs (`proto/curity/datasource/v1`).
-pub mod proto {
-    #![allow(clippy::all, clippy::pedantic)]
-    tonic::include_proto!("curity.datasource.v1");
-    pub use crate::api::wire::{AccountResponse, GetDynamicClientResponse, GetTokenByHashResponse};
-
-    /// Encoded descriptors of every message and service, for reflection.
-    pub const FILE_DESCRIPTOR_SET: &[u8] =
-        include_bytes!(concat!(env!("OUT_DIR"), "/descriptor.bin"));
-}

@@ -15,7 +15,6 @@ pub mod links;
 pub mod sessions;
 pub mod status;
 pub mod tokens;
-pub mod wire;
 
 use tonic::{
     server::NamedService,

@@ -32,71 +32,68 @@ use std::{
 use aws_sdk_dynamodb::types::AttributeValue;
 use moka::{Expiry, future::Cache};
 
+use crate::schema::{self, TableDef};
 use crate::{
     config::{CacheConfig, CachedType},
     error::StoreError,
-    store::schema::{self, TableDef},
 };
 
 type Item = HashMap<String, AttributeValue>;
 
-/// The data types whose items are cached. Sessions, nonces and buckets
-/// never are: every read must see the last write from any replica.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Kind {
-    Accounts,
-    Tokens,
-    DynamicClients,
-    DatabaseClients,
-    DatabaseServiceProviders,
+/// Declares the cached data types, one line each: the variant, its table
+/// (`schema`: keys and TTL attribute), and its `[cache]` configuration
+/// field, which is also its metric label.
+macro_rules! cached_kinds {
+    ($($kind:ident => $def:ident, $field:ident;)+) => {
+        /// The data types whose items are cached. Sessions, nonces and
+        /// buckets never are: every read must see the last write from any
+        /// replica.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Kind {
+            $($kind),+
+        }
+
+        impl Kind {
+            pub const COUNT: usize = [$(Kind::$kind),+].len();
+            pub const ALL: [Kind; Kind::COUNT] = [$(Kind::$kind),+];
+
+            /// The metric label and configuration key.
+            pub fn label(self) -> &'static str {
+                match self {
+                    $(Kind::$kind => stringify!($field)),+
+                }
+            }
+
+            pub fn def(self) -> &'static TableDef {
+                match self {
+                    $(Kind::$kind => &schema::$def),+
+                }
+            }
+
+            fn settings(self, c: &CacheConfig) -> CachedType {
+                match self {
+                    $(Kind::$kind => c.$field),+
+                }
+            }
+        }
+    };
+}
+
+cached_kinds! {
+    Accounts => ACCOUNTS, accounts;
+    Tokens => TOKENS, tokens;
+    DynamicClients => DYNAMIC_CLIENTS, dynamic_clients;
+    DatabaseClients => DATABASE_CLIENTS, database_clients;
+    DatabaseServiceProviders => DATABASE_SERVICE_PROVIDERS, database_service_providers;
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
-        Kind::Accounts,
-        Kind::Tokens,
-        Kind::DynamicClients,
-        Kind::DatabaseClients,
-        Kind::DatabaseServiceProviders,
-    ];
-
-    /// The metric label and configuration key.
-    pub fn label(self) -> &'static str {
-        match self {
-            Kind::Accounts => "accounts",
-            Kind::Tokens => "tokens",
-            Kind::DynamicClients => "dynamic_clients",
-            Kind::DatabaseClients => "database_clients",
-            Kind::DatabaseServiceProviders => "database_service_providers",
-        }
-    }
-
-    pub fn def(self) -> &'static TableDef {
-        match self {
-            Kind::Accounts => &schema::ACCOUNTS,
-            Kind::Tokens => &schema::TOKENS,
-            Kind::DynamicClients => &schema::DYNAMIC_CLIENTS,
-            Kind::DatabaseClients => &schema::DATABASE_CLIENTS,
-            Kind::DatabaseServiceProviders => &schema::DATABASE_SERVICE_PROVIDERS,
-        }
-    }
-
     pub fn of(def: &TableDef) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.def().suffix == def.suffix)
     }
 
     fn index(self) -> usize {
         self as usize
-    }
-
-    fn settings(self, c: &CacheConfig) -> CachedType {
-        match self {
-            Kind::Accounts => c.accounts,
-            Kind::Tokens => c.tokens,
-            Kind::DynamicClients => c.dynamic_clients,
-            Kind::DatabaseClients => c.database_clients,
-            Kind::DatabaseServiceProviders => c.database_service_providers,
-        }
     }
 }
 
@@ -188,13 +185,13 @@ pub enum Outcome {
 #[derive(Debug)]
 pub struct ItemCache {
     moka: Cache<Key, Arc<Cached>>,
-    kinds: [PerKind; 5],
+    kinds: [PerKind; Kind::COUNT],
     hasher: RandomState,
     start: Instant,
     max_lag: Duration,
 }
 
-struct TtlOf([Duration; 5]);
+struct TtlOf([Duration; Kind::COUNT]);
 
 impl Expiry<Key, Arc<Cached>> for TtlOf {
     fn expire_after_create(&self, key: &Key, _: &Arc<Cached>, _: Instant) -> Option<Duration> {
@@ -546,8 +543,8 @@ impl ItemCache {
 fn count(kind: Kind, result: &'static str) {
     // Registered once per (type, result): the recorder's lookup by labels
     // would otherwise cost every read more than the hit itself.
-    static COUNTERS: [[OnceLock<metrics::Counter>; 3]; 5] =
-        [const { [const { OnceLock::new() }; 3] }; 5];
+    static COUNTERS: [[OnceLock<metrics::Counter>; 3]; Kind::COUNT] =
+        [const { [const { OnceLock::new() }; 3] }; Kind::COUNT];
     let r = match result {
         "hit" => 0,
         "miss" => 1,

@@ -374,7 +374,7 @@ impl super::JsonDsConfig {
             ("json_ds.auth.bearer_token_file", &a.bearer_token_file),
         ] {
             if let Some(path) = file
-                && let Err(e) = crate::auth::read_token(path)
+                && let Err(e) = super::read_token(path)
             {
                 problems.push(format!("{key}: {e}"));
             }
@@ -435,10 +435,10 @@ impl super::JwtConfig {
             problems.push(format!("{key}.algorithms: at least one"));
         }
         for a in &self.algorithms {
-            if !crate::jwt::ALLOWED.contains(&a.as_str()) {
+            if !super::JWT_ALGORITHMS.contains(&a.as_str()) {
                 problems.push(format!(
                     "{key}.algorithms: {a:?} is not allowed (asymmetric only: {})",
-                    crate::jwt::ALLOWED.join(", ")
+                    super::JWT_ALGORITHMS.join(", ")
                 ));
             }
         }

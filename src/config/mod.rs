@@ -5,7 +5,10 @@
 
 mod load;
 mod messages;
+mod secrets;
 pub mod url_path;
+
+pub use secrets::read_token;
 
 pub use self::load::is_region_name;
 
@@ -116,6 +119,11 @@ pub struct AuthConfig {
     /// the token file.
     pub jwt: Option<JwtConfig>,
 }
+
+/// Algorithms a token may be signed with: asymmetric only.
+pub const JWT_ALGORITHMS: [&str; 9] = [
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+];
 
 /// OAuth access tokens a caller may present as its bearer token: signed
 /// by a key of the JWKS, issued by `issuer` for `audience`, unexpired,

@@ -3,6 +3,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::schema::{self, AttrType};
 use crate::{
     aws::{Aws, error::classify},
     config::Config,
@@ -10,7 +11,6 @@ use crate::{
         StoreError,
         accounts::backfill,
         expr::{Cond, Expr},
-        schema::{self, AttrType},
     },
 };
 

@@ -17,9 +17,9 @@ use super::{
     handle,
     keys::Tenant,
     query::run::{self, Step},
-    schema::TTL_ATTRIBUTE,
     table::OnConflict,
 };
+use crate::schema::TTL_ATTRIBUTE;
 
 handle!(
     /// `store.devices()`.

@@ -34,7 +34,7 @@ pub const MAX_PAGE: usize = 100;
 pub struct DynamicClient {
     /// The API's rendering of this client, once per cached read.
     #[serde(skip)]
-    pub rendered: crate::store::rendered::Rendered,
+    pub rendered: crate::rendered::Rendered,
     pub client_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,

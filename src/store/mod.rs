@@ -16,8 +16,6 @@ pub mod keys;
 pub mod links;
 pub mod nonces;
 pub mod query;
-pub mod rendered;
-pub mod schema;
 pub mod sessions;
 pub mod table;
 pub mod tables;
@@ -29,9 +27,10 @@ pub use self::table::Table;
 use self::{
     accounts::Accounts, buckets::Buckets, credentials::Credentials, delegations::Delegations,
     devices::Devices, dynamic_clients::DynamicClients, links::Links, nonces::Nonces,
-    schema::TableDef, sessions::Sessions, tokens::Tokens,
+    sessions::Sessions, tokens::Tokens,
 };
 pub use crate::error::StoreError;
+use crate::schema::{self, TableDef};
 use crate::{
     aws::{
         DynamoPool, PooledClient,

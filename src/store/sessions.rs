@@ -8,8 +8,8 @@ use super::{
     codec::{self, MAX_ITEM_BYTES, n, plus_retain},
     expr::Update,
     handle,
-    schema::TTL_ATTRIBUTE,
 };
+use crate::schema::TTL_ATTRIBUTE;
 
 handle!(
     /// `store.sessions()`.

@@ -15,7 +15,6 @@ use aws_sdk_dynamodb::{
         Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update as TxUpdate,
     },
 };
-use std::ops::ControlFlow;
 
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -23,9 +22,8 @@ use super::{
     Store, StoreError,
     codec::{Item, build_error, s},
     expr::{Cond, Expr, Update},
-    query::run::{self, Step},
-    schema::TableDef,
 };
+use crate::schema::TableDef;
 use crate::{
     aws::{
         PooledClient,
@@ -486,32 +484,6 @@ impl<'s> Table<'s> {
             ));
         }
         Err(classify(&err, self.at("dynamodb:TransactWriteItems")))
-    }
-
-    /// Every item a query on `index` (`None`: the table, read
-    /// consistently) returns, all pages. More than
-    /// `dynamodb.max_items_read_per_request` items to read is refused, not
-    /// held in memory.
-    pub(crate) async fn query_all(
-        &self,
-        index: Option<&'static str>,
-        key: &Cond,
-        filter: Option<&Cond>,
-    ) -> Result<Vec<Item>, StoreError> {
-        let step = Step::query(index, key, filter);
-        let mut items = Vec::new();
-        let truncated = run::walk(self, &[step], true, |_, item| {
-            items.push(item);
-            ControlFlow::Continue(())
-        })
-        .await?;
-        if truncated {
-            return Err(StoreError::NotSupportedByLayout(format!(
-                "the answer needs more than dynamodb.max_items_read_per_request ({}) items read",
-                self.settings().max_items_read_per_request
-            )));
-        }
-        Ok(items)
     }
 
     /// An item as its layout type; a missing or wrongly typed attribute is

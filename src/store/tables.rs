@@ -13,12 +13,9 @@ use aws_sdk_dynamodb::{
     },
 };
 
-use super::{
-    StoreError,
-    codec::build_error,
-    schema::{self, IndexDef, KeyAttr, Projection, TTL_ATTRIBUTE, TableDef},
-};
+use super::{StoreError, codec::build_error};
 use crate::aws::error::{CallSite, classify};
+use crate::schema::{self, IndexDef, KeyAttr, Projection, TTL_ATTRIBUTE, TableDef};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Billing {

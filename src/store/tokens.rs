@@ -12,8 +12,8 @@ use super::{
     codec::{self, n, plus_retain, s},
     expr::{Cond, Update},
     handle,
-    schema::TTL_ATTRIBUTE,
 };
+use crate::schema::TTL_ATTRIBUTE;
 
 handle!(
     /// `store.tokens()`.
@@ -30,7 +30,7 @@ handle!(
 pub struct Token {
     /// The API's rendering of this token, once per cached read.
     #[serde(skip)]
-    pub rendered: crate::store::rendered::Rendered,
+    pub rendered: crate::rendered::Rendered,
     pub token_hash: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,

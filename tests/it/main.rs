@@ -29,6 +29,7 @@ mod first_steps;
 mod idle_connections;
 mod json_ds;
 mod jwt;
+mod layers;
 mod least_privilege;
 mod overload;
 mod secret_hygiene;

@@ -333,7 +333,7 @@ async fn serve(
         .validate(&curity_dynamodb::config::process_env)
         .map_err(bad_input)?;
     if let Some(path) = &config.server.auth.bearer_token_file {
-        curity_dynamodb::auth::read_token(path)
+        curity_dynamodb::config::read_token(path)
             .map_err(|e| bad_input(anyhow::anyhow!("server.auth.bearer_token_file: {e}")))?;
     }
     if config.server.tls.enabled() {

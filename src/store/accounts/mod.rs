@@ -35,7 +35,7 @@ handle!(
 );
 
 /// The hash key of every account item (`ai#…`, `un#…`, `em#…`, `pn#…`).
-const PK: &str = super::schema::ACCOUNTS.hash.name;
+const PK: &str = crate::schema::ACCOUNTS.hash.name;
 
 /// Attempts of a read-modify-write before giving up with `VersionConflict`.
 pub const WRITE_ATTEMPTS: usize = 3;
@@ -58,7 +58,7 @@ pub struct Account {
     pub updated: i64,
     pub version: i64,
     /// The API's rendering of this account, once per cached read.
-    pub rendered: crate::store::rendered::Rendered,
+    pub rendered: crate::rendered::Rendered,
 }
 
 /// A patch: optional new user name and active flag, top-level attributes

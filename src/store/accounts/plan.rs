@@ -3,13 +3,13 @@
 //! ([`AccountKeys`]), and what can be sorted.
 
 use super::{Accounts, PK};
+use crate::schema;
 use crate::store::{
     StoreError,
     codec::s,
     expr::Cond,
     keys::{self, Tenant},
     query::{self, AttrKind, AttrSpec, HashStyle, IndexSpec, KeyLayout, Plan},
-    schema,
 };
 
 pub const DEFAULT_PAGE: usize = 50;

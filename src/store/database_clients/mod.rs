@@ -21,9 +21,9 @@ use super::{
     StoreError,
     codec::{self, Item, n, now_epoch, s},
     expr::Cond,
-    schema::{self, TableDef},
     table::{OnConflict, Table},
 };
+use crate::schema::{self, TableDef};
 
 /// Attempts of a versioned write before `VersionConflict` (as the plugin).
 const WRITE_ATTEMPTS: usize = 3;

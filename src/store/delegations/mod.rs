@@ -21,8 +21,8 @@ use super::{
     handle,
     keys::Tenant,
     query::run::{self, Step},
-    schema::TTL_ATTRIBUTE,
 };
+use crate::schema::TTL_ATTRIBUTE;
 
 handle!(
     /// `store.delegations()`.

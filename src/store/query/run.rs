@@ -19,6 +19,35 @@ use crate::{
     },
 };
 
+/// Whole answers, for the operations that need every item of one query.
+impl Table<'_> {
+    /// Every item a query on `index` (`None`: the table, read
+    /// consistently) returns, all pages. More than
+    /// `dynamodb.max_items_read_per_request` items to read is refused, not
+    /// held in memory.
+    pub(crate) async fn query_all(
+        &self,
+        index: Option<&'static str>,
+        key: &Cond,
+        filter: Option<&Cond>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let step = Step::query(index, key, filter);
+        let mut items = Vec::new();
+        let truncated = walk(self, &[step], true, |_, item| {
+            items.push(item);
+            ControlFlow::Continue(())
+        })
+        .await?;
+        if truncated {
+            return Err(StoreError::NotSupportedByLayout(format!(
+                "the answer needs more than dynamodb.max_items_read_per_request ({}) items read",
+                self.settings().max_items_read_per_request
+            )));
+        }
+        Ok(items)
+    }
+}
+
 /// One query (or the scan) of a plan, rendered once: every page of it
 /// sends the same expressions.
 #[derive(Debug, Clone)]

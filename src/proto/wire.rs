@@ -1,6 +1,6 @@
 //! The responses of the hot reads, with a second way to be encoded: the
 //! found message's bytes as rendered once per cached read
-//! (`store::rendered`), so a cache hit sends them without converting or
+//! (`rendered`), so a cache hit sends them without converting or
 //! encoding anything. On the wire they are the messages of the protos;
 //! clients decode them into the `Option` field as usual.
 
@@ -10,7 +10,7 @@ use prost::{
     encoding::{DecodeContext, WireType, message, skip_field},
 };
 
-use crate::store::rendered::Rendered;
+use crate::rendered::Rendered;
 
 /// `message(1)` of `m`: the bytes a response with field 1 set holds.
 fn field_one<M: Message>(m: &M) -> Bytes {
