@@ -16,7 +16,12 @@
 //! stripe still has it: a write that committed after the read began, here
 //! or (through the stream) on any replica, makes the entry a miss.
 
+mod kind;
 pub mod streams;
+mod weight;
+
+pub use kind::Kind;
+use weight::weight_of;
 
 use std::{
     any::Any,
@@ -32,70 +37,9 @@ use std::{
 use aws_sdk_dynamodb::types::AttributeValue;
 use moka::{Expiry, future::Cache};
 
-use crate::schema::{self, TableDef};
-use crate::{
-    config::{CacheConfig, CachedType},
-    error::StoreError,
-};
+use crate::{config::CacheConfig, error::StoreError, schema::TableDef};
 
 type Item = HashMap<String, AttributeValue>;
-
-/// Declares the cached data types, one line each: the variant, its table
-/// (`schema`: keys and TTL attribute), and its `[cache]` configuration
-/// field, which is also its metric label.
-macro_rules! cached_kinds {
-    ($($kind:ident => $def:ident, $field:ident;)+) => {
-        /// The data types whose items are cached. Sessions, nonces and
-        /// buckets never are: every read must see the last write from any
-        /// replica.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum Kind {
-            $($kind),+
-        }
-
-        impl Kind {
-            pub const COUNT: usize = [$(Kind::$kind),+].len();
-            pub const ALL: [Kind; Kind::COUNT] = [$(Kind::$kind),+];
-
-            /// The metric label and configuration key.
-            pub fn label(self) -> &'static str {
-                match self {
-                    $(Kind::$kind => stringify!($field)),+
-                }
-            }
-
-            pub fn def(self) -> &'static TableDef {
-                match self {
-                    $(Kind::$kind => &schema::$def),+
-                }
-            }
-
-            fn settings(self, c: &CacheConfig) -> CachedType {
-                match self {
-                    $(Kind::$kind => c.$field),+
-                }
-            }
-        }
-    };
-}
-
-cached_kinds! {
-    Accounts => ACCOUNTS, accounts;
-    Tokens => TOKENS, tokens;
-    DynamicClients => DYNAMIC_CLIENTS, dynamic_clients;
-    DatabaseClients => DATABASE_CLIENTS, database_clients;
-    DatabaseServiceProviders => DATABASE_SERVICE_PROVIDERS, database_service_providers;
-}
-
-impl Kind {
-    pub fn of(def: &TableDef) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.def().suffix == def.suffix)
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Key {
@@ -196,59 +140,6 @@ struct TtlOf([Duration; Kind::COUNT]);
 impl Expiry<Key, Arc<Cached>> for TtlOf {
     fn expire_after_create(&self, key: &Key, _: &Arc<Cached>, _: Instant) -> Option<Duration> {
         Some(self.0[key.kind.index()])
-    }
-}
-
-/// Bytes an entry holds in memory, for the capacity bound: the heap of
-/// the item as the SDK represents it (keys, values, map buckets, allocator
-/// headers), not DynamoDB's smaller size of it, plus moka's own node.
-fn weight_of(key: &Key, item: &Item) -> u32 {
-    const BOOKKEEPING: usize = 256;
-    let bytes = key.key.len() + ALLOC + item_heap(item) + BOOKKEEPING;
-    u32::try_from(bytes).unwrap_or(u32::MAX)
-}
-
-/// An allocator's header and rounding, per allocation.
-const ALLOC: usize = 24;
-
-fn item_heap(item: &Item) -> usize {
-    // A hashbrown bucket per entry at the usual 7/8 load, plus its
-    // control byte.
-    let bucket = (std::mem::size_of::<(String, AttributeValue)>() + 1) * 8 / 7;
-    ALLOC
-        + item
-            .iter()
-            .map(|(k, v)| bucket + k.len() + ALLOC + value_heap(v))
-            .sum::<usize>()
-}
-
-fn value_heap(v: &AttributeValue) -> usize {
-    let text = |s: &str| s.len() + ALLOC;
-    match v {
-        AttributeValue::S(s) | AttributeValue::N(s) => text(s),
-        AttributeValue::B(b) => b.as_ref().len() + ALLOC,
-        AttributeValue::Ss(l) | AttributeValue::Ns(l) => {
-            ALLOC
-                + l.iter()
-                    .map(|s| std::mem::size_of::<String>() + text(s))
-                    .sum::<usize>()
-        }
-        AttributeValue::Bs(l) => {
-            ALLOC
-                + l.iter()
-                    .map(|b| {
-                        std::mem::size_of::<aws_smithy_types::Blob>() + b.as_ref().len() + ALLOC
-                    })
-                    .sum::<usize>()
-        }
-        AttributeValue::L(l) => {
-            ALLOC
-                + l.iter()
-                    .map(|x| std::mem::size_of::<AttributeValue>() + value_heap(x))
-                    .sum::<usize>()
-        }
-        AttributeValue::M(m) => item_heap(m),
-        _ => 0,
     }
 }
 
@@ -569,140 +460,4 @@ fn cause_label(cause: moka::notification::RemovalCause) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn s(v: &str) -> AttributeValue {
-        AttributeValue::S(v.into())
-    }
-
-    fn cache() -> Arc<ItemCache> {
-        ItemCache::new(&CacheConfig::default()).expect("on")
-    }
-
-    fn key(pk: &str) -> Item {
-        HashMap::from([(schema::ACCOUNTS.hash.name.to_string(), s(pk))])
-    }
-
-    #[tokio::test]
-    async fn second_read_is_a_hit_and_a_write_makes_it_a_miss() {
-        let c = cache();
-        let k = key("ai#1");
-        let item = || async { Ok(Some(key("ai#1"))) };
-        let (_, first) = c.read(&schema::ACCOUNTS, &k, item, Ok).await.expect("read");
-        let (_, second) = c.read(&schema::ACCOUNTS, &k, item, Ok).await.expect("read");
-        drop(c.before_write([(&schema::ACCOUNTS, &k)]));
-        let (_, third) = c.read(&schema::ACCOUNTS, &k, item, Ok).await.expect("read");
-        assert_eq!(
-            (first, second, third),
-            (Outcome::Miss, Outcome::Hit, Outcome::Miss)
-        );
-    }
-
-    #[tokio::test]
-    async fn absent_items_and_failures_are_not_cached() {
-        let c = cache();
-        let k = key("ai#2");
-        let (none, _) = c
-            .read(&schema::ACCOUNTS, &k, || async { Ok(None) }, Ok)
-            .await
-            .expect("read");
-        assert!(none.is_none());
-        let failed = c
-            .read(
-                &schema::ACCOUNTS,
-                &k,
-                || async { Err(StoreError::NotFound { what: "x" }) },
-                Ok,
-            )
-            .await;
-        assert!(failed.is_err());
-        let (_, outcome) = c
-            .read(
-                &schema::ACCOUNTS,
-                &k,
-                || async { Ok(Some(key("ai#2"))) },
-                Ok,
-            )
-            .await
-            .expect("read");
-        assert_eq!(outcome, Outcome::Miss);
-    }
-
-    #[tokio::test]
-    async fn a_write_during_the_read_keeps_its_result_out_of_the_cache() {
-        let c = cache();
-        let k = key("ai#3");
-        let (_, outcome) = c
-            .read(
-                &schema::ACCOUNTS,
-                &k,
-                || {
-                    let c = c.clone();
-                    async move {
-                        // The write lands while this read is in flight.
-                        drop(c.before_write([(&schema::ACCOUNTS, &key("ai#3"))]));
-                        Ok(Some(key("ai#3")))
-                    }
-                },
-                Ok,
-            )
-            .await
-            .expect("read");
-        assert_eq!(outcome, Outcome::Miss);
-        let (_, next) = c
-            .read(
-                &schema::ACCOUNTS,
-                &k,
-                || async { Ok(Some(key("ai#3"))) },
-                Ok,
-            )
-            .await
-            .expect("read");
-        assert_eq!(next, Outcome::Miss, "the raced entry must not be served");
-    }
-
-    #[tokio::test]
-    async fn sessions_are_never_cached() {
-        let c = cache();
-        let k = HashMap::from([("id".to_string(), s("x"))]);
-        for _ in 0..2 {
-            let (_, outcome) = c
-                .read(
-                    &schema::SESSIONS,
-                    &k,
-                    || async { Ok(Some(HashMap::new())) },
-                    Ok,
-                )
-                .await
-                .expect("read");
-            assert_eq!(outcome, Outcome::Bypass);
-        }
-    }
-
-    #[tokio::test]
-    async fn a_followed_table_is_bypassed_until_its_stream_caught_up() {
-        let mut config = CacheConfig::default();
-        config.streams.enabled = true;
-        config.streams.max_lag_ms = 60_000;
-        let c = ItemCache::new(&config).expect("on");
-        assert!(c.lagging(Kind::Tokens), "never read to the end yet");
-        c.caught_up(Kind::Tokens, Instant::now());
-        assert!(!c.lagging(Kind::Tokens));
-        config.streams.max_lag_ms = 0;
-        let c = ItemCache::new(&config).expect("on");
-        c.caught_up(Kind::Tokens, Instant::now());
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        let k = HashMap::from([("tokenHash".to_string(), s("t"))]);
-        let (_, outcome) = c
-            .read(
-                &schema::TOKENS,
-                &k,
-                || async { Ok(Some(HashMap::new())) },
-                Ok,
-            )
-            .await
-            .expect("read");
-        assert_eq!(outcome, Outcome::Bypass, "0 ms bound: always behind");
-    }
-}
+mod tests;

@@ -8,6 +8,7 @@
 
 pub mod keys;
 mod list;
+mod variant;
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde_json::{Map, Value};
 
 pub use list::{Filter, Page};
+pub use variant::{CLIENTS, Fields, SERVICE_PROVIDERS, Variant};
 
 use self::keys::compose;
 use super::{
@@ -23,7 +25,6 @@ use super::{
     expr::Cond,
     table::{OnConflict, Table},
 };
-use crate::schema::{self, TableDef};
 
 /// Attempts of a versioned write before `VersionConflict` (as the plugin).
 const WRITE_ATTEMPTS: usize = 3;
@@ -32,84 +33,6 @@ const WRITE_ATTEMPTS: usize = 3;
 pub const MAX_ACTIONS: usize = 100;
 /// DynamoDB's limit on the items of one transaction.
 const MAX_TRANSACTION_BYTES: usize = 4_000_000;
-
-/// What differs between the two tables.
-#[derive(Debug)]
-pub struct Variant {
-    pub def: &'static TableDef,
-    /// For messages: "client", "service provider".
-    pub what: &'static str,
-    /// The request fields errors name.
-    pub fields: Fields,
-    pub id_key: &'static str,
-    /// The plain id attribute (`client_id`, `id`).
-    pub id: &'static str,
-    pub name: &'static str,
-    pub name_key: &'static str,
-    /// The status attribute (`status`, `enabled`) and its names.
-    pub status: &'static str,
-    pub statuses: &'static [&'static str],
-    /// The status `active_only` keeps.
-    pub active: &'static str,
-    /// The service-provider listing rules (§12.6 of the layout).
-    pub service_provider_rules: bool,
-}
-
-/// The request field names of one variant.
-#[derive(Debug)]
-pub struct Fields {
-    pub entity: &'static str,
-    pub id: &'static str,
-    pub status: &'static str,
-    pub tags: &'static str,
-    pub attributes: &'static str,
-    pub references: &'static str,
-}
-
-pub static CLIENTS: Variant = Variant {
-    def: &schema::DATABASE_CLIENTS,
-    what: "client",
-    fields: Fields {
-        entity: "client",
-        id: "client.client_id",
-        status: "client.status",
-        tags: "client.tags",
-        attributes: "client.attributes_json",
-        references: "client.configuration_references_json",
-    },
-    id_key: "client_id_key",
-    id: "client_id",
-    name: "client_name",
-    name_key: "client_name_key",
-    status: "status",
-    // Only ACTIVE is confirmed from the plugin's source; the other two are
-    // the enum's names as Curity's GraphQL schema lists them.
-    statuses: &["ACTIVE", "INACTIVE", "REVOKED"],
-    active: "ACTIVE",
-    service_provider_rules: false,
-};
-
-pub static SERVICE_PROVIDERS: Variant = Variant {
-    def: &schema::DATABASE_SERVICE_PROVIDERS,
-    what: "service provider",
-    fields: Fields {
-        entity: "service_provider",
-        id: "service_provider.id",
-        status: "service_provider.enabled",
-        tags: "service_provider.tags",
-        attributes: "service_provider.attributes_json",
-        references: "service_provider.configuration_references_json",
-    },
-    id_key: "service_provider_id_key",
-    id: "id",
-    name: "service_provider_name",
-    name_key: "service_provider_name_key",
-    status: "enabled",
-    // ENABLED is confirmed; DISABLED is inferred.
-    statuses: &["ENABLED", "DISABLED"],
-    active: "ENABLED",
-    service_provider_rules: true,
-};
 
 /// A database client or service provider: the listing attributes, the
 /// configuration (JSON object text, every other attribute) and the

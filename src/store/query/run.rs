@@ -15,7 +15,7 @@ use crate::{
         codec::Item,
         cursor::{self, Cursor},
         expr::{self, Cond, Expr},
-        table::{Table, stalled},
+        table::Table,
     },
 };
 
@@ -435,5 +435,16 @@ pub async fn cursor_page(
             }
             Some(next) => start = Some(next),
         }
+    }
+}
+
+/// The server answered a page with the start key it was given: paging on
+/// would never end.
+pub(crate) fn stalled(action: &str, table: &str) -> StoreError {
+    StoreError::Aws {
+        action: action.into(),
+        table: table.to_string(),
+        code: "PaginationStalled".into(),
+        message: "the server returned the start key it was given".into(),
     }
 }
