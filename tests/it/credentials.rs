@@ -6,7 +6,7 @@
 
 use crate::support;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use curity_dynamodb::{
     api::status::detail,
@@ -245,22 +245,40 @@ async fn assumed_role_credentials_are_refreshed_before_they_expire() {
         .collect();
     assert!(!keys_before.is_empty());
 
-    tokio::time::sleep(Duration::from_secs(13)).await;
-    client
-        .insert_session(write("after"))
-        .await
-        .expect("write after the first credentials expired");
-    let keys_after: Vec<String> = svc
-        .events("aws credentials loaded")
-        .iter()
-        .filter_map(|e| e["fields"]["access_key_id"].as_str().map(String::from))
-        .collect();
-    assert!(keys_after.len() > keys_before.len(), "{keys_after:?}");
+    // Writes go on succeeding while the provider loads new credentials,
+    // which it must do before the first ones expire (12 s after they were
+    // issued, so within 12 s of the first write).
+    let expiry = Instant::now() + Duration::from_secs(12);
+    let mut writes = 0;
+    let keys_after = loop {
+        writes += 1;
+        client
+            .insert_session(write(&format!("meanwhile-{writes}")))
+            .await
+            .expect("a write while the credentials are refreshed");
+        let keys: Vec<String> = svc
+            .events("aws credentials loaded")
+            .iter()
+            .filter_map(|e| e["fields"]["access_key_id"].as_str().map(String::from))
+            .collect();
+        if keys.iter().any(|k| !keys_before.contains(k)) {
+            break keys;
+        }
+        assert!(
+            Instant::now() < expiry,
+            "no new credentials before the first expired: {keys:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     let newest = keys_after.last().expect("a key");
     assert!(
         !keys_before.contains(newest),
-        "the write after expiry used new credentials: {keys_after:?}"
+        "the newest credentials are new: {keys_after:?}"
     );
+    client
+        .insert_session(write("after"))
+        .await
+        .expect("a write with the new credentials");
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use crate::support;
 
 use std::time::Duration;
 
-use support::app::TestApp;
+use support::{app::TestApp, proxy::Fault};
 use tokio_stream::StreamExt;
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
@@ -30,12 +30,16 @@ async fn health_is_serving_once_dynamodb_answers() {
 #[tokio::test]
 async fn health_is_not_serving_until_the_accounts_table_answers() {
     let mut app = TestApp::start_without_tables().await;
-    // Several readiness retries (1 s apart) fail meanwhile.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_eq!(
-        support::health(&app.channel).await,
-        Some(ServingStatus::NotServing)
-    );
+    // Not serving at every look while several readiness retries (1 s
+    // apart) fail.
+    let until = std::time::Instant::now() + Duration::from_millis(2500);
+    while std::time::Instant::now() < until {
+        assert_eq!(
+            support::health(&app.channel).await,
+            Some(ServingStatus::NotServing)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     // The process is alive all the same: liveness must not follow DynamoDB.
     let live = HealthClient::new(app.channel.clone())
         .check(HealthCheckRequest {
@@ -150,9 +154,16 @@ async fn shutdown_lets_an_in_flight_rpc_finish_within_the_grace_period() {
     })
     .await;
     assert!(support::wait_serving(&app.channel, Duration::from_secs(10)).await);
-    proxy.set_delay(Duration::from_millis(1500));
+    proxy.inject(
+        Fault::Delay(Duration::from_millis(1500)),
+        Some("PutItem"),
+        u32::MAX,
+    );
     let rpc = insert_in_flight(&app, "drained").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        proxy.wait_hits(1, Duration::from_secs(10)).await,
+        "the call reached DynamoDB"
+    );
     let started = std::time::Instant::now();
     app.shutdown().await;
     assert!(
@@ -172,9 +183,16 @@ async fn shutdown_gives_up_on_rpcs_still_running_after_the_grace_period() {
     })
     .await;
     assert!(support::wait_serving(&app.channel, Duration::from_secs(10)).await);
-    proxy.set_delay(Duration::from_secs(8));
+    proxy.inject(
+        Fault::Delay(Duration::from_secs(8)),
+        Some("PutItem"),
+        u32::MAX,
+    );
     let rpc = insert_in_flight(&app, "cut").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        proxy.wait_hits(1, Duration::from_secs(10)).await,
+        "the call reached DynamoDB"
+    );
     let started = std::time::Instant::now();
     app.begin_shutdown();
     app.shutdown().await;
@@ -194,9 +212,16 @@ async fn a_request_waiting_past_the_pool_timeout_is_shed_as_retryable_resource_e
     })
     .await;
     assert!(support::wait_serving(&app.channel, Duration::from_secs(10)).await);
-    proxy.set_delay(Duration::from_millis(1500));
+    proxy.inject(
+        Fault::Delay(Duration::from_millis(1500)),
+        Some("PutItem"),
+        u32::MAX,
+    );
     let slow = insert_in_flight(&app, "holds-the-only-client").await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        proxy.wait_hits(1, Duration::from_secs(10)).await,
+        "the call reached DynamoDB"
+    );
     let waiting = insert_in_flight(&app, "waits").await;
     let err = waiting
         .await
@@ -222,9 +247,16 @@ async fn past_the_concurrency_limit_calls_are_shed_with_retryable_resource_exhau
     })
     .await;
     assert!(support::wait_serving(&app.channel, Duration::from_secs(10)).await);
-    proxy.set_delay(Duration::from_millis(1500));
+    proxy.inject(
+        Fault::Delay(Duration::from_millis(1500)),
+        Some("PutItem"),
+        u32::MAX,
+    );
     let slow = insert_in_flight(&app, "holds-the-only-slot").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        proxy.wait_hits(1, Duration::from_secs(10)).await,
+        "the call reached DynamoDB"
+    );
     let started = std::time::Instant::now();
     let err = insert_in_flight(&app, "shed")
         .await

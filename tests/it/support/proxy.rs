@@ -109,6 +109,18 @@ impl FaultProxy {
         *self.hits.lock().unwrap()
     }
 
+    /// Waits until the fault has hit `n` requests; false past `limit`.
+    pub async fn wait_hits(&self, n: u32, limit: Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        while self.hits() < n {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        true
+    }
+
     fn refusing(&self) -> bool {
         matches!(
             &*self.injected.lock().unwrap(),
