@@ -31,7 +31,7 @@ use crate::{
     cache::Evict,
     config::DynamoDbConfig,
 };
-pub(crate) use transact::{OnConflict, transaction_evict};
+pub(crate) use transact::OnConflict;
 
 #[derive(Debug, Clone)]
 pub struct Table<'s> {

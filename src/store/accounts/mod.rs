@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use self::transactions::{Guard, TxOutcome, conflict_field};
+use self::transactions::conflict_field;
 pub use self::{
     backfill::{BackfillOptions, BackfillProgress, missing_initials, sample_missing_initials},
     item::primary_value,
@@ -27,6 +27,7 @@ use super::{
     codec::{self, now_epoch, s},
     handle,
     keys::{self, Tenant},
+    table::OnConflict,
 };
 
 handle!(
@@ -171,20 +172,22 @@ impl Accounts<'_> {
         let common = self.common_item(tenant, &stored);
         let mut actions = vec![(
             self.put_new(self.main_item(tenant, &common, &stored))?,
-            Guard::NewKey("account.id"),
+            OnConflict::Unique("account.id"),
         )];
         for (kind, key) in self.unique_keys(tenant, &stored) {
             let mut item = common.clone();
             item.insert(PK.into(), s(key));
-            actions.push((self.put_new(item)?, Guard::NewKey(conflict_field(kind))));
+            actions.push((
+                self.put_new(item)?,
+                OnConflict::Unique(conflict_field(kind)),
+            ));
         }
         // Only `attribute_not_exists` guards here, so a failed guard is a
-        // uniqueness conflict (reported by `transact`); what is left is a
+        // uniqueness conflict (reported by `attempt`); what is left is a
         // clash with a concurrent transaction on the same keys: try again.
         for _ in 0..WRITE_ATTEMPTS {
-            match self.transact(actions.clone()).await? {
-                TxOutcome::Done => return Ok(stored.account),
-                TxOutcome::VersionMoved => continue,
+            if self.attempt(actions.clone()).await? {
+                return Ok(stored.account);
             }
         }
         Err(StoreError::VersionConflict {
@@ -202,13 +205,12 @@ impl Accounts<'_> {
             let Some(old) = self.read_stored(&pk).await? else {
                 return Ok(false);
             };
-            let mut actions = vec![(self.delete_versioned(&pk, &old)?, Guard::Version)];
+            let mut actions = vec![(self.delete_versioned(&pk, &old)?, OnConflict::Moved)];
             for (_, key) in self.written_keys(tenant, &old) {
-                actions.push((self.delete_versioned(&key, &old)?, Guard::Version));
+                actions.push((self.delete_versioned(&key, &old)?, OnConflict::Moved));
             }
-            match self.transact(actions).await? {
-                TxOutcome::Done => return Ok(true),
-                TxOutcome::VersionMoved => continue,
+            if self.attempt(actions).await? {
+                return Ok(true);
             }
         }
         Err(StoreError::VersionConflict {

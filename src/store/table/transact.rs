@@ -173,7 +173,7 @@ impl Table<'_> {
 /// Held across a transaction: the cached keys it writes (see
 /// `ItemCache::before_write`), taken before the actions move into the
 /// request.
-pub(crate) fn transaction_evict(store: &Store, actions: &[TransactWriteItem]) -> Option<Evict> {
+fn transaction_evict(store: &Store, actions: &[TransactWriteItem]) -> Option<Evict> {
     let cache = store.cache()?;
     cache.before_write(actions.iter().filter_map(|a| {
         let (table, item) = if let Some(p) = a.put() {
