@@ -20,7 +20,7 @@
 //! request, the study behind the client's configuration).
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, BTreeSet},
     io::{BufRead, BufReader, Write},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
@@ -43,6 +43,9 @@ use tonic::{
     metadata::MetadataValue, service::interceptor::InterceptedService, transport::Channel,
 };
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+#[path = "instructions/scale.rs"]
+mod scale;
 
 const BIN: &str = env!("CARGO_BIN_EXE_curity-dynamodb");
 const TOKEN: &str = "instructions-bearer-token-0123456789abcdef";
@@ -67,6 +70,9 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--raw-get") {
         return raw_get_child(&args[i + 1], &args[i + 2]);
     }
+    if let Some(i) = args.iter().position(|a| a == "--bcrypt") {
+        return scale::bcrypt_child(&args[i + 1]);
+    }
     let sdk_settings = args.iter().any(|a| a == "--sdk-settings");
     // `cargo bench` passes `--bench`; anything else is for libtest.
     let profile = args
@@ -77,6 +83,9 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    if args.iter().any(|a| a == "--scale") {
+        return runtime.block_on(scale::run(profile));
+    }
     runtime.block_on(run(profile, sdk_settings));
 }
 
@@ -264,10 +273,14 @@ struct Store {
 
 impl Store {
     fn start(work: &Path) -> Self {
-        let dir = work.join("store");
+        Self::start_in(&work.join("store"))
+    }
+
+    fn start_in(dir: &Path) -> Self {
+        let _ = std::fs::remove_file(dir.join("embedded.json"));
         let child = Command::new(BIN)
             .args(["serve", "--embedded"])
-            .arg(&dir)
+            .arg(dir)
             .args(["--listen", "127.0.0.1:0"])
             .env("RUST_LOG", "error")
             .env("CURITY_DYNAMODB_JSON_DS__LISTEN", "127.0.0.1:0")
@@ -362,24 +375,42 @@ async fn seed(store: &Store) {
         })
         .await
         .expect("seed client");
+    seed_accounts(&ch, "counted-", COUNTED, "").await;
+}
+
+/// `n` accounts named `{prefix}{i:06}`, 32 created at a time.
+async fn seed_accounts(ch: &Channel, prefix: &str, n: u64, attributes_json: &str) {
+    seed_named(
+        ch,
+        (0..n).map(|i| format!("{prefix}{i:06}")),
+        attributes_json,
+    )
+    .await;
+}
+
+/// Accounts of these names (`{user}` in the attributes is the name), 32
+/// created at a time.
+async fn seed_named(ch: &Channel, names: impl IntoIterator<Item = String>, attributes_json: &str) {
     let gate = Arc::new(Semaphore::new(32));
     let mut tasks = Vec::new();
-    for i in 0..COUNTED {
+    for user_name in names {
         let permit = gate.clone().acquire_owned().await.expect("gate");
         let mut c = AccountServiceClient::new(ch.clone());
+        let attributes_json = attributes_json.replace("{user}", &user_name);
         tasks.push(tokio::spawn(async move {
             let _permit = permit;
             c.create(CreateAccountRequest {
                 tenant: None,
                 account: Some(NewAccount {
-                    user_name: format!("counted-{i:05}"),
+                    user_name,
                     active: true,
+                    attributes_json,
                     ..Default::default()
                 }),
                 password_hash: None,
             })
             .await
-            .expect("seed counted account");
+            .expect("seed an account");
         }));
     }
     for t in tasks {
@@ -398,6 +429,20 @@ struct Measured {
 impl Measured {
     async fn start(work: &Path, out: &Path, endpoint: &str, cached: bool) -> Self {
         let tag = if cached { "cached" } else { "uncached" };
+        Self::start_with(work, out, endpoint, tag, cached, "", true).await
+    }
+
+    /// `json_ds` is appended to the configuration's `[json_ds]` section;
+    /// without `callgrind` the server runs as is (for its memory).
+    async fn start_with(
+        work: &Path,
+        out: &Path,
+        endpoint: &str,
+        tag: &str,
+        cached: bool,
+        json_ds: &str,
+        callgrind: bool,
+    ) -> Self {
         let token = work.join("bearer");
         std::fs::write(&token, TOKEN).expect("token file");
         let config = work.join(format!("{tag}.toml"));
@@ -405,22 +450,30 @@ impl Measured {
             &config,
             format!(
                 "[server]\nlisten = \"127.0.0.1:0\"\nreadiness_interval_seconds = 86400\n\
+                 request_timeout_seconds = 3600\n\
                  metrics_listen = \"127.0.0.1:0\"\n\
                  log_format = \"json\"\n[server.auth]\nbearer_token_file = {token:?}\n\
                  reload_seconds = 86400\n\
                  [aws]\nregion = \"us-east-1\"\nendpoint_url = \"{endpoint}\"\n\
                  access_method = \"access_key\"\n\
+                 api_call_timeout_seconds = 600.0\napi_call_attempt_timeout_seconds = 600.0\n\
                  [aws.access_key]\naccess_key_id = \"x\"\nsecret_access_key = \"x\"\n\
                  [dynamodb]\nallow_table_scans = true\nmax_items_read_per_request = 1000000\n\
                  [cache]\nenabled = {cached}\n\
-                 [json_ds]\nlisten = \"127.0.0.1:0\"\n"
+                 [json_ds]\nlisten = \"127.0.0.1:0\"\n{json_ds}"
             ),
         )
         .expect("config");
-        let mut child = Command::new("valgrind")
-            .args(["--tool=callgrind", "--collect-systime=no"])
-            .arg(format!("--callgrind-out-file={}/{tag}.%p", out.display()))
-            .arg(BIN)
+        let mut command = if callgrind {
+            let mut c = Command::new("valgrind");
+            c.args(["--tool=callgrind", "--collect-systime=no"])
+                .arg(format!("--callgrind-out-file={}/{tag}.%p", out.display()))
+                .arg(BIN);
+            c
+        } else {
+            Command::new(BIN)
+        };
+        let mut child = command
             .arg("--config")
             .arg(&config)
             .arg("serve")
@@ -702,14 +755,28 @@ impl aws_sdk_dynamodb::config::endpoint::ResolveEndpoint for StaticEndpoint {
 /// changed).
 fn raw_get_figure(endpoint: &str, out: &Path, setting: SdkSetting) -> Figure {
     const N: usize = 500;
+    let total = child_under_callgrind(
+        out,
+        &["--raw-get", endpoint, setting.arg()],
+        &format!("raw SDK GetItem {}", setting.arg()),
+    );
+    Figure {
+        name: setting.name(),
+        per: "request",
+        instructions: total / N as u64,
+    }
+}
+
+/// This binary again under callgrind with `args` (a child mode): it warms
+/// up and says `warm`, waits for `go`, works, says `done`. The
+/// instructions between `go` and `done`.
+fn child_under_callgrind(out: &Path, args: &[&str], name: &str) -> u64 {
     let exe = std::env::current_exe().expect("own path");
     let mut child = Command::new("valgrind")
         .args(["--tool=callgrind", "--collect-systime=no"])
-        .arg(format!("--callgrind-out-file={}/raw.%p", out.display()))
+        .arg(format!("--callgrind-out-file={}/child.%p", out.display()))
         .arg(exe)
-        .arg("--raw-get")
-        .arg(endpoint)
-        .arg(setting.arg())
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -727,15 +794,11 @@ fn raw_get_figure(endpoint: &str, out: &Path, setting: SdkSetting) -> Figure {
     m.control("-z");
     writeln!(stdin, "go").expect("go");
     assert_eq!(lines.next().and_then(Result::ok).as_deref(), Some("done"));
-    let total = m.dump(&format!("raw SDK GetItem {}", setting.arg()));
+    let total = m.dump(name);
     drop(stdin);
     let mut child = m.child;
     let _ = child.wait();
-    Figure {
-        name: setting.name(),
-        per: "request",
-        instructions: total / N as u64,
-    }
+    total
 }
 
 /// Child mode: warm up, say so, wait for the go, do N GetItems of the hot
