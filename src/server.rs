@@ -84,7 +84,7 @@ pub async fn run(
     };
     let auth = Auth::new(bearer, jwt);
     let tls = if settings.tls.enabled() {
-        Some(Tls::load(&settings.tls).map_err(ServeError::Tls)?)
+        Some(Tls::load(&settings.tls, "server.tls").map_err(ServeError::Tls)?)
     } else {
         None
     };

@@ -58,6 +58,8 @@ const MAX_HANDSHAKES: usize = 256;
 #[derive(Debug)]
 pub struct Tls {
     files: TlsConfig,
+    /// The configuration section the files come from, for messages.
+    section: &'static str,
     current: RwLock<(Built, Vec<Option<SystemTime>>)>,
 }
 
@@ -210,11 +212,13 @@ fn judge(
 }
 
 impl Tls {
-    /// Reads and checks the files; the error names the key and the file.
-    pub fn load(files: &TlsConfig) -> Result<Arc<Self>, String> {
-        let config = build(files)?;
+    /// Reads and checks the files of `section` (`server.tls`,
+    /// `json_ds.tls`); the error names the key and the file.
+    pub fn load(files: &TlsConfig, section: &'static str) -> Result<Arc<Self>, String> {
+        let config = build(files, section)?;
         Ok(Arc::new(Self {
             files: files.clone(),
+            section,
             current: RwLock::new((config, stamps(files))),
         }))
     }
@@ -228,7 +232,7 @@ impl Tls {
         if !changed {
             return;
         }
-        match build(&self.files) {
+        match build(&self.files, self.section) {
             Ok(config) => {
                 if let Ok(mut c) = self.current.write() {
                     *c = (config, now);
@@ -342,42 +346,44 @@ fn certs(key: &str, path: &Path) -> Result<Vec<CertificateDer<'static>>, String>
 
 /// The rustls configuration of the files: the server's chain and key, and,
 /// with a client CA, client certificates required and verified against it.
-fn build(files: &TlsConfig) -> Result<Built, String> {
+fn build(files: &TlsConfig, section: &str) -> Result<Built, String> {
     let (Some(cert_file), Some(key_file)) = (&files.cert_file, &files.key_file) else {
-        return Err("server.tls: cert_file and key_file are both required".into());
+        return Err(format!(
+            "{section}: cert_file and key_file are both required"
+        ));
     };
-    let chain = certs("server.tls.cert_file", cert_file)?;
-    let key_pem = read("server.tls.key_file", key_file)?;
+    let chain = certs(&format!("{section}.cert_file"), cert_file)?;
+    let key_pem = read(&format!("{section}.key_file"), key_file)?;
     let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
         format!(
-            "server.tls.key_file: {} holds no PEM private key: {e}",
+            "{section}.key_file: {} holds no PEM private key: {e}",
             key_file.display()
         )
     })?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("server.tls: {e}"))?;
+        .map_err(|e| format!("{section}: {e}"))?;
     let mut clients = None;
     let builder = match &files.client_ca_file {
         None => builder.with_no_client_auth(),
         Some(ca_file) => {
             let mut roots = RootCertStore::empty();
-            for ca in certs("server.tls.client_ca_file", ca_file)? {
+            for ca in certs(&format!("{section}.client_ca_file"), ca_file)? {
                 roots
                     .add(ca)
-                    .map_err(|e| format!("server.tls.client_ca_file: {e}"))?;
+                    .map_err(|e| format!("{section}.client_ca_file: {e}"))?;
             }
             let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
                 .build()
-                .map_err(|e| format!("server.tls.client_ca_file: {e}"))?;
+                .map_err(|e| format!("{section}.client_ca_file: {e}"))?;
             clients = Some(Arc::clone(&verifier));
             builder.with_client_cert_verifier(Arc::new(Deferred(verifier)))
         }
     };
     let mut config = builder
         .with_single_cert(chain, key)
-        .map_err(|e| format!("server.tls: the key does not fit the certificate: {e}"))?;
+        .map_err(|e| format!("{section}: the key does not fit the certificate: {e}"))?;
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok(Built {
         config: Arc::new(config),

@@ -47,10 +47,23 @@ impl Config {
 
     /// Checks every key and resolves the values that may come from standard
     /// AWS environment variables, so the effective config is complete.
-    pub fn validate(mut self, env: EnvLookup<'_>) -> Result<Self, ConfigError> {
+    pub fn validate(self, env: EnvLookup<'_>) -> Result<Self, ConfigError> {
+        self.validate_with(env, false)
+    }
+
+    /// `validate`, and every file `serve` reads checked with it (the bearer
+    /// token, the certificates, keys and client CAs of both ports): all
+    /// problems in one report, before any AWS call. Other commands never
+    /// need those files (they are Secrets mounted into the pod).
+    pub fn validate_to_serve(self, env: EnvLookup<'_>) -> Result<Self, ConfigError> {
+        self.validate_with(env, true)
+    }
+
+    fn validate_with(mut self, env: EnvLookup<'_>, serving: bool) -> Result<Self, ConfigError> {
         let mut problems = Vec::new();
-        // The token file itself is read by `serve` (it is a mounted Secret
-        // that other commands never need).
+        if serving {
+            self.check_served_files(&mut problems);
+        }
         let server = &self.server;
         let tls = &server.tls;
         if tls.cert_file.is_some() != tls.key_file.is_some() {
@@ -250,6 +263,38 @@ impl Config {
                     .map(|p| messages::name_variable(p, env))
                     .collect(),
             ))
+        }
+    }
+
+    fn check_served_files(&self, problems: &mut Vec<String>) {
+        if let Some(path) = &self.server.auth.bearer_token_file
+            && let Err(e) = super::read_token(path)
+        {
+            problems.push(format!("server.auth.bearer_token_file: {e}"));
+        }
+        for (section, tls) in [
+            ("server.tls", &self.server.tls),
+            ("json_ds.tls", &self.json_ds.tls),
+        ] {
+            for (name, file, check) in [
+                (
+                    "cert_file",
+                    &tls.cert_file,
+                    super::secrets::check_certs as fn(&_) -> _,
+                ),
+                ("key_file", &tls.key_file, super::secrets::check_key),
+                (
+                    "client_ca_file",
+                    &tls.client_ca_file,
+                    super::secrets::check_certs,
+                ),
+            ] {
+                if let Some(path) = file
+                    && let Err(e) = check(path)
+                {
+                    problems.push(format!("{section}.{name}: {e}"));
+                }
+            }
         }
     }
 

@@ -1,7 +1,9 @@
-//! The secrets the configuration names by file: read and checked once by
-//! validation, and again by whoever reloads them.
+//! The files the configuration names (tokens, certificates, keys): read
+//! and checked by validation, and again by whoever reloads them.
 
 use std::path::Path;
+
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
 
 /// Shorter tokens are refused: a bearer token is the only secret between
 /// the network and every password hash.
@@ -25,6 +27,30 @@ pub fn read_token(path: &Path) -> Result<String, String> {
         ));
     }
     Ok(token.to_string())
+}
+
+/// A PEM file of certificates: readable, and holding at least one.
+pub(super) fn check_certs(path: &Path) -> Result<(), String> {
+    let pem = read(path)?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{} is not PEM certificates: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!("{} holds no certificate", path.display()));
+    }
+    Ok(())
+}
+
+/// A PEM file holding a private key.
+pub(super) fn check_key(path: &Path) -> Result<(), String> {
+    let pem = read(path)?;
+    PrivateKeyDer::from_pem_slice(&pem)
+        .map(|_| ())
+        .map_err(|e| format!("{} holds no PEM private key: {e}", path.display()))
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
 #[cfg(test)]

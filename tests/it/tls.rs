@@ -187,6 +187,62 @@ async fn unusable_tls_files_stop_serve_naming_the_key() {
     );
 }
 
+#[tokio::test]
+async fn serve_reports_every_unusable_file_the_config_names_at_once() {
+    let env = Env::new();
+    let not_pem = env.write("not-a-certificate.crt", "hello");
+    let short = env.write("short-token", "short");
+    let ca = Ca::new("files");
+    let (cert, key) = ca.leaf(&["localhost"], false);
+    let (other_cert, _) = Ca::new("other").leaf(&["localhost"], false);
+    let cert = env.write("tls.crt", &cert);
+    let other_cert = env.write("other.crt", &other_cert);
+    let key = env.write("tls.key", &key);
+    let config = env.write(
+        "files.toml",
+        &format!(
+            "[server.auth]\nbearer_token_file = {short:?}\n\
+             [server.tls]\ncert_file = {not_pem:?}\nkey_file = \"/nonexistent/tls.key\"\n\
+             [json_ds]\nlisten = \"127.0.0.1:0\"\n\
+             [json_ds.tls]\ncert_file = {cert:?}\nkey_file = {key:?}\n\
+             client_ca_file = \"/nonexistent/clients.crt\"\n"
+        ),
+    );
+    let out = run_cli(&env, Some(&config), &["serve", "--embedded"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    for problem in [
+        "server.auth.bearer_token_file: ",
+        "shorter than 16",
+        "server.tls.cert_file: ",
+        "holds no certificate",
+        "server.tls.key_file: cannot read /nonexistent/tls.key",
+        "json_ds.tls.client_ca_file: cannot read /nonexistent/clients.crt",
+    ] {
+        assert!(err.contains(problem), "{problem:?} missing from: {err}");
+    }
+
+    // Files that read well but do not fit together: both ports' problems
+    // in one report too.
+    let mismatch = env.write(
+        "mismatch.toml",
+        &format!(
+            "[server.tls]\ncert_file = {other_cert:?}\nkey_file = {key:?}\n\
+             [json_ds]\nlisten = \"127.0.0.1:0\"\n\
+             [json_ds.tls]\ncert_file = {other_cert:?}\nkey_file = {key:?}\n"
+        ),
+    );
+    let out = run_cli(&env, Some(&mismatch), &["serve", "--embedded"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    for problem in [
+        "server.tls: the key does not fit the certificate",
+        "json_ds.tls: the key does not fit the certificate",
+    ] {
+        assert!(err.contains(problem), "{problem:?} missing from: {err}");
+    }
+}
+
 /// One JSON data source request over TLS, with or without a client
 /// certificate; the reply's status.
 #[tokio::test]

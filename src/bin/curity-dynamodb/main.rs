@@ -329,16 +329,27 @@ async fn serve(
         )));
     }
 
+    // Every problem of the configuration and the files it names in one
+    // report, before any AWS call; then what only building the TLS
+    // configurations finds (a key that does not fit its certificate), for
+    // both ports together.
     let config = config
-        .validate(&curity_dynamodb::config::process_env)
+        .validate_to_serve(&curity_dynamodb::config::process_env)
         .map_err(bad_input)?;
-    if let Some(path) = &config.server.auth.bearer_token_file {
-        curity_dynamodb::config::read_token(path)
-            .map_err(|e| bad_input(anyhow::anyhow!("server.auth.bearer_token_file: {e}")))?;
-    }
-    if config.server.tls.enabled() {
-        curity_dynamodb::tls::Tls::load(&config.server.tls)
-            .map_err(|e| bad_input(anyhow::anyhow!(e)))?;
+    let tls_problems: Vec<String> = [
+        ("server.tls", &config.server.tls),
+        ("json_ds.tls", &config.json_ds.tls),
+    ]
+    .into_iter()
+    .filter(|(section, tls)| {
+        tls.enabled() && (*section == "server.tls" || config.json_ds.listen.is_some())
+    })
+    .filter_map(|(section, tls)| curity_dynamodb::tls::Tls::load(tls, section).err())
+    .collect();
+    if !tls_problems.is_empty() {
+        return Err(bad_input(curity_dynamodb::config::ConfigError::Invalid(
+            tls_problems,
+        )));
     }
     if let Some(addr) = config.server.metrics_listen {
         telemetry::init_metrics(addr).map_err(bad_input)?;
@@ -442,8 +453,8 @@ async fn start_json_ds(
 ) -> Result<(tokio::task::JoinHandle<()>, SocketAddr), Failure> {
     let tls = match config.json_ds.tls.enabled() {
         true => Some(
-            curity_dynamodb::tls::Tls::load(&config.json_ds.tls)
-                .map_err(|e| bad_input(anyhow::anyhow!("json_ds.tls: {e}")))?,
+            curity_dynamodb::tls::Tls::load(&config.json_ds.tls, "json_ds.tls")
+                .map_err(|e| bad_input(anyhow::anyhow!(e)))?,
         ),
         false => None,
     };

@@ -172,3 +172,32 @@ fn table_prefix_characters_are_checked() {
     ));
     assert!(m.contains("dynamodb.table_name_prefix"), "{m}");
 }
+
+#[test]
+fn only_serve_reads_the_files_it_serves_with_and_reports_them_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let short = dir.path().join("short");
+    std::fs::write(&short, "short").unwrap();
+    let toml = format!(
+        "[aws]\nregion = \"eu-west-1\"\naccess_method = \"access_key\"\n[aws.access_key]\naccess_key_id = \"AKIAEXAMPLE\"\nsecret_access_key = \"x\"\n\
+         [server.auth]\nbearer_token_file = {short:?}\n\
+         [server.tls]\ncert_file = \"/nonexistent/a.crt\"\nkey_file = \"/nonexistent/a.key\"\n\
+         [json_ds.tls]\ncert_file = \"/nonexistent/b.crt\"\nkey_file = \"/nonexistent/b.key\"\n"
+    );
+    // Other commands (tables, policy, doctor) never need the files.
+    parse(&toml).expect("valid for every command");
+    let cfg: Config = Figment::from(Serialized::defaults(Config::default()))
+        .merge(Toml::string(&toml))
+        .extract()
+        .unwrap();
+    let m = message(cfg.validate_to_serve(&env_none));
+    for key in [
+        "server.auth.bearer_token_file",
+        "server.tls.cert_file",
+        "server.tls.key_file",
+        "json_ds.tls.cert_file",
+        "json_ds.tls.key_file",
+    ] {
+        assert!(m.contains(key), "{key} missing from {m}");
+    }
+}

@@ -224,7 +224,7 @@ impl TestApp {
                     .json_ds
                     .tls
                     .enabled()
-                    .then(|| Tls::load(&config.json_ds.tls).expect("json tls"));
+                    .then(|| Tls::load(&config.json_ds.tls, "json_ds.tls").expect("json tls"));
                 let ds = JsonDs::new(store.clone(), config.json_ds.clone()).expect("json ds");
                 let task = ds.serve(l, tls, Duration::from_millis(200));
                 (Some(json_addr), Some(task))
