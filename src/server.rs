@@ -155,7 +155,10 @@ pub async fn run(
             }))
         }
     };
-    let limiter = api::Limiter::new(settings.max_concurrent_requests);
+    let limiter = api::Limiter::new(
+        settings.max_concurrent_requests,
+        Duration::from_secs(settings.request_timeout_seconds),
+    );
     let serve = Server::builder()
         .timeout(Duration::from_secs(settings.request_timeout_seconds))
         .max_concurrent_streams(settings.max_concurrent_streams)

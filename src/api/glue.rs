@@ -6,7 +6,7 @@
 use std::{
     future::Future,
     sync::{Arc, OnceLock},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use tokio::sync::Semaphore;
@@ -111,15 +111,78 @@ pub fn service_paths() -> Vec<&'static str> {
 pub struct Limiter {
     permits: Arc<Semaphore>,
     limit: usize,
+    /// `server.request_timeout_seconds`: a call dropped this late was
+    /// ended by the timeout, not by its caller.
+    timeout: Duration,
 }
 
 impl Limiter {
-    pub fn new(limit: usize) -> Self {
+    pub fn new(limit: usize, timeout: Duration) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(limit)),
             limit,
+            timeout,
         }
     }
+}
+
+/// A call `rpc` has not finished: if it is dropped so (the server's
+/// timeout or the caller's `grpc-timeout` fired, or the caller went
+/// away), it is still counted, as `timed_out` or `cancelled`.
+struct Unfinished {
+    service: &'static str,
+    method: &'static str,
+    started: Instant,
+    /// The earlier of the server's timeout and the caller's deadline.
+    deadline: Option<Duration>,
+}
+
+impl Unfinished {
+    /// `rpc` counts the call itself from here on.
+    fn finished(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        let elapsed = self.started.elapsed();
+        // Timers fire a little late, never early.
+        let outcome = match self.deadline {
+            Some(d) if elapsed >= d => "timed_out",
+            _ => "cancelled",
+        };
+        metrics::histogram!(
+            "curity_dynamodb_rpc_seconds",
+            "service" => self.service,
+            "method" => self.method,
+            "outcome" => outcome
+        )
+        .record(elapsed.as_secs_f64());
+        tracing::warn!(
+            service = self.service,
+            method = self.method,
+            outcome,
+            latency_us = elapsed.as_micros() as u64,
+            "rpc ended before it finished"
+        );
+    }
+}
+
+/// The caller's `grpc-timeout` header (`<digits><unit>`, gRPC over HTTP/2).
+fn grpc_timeout(metadata: &tonic::metadata::MetadataMap) -> Option<Duration> {
+    let value = metadata.get("grpc-timeout")?.to_str().ok()?;
+    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n.saturating_mul(3600)),
+        "M" => Duration::from_secs(n.saturating_mul(60)),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
 }
 
 /// The server layer's request hook: labels the call with its method and
@@ -267,9 +330,21 @@ where
         .get::<RpcMethod>()
         .copied()
         .unwrap_or(RpcMethod::UNKNOWN);
+    let started = Instant::now();
+    let limiter = request.extensions().get::<Limiter>();
+    let deadline = match (limiter.map(|l| l.timeout), grpc_timeout(request.metadata())) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let unfinished = Unfinished {
+        service,
+        method,
+        started,
+        deadline,
+    };
     // Refused at once, not queued: a queue would only move the overload
     // into every caller's latency.
-    let permit = match request.extensions().get::<Limiter>() {
+    let permit = match limiter {
         None => Ok(None),
         Some(l) => Arc::clone(&l.permits)
             .try_acquire_owned()
@@ -287,11 +362,11 @@ where
         outcome = Empty,
         latency_us = Empty
     );
-    let started = Instant::now();
     let result = match permit {
         Ok(_permit) => work(req).instrument(span.clone()).await,
         Err(e) => Err(e),
     };
+    unfinished.finished();
     let elapsed = started.elapsed();
     let outcome = match &result {
         Ok(_) => "ok",

@@ -379,3 +379,57 @@ async fn after_sigterm_it_reports_not_serving_but_keeps_serving_calls_for_the_de
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_call_the_server_timeout_ends_is_counted_and_logged_as_timed_out() {
+    // The store, and a proxy in front of it that holds GetItem for 3 s.
+    let app = TestApp::start().await;
+    let proxy =
+        support::proxy::FaultProxy::start(app.config.aws.endpoint_url.as_deref().expect("store"));
+    proxy.inject(
+        Fault::Delay(Duration::from_secs(3)),
+        Some("GetItem"),
+        u32::MAX,
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let env = support::service::Env::new();
+    let cfg = env.write(
+        "timeout.toml",
+        &format!(
+            "[server]\nrequest_timeout_seconds = 1\nmetrics_listen = \"127.0.0.1:{port}\"\n\
+             [aws]\nregion = \"us-east-1\"\nendpoint_url = \"{}\"\naccess_method = \"access_key\"\n\
+             [aws.access_key]\naccess_key_id = \"embedded\"\nsecret_access_key = \"embedded\"\n\
+             [dynamodb]\ntable_name_prefix = \"{}\"\n",
+            proxy.endpoint, app.config.dynamodb.table_name_prefix
+        ),
+    );
+    let svc = support::service::Service::start(&env, &cfg, &[]).await;
+    let ch = support::channel(svc.addr).await;
+    assert!(support::wait_serving(&ch, Duration::from_secs(20)).await);
+    let err = curity_dynamodb::proto::session_service_client::SessionServiceClient::new(ch)
+        .get_session(curity_dynamodb::proto::GetSessionRequest { id: "slow".into() })
+        .await
+        .expect_err("ended by the server's timeout");
+    assert_eq!(err.code(), tonic::Code::Cancelled, "{err:?}");
+    let timed_out = "curity_dynamodb_rpc_seconds_count{service=\"SessionService\",\
+                     method=\"GetSession\",outcome=\"timed_out\"} 1";
+    let metrics = support::http::send(
+        std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        "GET",
+        "/metrics",
+        &[],
+        b"",
+    )
+    .await;
+    let body = String::from_utf8_lossy(&metrics.body);
+    assert!(
+        body.lines().any(|l| l == timed_out),
+        "{timed_out} missing from:\n{body}"
+    );
+    let logged = svc.events("rpc ended before it finished");
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert_eq!(logged[0]["fields"]["outcome"], "timed_out");
+}
