@@ -655,11 +655,14 @@ type HttpClient = hyper_util::client::legacy::Client<
 /// POST the credentials as Curity does, over kept-alive connections (as
 /// Curity's HTTP client keeps them).
 async fn verify(client: &HttpClient, addr: &str) -> u16 {
+    post_credentials(client, addr, br#"{"username":"hot-user"}"#.to_vec()).await
+}
+
+/// POST `body` to the credentials path; the status (0: no answer).
+async fn post_credentials(client: &HttpClient, addr: &str, body: Vec<u8>) -> u16 {
     let req = http::Request::post(format!("http://{addr}/json-ds/credentials"))
         .header("content-type", "application/json")
-        .body(http_body_util::Full::new(bytes::Bytes::from_static(
-            br#"{"username":"hot-user"}"#,
-        )))
+        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
         .expect("request");
     match client.request(req).await {
         Ok(resp) => {

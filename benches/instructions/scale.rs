@@ -163,29 +163,18 @@ async fn seed(store: &Store, hash: &str) {
         let mut missing = (0..n)
             .map(|i| format!("{prefix}{i:06}"))
             .collect::<BTreeSet<_>>();
-        let mut c = AccountServiceClient::new(ch.clone());
-        let mut cursor = String::new();
-        loop {
-            let page = c
-                .list(curity_dynamodb::proto::ListAccountsRequest {
-                    filter: format!("userName sw \"{prefix}\""),
-                    page: Some(curity_dynamodb::proto::PaginationRequest {
-                        count: Some(PAGE),
-                        cursor,
-                    }),
-                    ..Default::default()
-                })
-                .await
-                .expect("list what is seeded")
-                .into_inner();
-            for a in &page.accounts {
+        let ch = ch.clone();
+        each_listed(
+            |r| {
+                let mut c = AccountServiceClient::new(ch.clone());
+                async move { c.list(r).await }
+            },
+            prefix,
+            |a| {
                 missing.remove(&a.user_name);
-            }
-            cursor = page.page.map(|p| p.cursor).unwrap_or_default();
-            if cursor.is_empty() {
-                break;
-            }
-        }
+            },
+        )
+        .await;
         seed_named(&ch, missing, ATTRIBUTES).await;
     }
 }
@@ -210,29 +199,56 @@ async fn run_op(ch: &Authed, op: Op, (n, prefix): (u64, &str)) {
         }
         Op::List => {
             let mut seen = 0;
-            let mut cursor = String::new();
-            loop {
-                let page = c
-                    .list(curity_dynamodb::proto::ListAccountsRequest {
-                        filter: filter.clone(),
-                        page: Some(curity_dynamodb::proto::PaginationRequest {
-                            count: Some(PAGE),
-                            cursor,
-                        }),
-                        ..Default::default()
-                    })
-                    .await
-                    .expect("list")
-                    .into_inner();
-                seen += page.accounts.len() as u64;
-                cursor = page.page.map(|p| p.cursor).unwrap_or_default();
-                if cursor.is_empty() {
-                    break seen;
-                }
-            }
+            let ch = ch.clone();
+            each_listed(
+                |r| {
+                    let mut c = AccountServiceClient::new(ch.clone());
+                    async move { c.list(r).await }
+                },
+                prefix,
+                |_| seen += 1,
+            )
+            .await;
+            seen
         }
     };
     assert_eq!(seen, n, "{op:?} over {prefix} saw every account once");
+}
+
+/// Every account whose user name starts with `prefix`, listed page by page
+/// (pages of 100, the cursor followed to the end) through `list`.
+async fn each_listed<F, Fut>(
+    list: F,
+    prefix: &str,
+    mut visit: impl FnMut(&curity_dynamodb::proto::Account),
+) where
+    F: Fn(curity_dynamodb::proto::ListAccountsRequest) -> Fut,
+    Fut: Future<
+        Output = Result<
+            tonic::Response<curity_dynamodb::proto::ListAccountsResponse>,
+            tonic::Status,
+        >,
+    >,
+{
+    let mut cursor = String::new();
+    loop {
+        let page = list(curity_dynamodb::proto::ListAccountsRequest {
+            filter: format!("userName sw \"{prefix}\""),
+            page: Some(curity_dynamodb::proto::PaginationRequest {
+                count: Some(PAGE),
+                cursor,
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect("list")
+        .into_inner();
+        page.accounts.iter().for_each(&mut visit);
+        cursor = page.page.map(|p| p.cursor).unwrap_or_default();
+        if cursor.is_empty() {
+            break;
+        }
+    }
 }
 
 /// The resident set's growth while `row`'s operation runs, in a server
@@ -267,18 +283,7 @@ async fn verify_password(addr: &str) -> u16 {
         hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
             .build_http();
     let body = serde_json::json!({"username": "bcrypt-user", "password": PASSWORD}).to_string();
-    let req = http::Request::post(format!("http://{addr}/json-ds/credentials"))
-        .header("content-type", "application/json")
-        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
-        .expect("request");
-    match client.request(req).await {
-        Ok(resp) => {
-            let status = resp.status().as_u16();
-            let _ = http_body_util::BodyExt::collect(resp.into_body()).await;
-            status
-        }
-        Err(_) => 0,
-    }
+    post_credentials(&client, addr, body.into_bytes()).await
 }
 
 /// Child mode: BCrypt's own cost, `VERIFIES` verifications of `hash`.

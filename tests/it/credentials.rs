@@ -238,11 +238,14 @@ async fn assumed_role_credentials_are_refreshed_before_they_expire() {
         .insert_session(write("before"))
         .await
         .expect("first write");
-    let keys_before: Vec<String> = svc
-        .events("aws credentials loaded")
-        .iter()
-        .filter_map(|e| e["fields"]["access_key_id"].as_str().map(String::from))
-        .collect();
+    // The access key ids the provider loaded so far, in order.
+    let loaded = || -> Vec<String> {
+        svc.events("aws credentials loaded")
+            .iter()
+            .filter_map(|e| e["fields"]["access_key_id"].as_str().map(String::from))
+            .collect()
+    };
+    let keys_before = loaded();
     assert!(!keys_before.is_empty());
 
     // Writes go on succeeding while the provider loads new credentials,
@@ -256,11 +259,7 @@ async fn assumed_role_credentials_are_refreshed_before_they_expire() {
             .insert_session(write(&format!("meanwhile-{writes}")))
             .await
             .expect("a write while the credentials are refreshed");
-        let keys: Vec<String> = svc
-            .events("aws credentials loaded")
-            .iter()
-            .filter_map(|e| e["fields"]["access_key_id"].as_str().map(String::from))
-            .collect();
+        let keys = loaded();
         if keys.iter().any(|k| !keys_before.contains(k)) {
             break keys;
         }
