@@ -23,7 +23,7 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, UnixTime, pem::PemObject};
+use rustls_pki_types::{CertificateDer, UnixTime};
 use tokio::{
     io::{AsyncRead, AsyncWrite, ReadBuf},
     net::{TcpListener, TcpStream},
@@ -45,7 +45,10 @@ use tokio_rustls::{
 };
 use tonic::transport::server::Connected;
 
-use crate::{config::TlsConfig, unproven::Unproven};
+use crate::{
+    config::{self, TlsConfig},
+    unproven::Unproven,
+};
 
 /// Longest a TLS handshake may take before the connection is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -329,19 +332,8 @@ fn stamps(files: &TlsConfig) -> Vec<Option<SystemTime>> {
         .collect()
 }
 
-fn read(key: &str, path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{key}: cannot read {}: {e}", path.display()))
-}
-
 fn certs(key: &str, path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let pem = read(key, path)?;
-    let certs = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{key}: {} is not PEM certificates: {e}", path.display()))?;
-    if certs.is_empty() {
-        return Err(format!("{key}: {} holds no certificate", path.display()));
-    }
-    Ok(certs)
+    config::read_certs(path).map_err(|e| format!("{key}: {e}"))
 }
 
 /// The rustls configuration of the files: the server's chain and key, and,
@@ -353,13 +345,7 @@ fn build(files: &TlsConfig, section: &str) -> Result<Built, String> {
         ));
     };
     let chain = certs(&format!("{section}.cert_file"), cert_file)?;
-    let key_pem = read(&format!("{section}.key_file"), key_file)?;
-    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
-        format!(
-            "{section}.key_file: {} holds no PEM private key: {e}",
-            key_file.display()
-        )
-    })?;
+    let key = config::read_key(key_file).map_err(|e| format!("{section}.key_file: {e}"))?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()

@@ -332,10 +332,10 @@ where
         .unwrap_or(RpcMethod::UNKNOWN);
     let started = Instant::now();
     let limiter = request.extensions().get::<Limiter>();
-    let deadline = match (limiter.map(|l| l.timeout), grpc_timeout(request.metadata())) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
+    let deadline = [limiter.map(|l| l.timeout), grpc_timeout(request.metadata())]
+        .into_iter()
+        .flatten()
+        .min();
     let unfinished = Unfinished {
         service,
         method,

@@ -272,25 +272,22 @@ impl Config {
         {
             problems.push(format!("server.auth.bearer_token_file: {e}"));
         }
-        for (section, tls) in [
-            ("server.tls", &self.server.tls),
-            ("json_ds.tls", &self.json_ds.tls),
-        ] {
-            for (name, file, check) in [
-                (
-                    "cert_file",
-                    &tls.cert_file,
-                    super::secrets::check_certs as fn(&_) -> _,
-                ),
-                ("key_file", &tls.key_file, super::secrets::check_key),
-                (
-                    "client_ca_file",
-                    &tls.client_ca_file,
-                    super::secrets::check_certs,
-                ),
+        // The JSON port's files only when it is served.
+        let json = self
+            .json_ds
+            .listen
+            .is_some()
+            .then_some(("json_ds.tls", &self.json_ds.tls));
+        for (section, tls) in std::iter::once(("server.tls", &self.server.tls)).chain(json) {
+            let certs = |p: &std::path::Path| super::read_certs(p).map(drop);
+            let key = |p: &std::path::Path| super::read_key(p).map(drop);
+            for (name, file, read) in [
+                ("cert_file", &tls.cert_file, &certs as &dyn Fn(&_) -> _),
+                ("key_file", &tls.key_file, &key),
+                ("client_ca_file", &tls.client_ca_file, &certs),
             ] {
                 if let Some(path) = file
-                    && let Err(e) = check(path)
+                    && let Err(e) = read(path)
                 {
                     problems.push(format!("{section}.{name}: {e}"));
                 }

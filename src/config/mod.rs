@@ -12,7 +12,7 @@ pub mod url_path;
 
 pub use cache::{CacheConfig, CachedType, StreamsConfig};
 pub use json_ds::{JsonDsAuthConfig, JsonDsConfig, JsonDsRoutes};
-pub use secrets::read_token;
+pub use secrets::{read_certs, read_key, read_token};
 
 pub use self::load::is_region_name;
 

@@ -1,5 +1,6 @@
 //! The files the configuration names (tokens, certificates, keys): read
-//! and checked by validation, and again by whoever reloads them.
+//! and checked by validation, and read the same way by whoever loads or
+//! reloads them (`auth`, `tls`).
 
 use std::path::Path;
 
@@ -30,7 +31,7 @@ pub fn read_token(path: &Path) -> Result<String, String> {
 }
 
 /// A PEM file of certificates: readable, and holding at least one.
-pub(super) fn check_certs(path: &Path) -> Result<(), String> {
+pub fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     let pem = read(path)?;
     let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
@@ -38,14 +39,13 @@ pub(super) fn check_certs(path: &Path) -> Result<(), String> {
     if certs.is_empty() {
         return Err(format!("{} holds no certificate", path.display()));
     }
-    Ok(())
+    Ok(certs)
 }
 
-/// A PEM file holding a private key.
-pub(super) fn check_key(path: &Path) -> Result<(), String> {
+/// The private key of a PEM file.
+pub fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
     let pem = read(path)?;
     PrivateKeyDer::from_pem_slice(&pem)
-        .map(|_| ())
         .map_err(|e| format!("{} holds no PEM private key: {e}", path.display()))
 }
 

@@ -336,16 +336,16 @@ async fn serve(
     let config = config
         .validate_to_serve(&curity_dynamodb::config::process_env)
         .map_err(bad_input)?;
-    let tls_problems: Vec<String> = [
-        ("server.tls", &config.server.tls),
-        ("json_ds.tls", &config.json_ds.tls),
-    ]
-    .into_iter()
-    .filter(|(section, tls)| {
-        tls.enabled() && (*section == "server.tls" || config.json_ds.listen.is_some())
-    })
-    .filter_map(|(section, tls)| curity_dynamodb::tls::Tls::load(tls, section).err())
-    .collect();
+    let json_tls = config
+        .json_ds
+        .listen
+        .is_some()
+        .then_some(("json_ds.tls", &config.json_ds.tls));
+    let tls_problems: Vec<String> = std::iter::once(("server.tls", &config.server.tls))
+        .chain(json_tls)
+        .filter(|(_, tls)| tls.enabled())
+        .filter_map(|(section, tls)| curity_dynamodb::tls::Tls::load(tls, section).err())
+        .collect();
     if !tls_problems.is_empty() {
         return Err(bad_input(curity_dynamodb::config::ConfigError::Invalid(
             tls_problems,

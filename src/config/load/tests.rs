@@ -182,6 +182,7 @@ fn only_serve_reads_the_files_it_serves_with_and_reports_them_all() {
         "[aws]\nregion = \"eu-west-1\"\naccess_method = \"access_key\"\n[aws.access_key]\naccess_key_id = \"AKIAEXAMPLE\"\nsecret_access_key = \"x\"\n\
          [server.auth]\nbearer_token_file = {short:?}\n\
          [server.tls]\ncert_file = \"/nonexistent/a.crt\"\nkey_file = \"/nonexistent/a.key\"\n\
+         [json_ds]\nlisten = \"127.0.0.1:0\"\n\
          [json_ds.tls]\ncert_file = \"/nonexistent/b.crt\"\nkey_file = \"/nonexistent/b.key\"\n"
     );
     // Other commands (tables, policy, doctor) never need the files.
