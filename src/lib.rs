@@ -7,6 +7,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod api;
+pub mod app;
 pub mod auth;
 pub mod aws;
 pub mod cache;

@@ -15,7 +15,7 @@ use aws_types::{SdkConfig, region::Region};
 
 use crate::config::{AccessMethod, AwsConfig};
 pub use credentials::{CredentialSetupError, CredentialStats};
-pub use pool::{DynamoPool, PooledClient};
+pub use pool::{DynamoPool, PoolBuildError, PooledClient};
 
 /// The AWS side of the service, built once at start.
 #[derive(Clone, Debug)]

@@ -11,6 +11,7 @@ use std::{
 
 /// From the top down; a module may name only modules of later rows.
 const LAYERS: &[&[&str]] = &[
+    &["app"],
     &["server"],
     &["api", "json_ds", "doctor"],
     &["store"],

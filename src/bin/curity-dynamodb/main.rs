@@ -9,19 +9,17 @@ mod args;
 mod call;
 mod tables;
 
-use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 
-use anyhow::Context;
 use args::{Cli, Command, ConfigCommand, Local, TablesCommand};
 use clap::Parser;
 use curity_dynamodb::{
-    aws::{Aws, DynamoPool},
-    cache::{ItemCache, streams},
+    app::App,
+    aws::Aws,
     config::Config,
-    json_ds::JsonDs,
     local::{State, point_at_local_store},
     server,
-    store::{Store, StoreError, accounts::backfill::BackfillOptions, tables::Billing},
+    store::{StoreError, accounts::backfill::BackfillOptions, tables::Billing},
     telemetry,
 };
 use tables::{backfill_initials, tables};
@@ -362,38 +360,15 @@ async fn serve(
         tables(&aws, &config, Billing::OnDemand, Some(streams)).await?;
     }
 
-    let pool = DynamoPool::new(
-        aws.dynamodb_config().clone(),
-        config.pool.max_size,
-        Duration::from_millis(config.pool.wait_timeout_ms),
-    )
-    .map_err(bad_input)?;
-    let cache = ItemCache::new(&config.cache);
-    // Held while serving: dropping it stops the stream readers.
-    let _following = streams::follow_configured(cache.as_ref(), &aws, &config)
-        .await
-        .map_err(bad_input)?;
-    let store = Store::cached(pool, config.dynamodb.clone(), aws.method().as_str(), cache);
-    let listener = tokio::net::TcpListener::bind(config.server.listen)
-        .await
-        .with_context(|| format!("server.listen {}", config.server.listen))
-        .map_err(bad_input)?;
-    let local = listener
-        .local_addr()
-        .context("server.listen: no local address")?;
-    tracing::info!(listen = %local, access_method = aws.method().as_str(), "serving gRPC");
-    let json_ds = match config.json_ds.listen {
-        Some(addr) => Some(start_json_ds(addr, &store, &config).await?),
-        None => None,
-    };
+    let app = App::build(config, &aws).await.map_err(bad_input)?;
     #[cfg(feature = "embedded")]
     let state_dir = match (&embedded, &embedded_store) {
         (Some(dir), Some(store)) => {
             let state = State {
                 pid: std::process::id(),
                 dynamodb_endpoint: store.endpoint().to_owned(),
-                grpc: local,
-                json_ds: json_ds.as_ref().map(|(_, addr)| *addr),
+                grpc: app.grpc_addr(),
+                json_ds: app.json_addr(),
             };
             // Only the other commands' discovery depends on it: a read-only
             // temporary directory (a locked-down container) is no reason
@@ -411,10 +386,7 @@ async fn serve(
         }
         _ => None,
     };
-    server::run(listener, store, &config.server, server::shutdown_signal()).await?;
-    if let Some((task, _)) = json_ds {
-        task.abort();
-    }
+    app.run(server::shutdown_signal()).await?;
 
     #[cfg(feature = "embedded")]
     if let Some(store) = embedded_store {
@@ -443,49 +415,4 @@ fn local_defaults(config: &mut Config) {
         };
         config.json_ds.listen = Some(SocketAddr::new(listen.ip(), port));
     }
-}
-
-/// The JSON data source port (`json_ds.listen`), over the same store.
-async fn start_json_ds(
-    addr: SocketAddr,
-    store: &Store,
-    config: &Config,
-) -> Result<(tokio::task::JoinHandle<()>, SocketAddr), Failure> {
-    let tls = match config.json_ds.tls.enabled() {
-        true => Some(
-            curity_dynamodb::tls::Tls::load(&config.json_ds.tls, "json_ds.tls")
-                .map_err(|e| bad_input(anyhow::anyhow!(e)))?,
-        ),
-        false => None,
-    };
-    let ds = JsonDs::new(store.clone(), config.json_ds.clone())
-        .map_err(|e| bad_input(anyhow::anyhow!(e)))?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("json_ds.listen {addr}"))
-        .map_err(bad_input)?;
-    let local = listener
-        .local_addr()
-        .context("json_ds.listen: no local address")
-        .map_err(bad_input)?;
-    tracing::info!(listen = %local, "serving Curity's JSON data source protocol");
-    if !local.ip().is_loopback() && !config.json_ds.authenticated() {
-        tracing::warn!(
-            listen = %local,
-            "--insecure: Curity is not authenticated on the JSON data source port; \
-             anyone who reaches it can verify passwords and read attributes"
-        );
-    } else if !local.ip().is_loopback() && !config.json_ds.tls.enabled() {
-        tracing::warn!(
-            listen = %local,
-            "--insecure: the JSON data source port is not encrypted; \
-             Curity's credentials and users' passwords cross the network in clear text"
-        );
-    }
-    let task = ds.serve(
-        listener,
-        tls,
-        Duration::from_secs(config.server.auth.reload_seconds),
-    );
-    Ok((task, local))
 }

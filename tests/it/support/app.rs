@@ -1,28 +1,22 @@
 //! The service in-process against its own embedded Dynoxide on
 //! `127.0.0.1:0`, tables created: for data-behaviour tests.
 
-use std::{net::SocketAddr, time::Duration};
+use std::net::SocketAddr;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use curity_dynamodb::{
-    aws::{Aws, DynamoPool},
-    cache::{ItemCache, streams},
+    app::App,
+    aws::Aws,
     config::{AccessMethod, Config, Secret, ServerConfig},
     embedded::Embedded,
-    json_ds::JsonDs,
     proto::{
         CreateAccountRequest, NewAccount, Tenant, account_service_client::AccountServiceClient,
     },
-    server,
-    store::{
-        Store,
-        tables::{Billing, TableAdmin},
-    },
-    tls::Tls,
+    store::tables::{Billing, TableAdmin},
 };
-use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tokio::{sync::oneshot, task::JoinHandle};
 use tonic::transport::Channel;
 
 /// Which DynamoDB-compatible server a test runs on.
@@ -54,7 +48,6 @@ pub struct TestApp {
     pub json_addr: Option<SocketAddr>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
-    json_task: Option<JoinHandle<()>>,
     embedded: Option<Embedded>,
 }
 
@@ -179,6 +172,7 @@ impl TestApp {
             Backend::MiniStack => None,
         };
         config.server = ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             readiness_retry_seconds: 1,
             shutdown_grace_seconds: 5,
             shutdown_delay_seconds: 0,
@@ -203,40 +197,11 @@ impl TestApp {
         if create_tables {
             self::create_tables(&raw, &config).await;
         }
-        let pool = DynamoPool::new(
-            aws.dynamodb_config().clone(),
-            config.pool.max_size,
-            Duration::from_millis(config.pool.wait_timeout_ms),
-        )
-        .expect("pool");
-        let cache = ItemCache::new(&config.cache);
-        let following = streams::follow_configured(cache.as_ref(), &aws, &config)
-            .await
-            .expect("follow the streams");
-        let store = Store::cached(pool, config.dynamodb.clone(), "access_key", cache);
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let (json_addr, json_task) = match config.json_ds.listen {
-            Some(at) => {
-                let l = TcpListener::bind(at).await.expect("bind json");
-                let json_addr = l.local_addr().expect("json addr");
-                let tls = config
-                    .json_ds
-                    .tls
-                    .enabled()
-                    .then(|| Tls::load(&config.json_ds.tls, "json_ds.tls").expect("json tls"));
-                let ds = JsonDs::new(store.clone(), config.json_ds.clone()).expect("json ds");
-                let task = ds.serve(l, tls, Duration::from_millis(200));
-                (Some(json_addr), Some(task))
-            }
-            None => (None, None),
-        };
+        let app = App::build(config.clone(), &aws).await.expect("app");
+        let (addr, json_addr) = (app.grpc_addr(), app.json_addr());
         let (tx, rx) = oneshot::channel::<()>();
-        let settings = config.server.clone();
         let task = tokio::spawn(async move {
-            // The stream readers stop with the server.
-            let _following = following;
-            server::run(listener, store, &settings, async move {
+            app.run(async move {
                 let _ = rx.await;
             })
             .await
@@ -257,7 +222,6 @@ impl TestApp {
             raw,
             config,
             json_addr,
-            json_task,
             shutdown: Some(tx),
             task: Some(task),
             embedded,
@@ -289,9 +253,6 @@ impl TestApp {
 /// without `shutdown`, even by a failed assertion.
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some(t) = self.json_task.take() {
-            t.abort();
-        }
         self.begin_shutdown();
         if let Some(task) = self.task.take() {
             task.abort();
