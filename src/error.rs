@@ -82,6 +82,15 @@ pub enum StoreError {
     #[error("item in {table} does not have the expected layout: {reason}")]
     MalformedItem { table: String, reason: String },
 
+    /// A fault of ours, with no DynamoDB call behind it: a request the SDK's
+    /// builder refused, a value that would not encode as an item.
+    #[error("internal error: {what}{}", on_table(.table))]
+    Internal {
+        what: &'static str,
+        table: String,
+        message: String,
+    },
+
     #[error("DynamoDB {action} on {table} failed: {code}")]
     Aws {
         action: String,
@@ -89,6 +98,18 @@ pub enum StoreError {
         code: String,
         message: String,
     },
+}
+
+/// A request builder refused its input (a required field missing): a bug
+/// in how we build requests, reported rather than panicking.
+impl From<aws_sdk_dynamodb::error::BuildError> for StoreError {
+    fn from(e: aws_sdk_dynamodb::error::BuildError) -> Self {
+        Self::Internal {
+            what: "building a request",
+            table: String::new(),
+            message: e.to_string(),
+        }
+    }
 }
 
 impl StoreError {
@@ -129,6 +150,7 @@ impl StoreError {
             | Self::Throttled { message, .. }
             | Self::Unavailable { message, .. }
             | Self::Credentials { message, .. }
+            | Self::Internal { message, .. }
             | Self::Aws { message, .. } => {
                 Some(message).filter(|m| !m.is_empty()).map(|m| m.as_str())
             }
@@ -286,6 +308,10 @@ impl StoreError {
                     1,
                     false,
                 )
+            },
+            Self::Internal { table, .. } => Class {
+                table,
+                ..row(C::Internal, R::Unspecified, false, "internal", 1, false)
             },
             Self::Aws { table, .. } => Class {
                 table,

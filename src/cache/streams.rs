@@ -24,7 +24,6 @@ use std::{
 use aws_sdk_dynamodb::types::AttributeValue as DdbValue;
 use aws_sdk_dynamodbstreams::{
     Client as StreamsClient,
-    error::DisplayErrorContext,
     operation::get_records::GetRecordsError,
     types::{AttributeValue as StreamValue, ShardIteratorType},
 };
@@ -34,7 +33,7 @@ use super::{ItemCache, Kind};
 use crate::{
     aws::{
         Aws,
-        error::{CallSite, classify},
+        error::{CallSite, SdkResultExt, classify},
     },
     config::Config,
     error::StoreError,
@@ -109,15 +108,10 @@ pub async fn follow(
             .table_name(&table)
             .send()
             .await
-            .map_err(|e| {
-                classify(
-                    &e,
-                    CallSite {
-                        action: "dynamodb:DescribeTable",
-                        table: &table,
-                        method: aws.method().as_str(),
-                    },
-                )
+            .classify(CallSite {
+                action: "dynamodb:DescribeTable",
+                table: &table,
+                method: aws.method().as_str(),
             })?;
         let t = described.table;
         let enabled = t
@@ -132,6 +126,8 @@ pub async fn follow(
             client: aws.streams_client(),
             kind,
             arn,
+            table,
+            method: aws.method().as_str(),
             poll,
             shards: HashMap::new(),
         };
@@ -161,11 +157,22 @@ struct Follower {
     client: StreamsClient,
     kind: Kind,
     arn: String,
+    /// The table and credential method, for errors.
+    table: String,
+    method: &'static str,
     poll: Duration,
     shards: HashMap<String, Shard>,
 }
 
 impl Follower {
+    fn at(&self, action: &'static str) -> CallSite<'_> {
+        CallSite {
+            action,
+            table: &self.table,
+            method: self.method,
+        }
+    }
+
     async fn run(mut self) {
         let label = self.kind.label();
         let mut first = true;
@@ -177,7 +184,9 @@ impl Follower {
                         first = false;
                         next_describe = Instant::now() + DESCRIBE_EVERY;
                     }
-                    Err(e) => tracing::warn!(table = label, error = %e, "stream: shard list"),
+                    Err(e) => {
+                        tracing::warn!(table = label, error = %e, cause = e.cause().unwrap_or(""), "stream: shard list");
+                    }
                 }
             }
             if !first {
@@ -202,7 +211,7 @@ impl Follower {
     /// Learns the stream's shards. At the first call, open shards are read
     /// from their end and closed ones ignored (nothing is cached yet);
     /// later, a new shard is read from its start.
-    async fn describe(&mut self, first: bool) -> Result<(), String> {
+    async fn describe(&mut self, first: bool) -> Result<(), StoreError> {
         let mut after: Option<String> = None;
         loop {
             let out = self
@@ -212,7 +221,7 @@ impl Follower {
                 .set_exclusive_start_shard_id(after.take())
                 .send()
                 .await
-                .map_err(|e| DisplayErrorContext(e).to_string())?;
+                .classify(self.at("dynamodb:DescribeStream"))?;
             let Some(d) = out.stream_description else {
                 return Ok(());
             };
@@ -269,14 +278,14 @@ impl Follower {
                 Ok(ShardRead::Closed) => closed = true,
                 Err(e) => {
                     all_at_end = false;
-                    tracing::warn!(table = self.kind.label(), shard = %id, error = %e, "stream: read");
+                    tracing::warn!(table = self.kind.label(), shard = %id, error = %e, cause = e.cause().unwrap_or(""), "stream: read");
                 }
             }
         }
         (all_at_end, closed)
     }
 
-    async fn read_shard(&mut self, id: &str) -> Result<ShardRead, String> {
+    async fn read_shard(&mut self, id: &str) -> Result<ShardRead, StoreError> {
         for _ in 0..PAGES_PER_ROUND {
             let iterator = match self.shards.get(id).and_then(|s| s.iterator.clone()) {
                 Some(it) => it,
@@ -296,7 +305,7 @@ impl Follower {
                         // Renewed after the last record read.
                         Some(GetRecordsError::ExpiredIteratorException(_)) => false,
                         Some(GetRecordsError::TrimmedDataAccessException(_)) => true,
-                        _ => return Err(DisplayErrorContext(e).to_string()),
+                        _ => return Err(classify(&e, self.at("dynamodb:GetRecords"))),
                     };
                     if let Some(s) = self.shards.get_mut(id) {
                         s.iterator = None;
@@ -349,7 +358,7 @@ impl Follower {
         Ok(ShardRead::More)
     }
 
-    async fn iterator(&mut self, id: &str) -> Result<String, String> {
+    async fn iterator(&mut self, id: &str) -> Result<String, StoreError> {
         let start = self
             .shards
             .get(id)
@@ -368,10 +377,13 @@ impl Follower {
             .set_sequence_number(seq)
             .send()
             .await
-            .map_err(|e| DisplayErrorContext(e).to_string())?;
-        let it = out
-            .shard_iterator
-            .ok_or_else(|| "GetShardIterator returned no iterator".to_string())?;
+            .classify(self.at("dynamodb:GetShardIterator"))?;
+        let it = out.shard_iterator.ok_or_else(|| StoreError::Aws {
+            action: "dynamodb:GetShardIterator".into(),
+            table: self.table.clone(),
+            code: "NoIterator".into(),
+            message: "the answer held no shard iterator".into(),
+        })?;
         if let Some(s) = self.shards.get_mut(id) {
             s.iterator = Some(it.clone());
         }

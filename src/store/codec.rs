@@ -49,10 +49,9 @@ pub fn decode<T: DeserializeOwned>(table: &str, item: Item) -> Result<T, StoreEr
 
 /// A layout type as an item.
 pub fn encode<T: Serialize>(table: &str, value: &T) -> Result<Item, StoreError> {
-    serde_dynamo::to_item(value).map_err(|e| StoreError::Aws {
-        action: "encode item".into(),
+    serde_dynamo::to_item(value).map_err(|e| StoreError::Internal {
+        what: "encoding an item",
         table: table.to_string(),
-        code: "SerializationError".into(),
         message: e.to_string(),
     })
 }
@@ -253,17 +252,6 @@ pub fn check_keys(pairs: &[(&'static str, &str)]) -> Result<(), StoreError> {
     pairs
         .iter()
         .try_for_each(|(field, value)| check_key(field, value))
-}
-
-/// A request builder refused its input (a required field missing): a bug
-/// in how we build requests, reported rather than panicking.
-pub fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
-    StoreError::Aws {
-        action: "build request".into(),
-        table: String::new(),
-        code: "BuildError".into(),
-        message: e.to_string(),
-    }
 }
 
 #[cfg(test)]

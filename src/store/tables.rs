@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::{
     },
 };
 
-use super::{StoreError, codec::build_error};
+use super::StoreError;
 use crate::aws::error::{CallSite, classify};
 use crate::schema::{self, IndexDef, KeyAttr, Projection, TTL_ATTRIBUTE, TableDef};
 
@@ -142,7 +142,7 @@ impl TableAdmin<'_> {
                 .read_capacity_units(schema::PROVISIONED_READ)
                 .write_capacity_units(schema::PROVISIONED_WRITE)
                 .build()
-                .map_err(build_error)
+                .map_err(StoreError::from)
         };
         let mut req = self
             .client
@@ -157,7 +157,7 @@ impl TableAdmin<'_> {
                             .attribute_name(k.name)
                             .attribute_type(k.ty.sdk())
                             .build()
-                            .map_err(build_error)
+                            .map_err(StoreError::from)
                     })
                     .collect::<Result<Vec<_>, _>>()?,
             ));
@@ -175,7 +175,7 @@ impl TableAdmin<'_> {
             if billing == Billing::Provisioned {
                 g = g.provisioned_throughput(throughput()?);
             }
-            req = req.global_secondary_indexes(g.build().map_err(build_error)?);
+            req = req.global_secondary_indexes(g.build()?);
         }
         if stream {
             req = req.stream_specification(keys_only_stream()?);
@@ -186,8 +186,7 @@ impl TableAdmin<'_> {
                     .index_name(index.name)
                     .set_key_schema(Some(key_schema(index.hash, index.range)?))
                     .projection(projection(index))
-                    .build()
-                    .map_err(build_error)?,
+                    .build()?,
             );
         }
         match req.send().await {
@@ -261,8 +260,7 @@ impl TableAdmin<'_> {
                 TimeToLiveSpecification::builder()
                     .enabled(true)
                     .attribute_name(TTL_ATTRIBUTE)
-                    .build()
-                    .map_err(build_error)?,
+                    .build()?,
             )
             .send()
             .await
@@ -300,11 +298,10 @@ impl TableAdmin<'_> {
 
 /// What the cache needs of a stream: which keys changed.
 fn keys_only_stream() -> Result<StreamSpecification, StoreError> {
-    StreamSpecification::builder()
+    Ok(StreamSpecification::builder()
         .stream_enabled(true)
         .stream_view_type(StreamViewType::KeysOnly)
-        .build()
-        .map_err(build_error)
+        .build()?)
 }
 
 fn key_schema(hash: KeyAttr, range: Option<KeyAttr>) -> Result<Vec<KeySchemaElement>, StoreError> {
@@ -312,16 +309,14 @@ fn key_schema(hash: KeyAttr, range: Option<KeyAttr>) -> Result<Vec<KeySchemaElem
         KeySchemaElement::builder()
             .attribute_name(hash.name)
             .key_type(KeyType::Hash)
-            .build()
-            .map_err(build_error)?,
+            .build()?,
     ];
     if let Some(r) = range {
         out.push(
             KeySchemaElement::builder()
                 .attribute_name(r.name)
                 .key_type(KeyType::Range)
-                .build()
-                .map_err(build_error)?,
+                .build()?,
         );
     }
     Ok(out)

@@ -12,7 +12,7 @@ use crate::{
     cache::Evict,
     store::{
         Store, StoreError,
-        codec::{Item, build_error},
+        codec::Item,
         expr::{Cond, Expr, Update},
     },
 };
@@ -46,8 +46,7 @@ impl Table<'_> {
             .set_condition_expression(condition)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
-            .build()
-            .map_err(build_error)?;
+            .build()?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
@@ -69,8 +68,7 @@ impl Table<'_> {
             .set_condition_expression(condition)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
-            .build()
-            .map_err(build_error)?;
+            .build()?;
         Ok(TransactWriteItem::builder().update(u).build())
     }
 
@@ -89,8 +87,7 @@ impl Table<'_> {
             .set_condition_expression(condition)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
-            .build()
-            .map_err(build_error)?;
+            .build()?;
         Ok(TransactWriteItem::builder().delete(d).build())
     }
 
