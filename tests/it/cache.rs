@@ -698,7 +698,6 @@ async fn with_streams_a_write_on_one_replica_reaches_anothers_cache_within_the_b
             assert!(active(ch.clone()).await);
             assert_eq!(token_status(ch).await, "issued");
         }
-        tokio::time::sleep(Duration::from_millis(300)).await;
 
         let written = Instant::now();
         AccountServiceClient::new(a.channel.clone())

@@ -356,7 +356,9 @@ async fn listings_use_the_plugins_index_choice_and_page_by_cursor() {
         // The updated index orders by last change.
         let mut touch = client("c2", "", "", 0);
         touch.status = "ACTIVE".into();
-        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        // Stamps are in whole seconds: the update must fall in a later one
+        // than every creation.
+        next_second().await;
         c.update(UpdateDynamicClientRequest {
             client: Some(touch),
         })
@@ -492,5 +494,19 @@ async fn a_listing_stops_at_the_read_budget_and_its_cursor_resumes_there() {
             .into_inner();
         assert!(counted.truncated, "{backend:?}");
         app.shutdown().await;
+    }
+}
+
+/// Returns once the wall clock has entered a later second than when called.
+async fn next_second() {
+    let secs = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_secs()
+    };
+    let start = secs();
+    while secs() == start {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }
