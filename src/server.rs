@@ -155,17 +155,16 @@ pub async fn run(
             }))
         }
     };
-    let limiter = api::Limiter::new(
-        settings.max_concurrent_requests,
-        Duration::from_secs(settings.request_timeout_seconds),
-    );
+    // Every data service call: authenticated first (a stranger takes no
+    // permit), then admitted and counted; the timeout around both.
     let serve = Server::builder()
         .timeout(Duration::from_secs(settings.request_timeout_seconds))
         .max_concurrent_streams(settings.max_concurrent_streams)
-        .layer(tower::util::MapRequestLayer::new(move |req| {
-            api::label(req, &limiter)
-        }))
         .layer(AuthLayer(auth))
+        .layer(api::Admission::new(
+            settings.max_concurrent_requests,
+            Duration::from_secs(settings.request_timeout_seconds),
+        ))
         .add_routes(routes)
         .add_service(health);
     let serve: Pin<Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>> =

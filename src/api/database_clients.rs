@@ -1,6 +1,9 @@
 //! `DatabaseClientService` and `DatabaseServiceProviderService` over
 //! `store::database_clients` (one store design, two tables).
 
+use tonic::Request;
+
+use super::{Reply, rpc};
 use crate::{
     proto::{
         self, database_client_service_server::DatabaseClientService,
@@ -105,122 +108,201 @@ async fn list_page(
     Ok((found.entries, Some(next), found.truncated))
 }
 
-super::rpcs! {
-    DatabaseClientService for DatabaseClientApi;
-
-    get(CatalogGetRequest) -> GetDatabaseClientResponse, |api, req| {
-        let found = api.store.database_clients().get(&req.profile_id, &req.id).await?;
-        Ok(proto::GetDatabaseClientResponse {
-            client: found.map(client_to),
+#[tonic::async_trait]
+impl DatabaseClientService for DatabaseClientApi {
+    async fn get(
+        &self,
+        request: Request<proto::CatalogGetRequest>,
+    ) -> Reply<proto::GetDatabaseClientResponse> {
+        rpc(&self.table, request, |req| async move {
+            let found = self
+                .store
+                .database_clients()
+                .get(&req.profile_id, &req.id)
+                .await?;
+            Ok(proto::GetDatabaseClientResponse {
+                client: found.map(client_to),
+            })
         })
+        .await
     }
 
-    create(PutDatabaseClientRequest) -> PutDatabaseClientResponse, |api, req| {
-        let created = api
-            .store
-            .database_clients()
-            .create(&req.profile_id, client_from(req.client)?)
-            .await?;
-        Ok(proto::PutDatabaseClientResponse {
-            client: Some(client_to(created)),
+    async fn create(
+        &self,
+        request: Request<proto::PutDatabaseClientRequest>,
+    ) -> Reply<proto::PutDatabaseClientResponse> {
+        rpc(&self.table, request, |req| async move {
+            let created = self
+                .store
+                .database_clients()
+                .create(&req.profile_id, client_from(req.client)?)
+                .await?;
+            Ok(proto::PutDatabaseClientResponse {
+                client: Some(client_to(created)),
+            })
         })
+        .await
     }
 
-    update(PutDatabaseClientRequest) -> PutDatabaseClientResponse, |api, req| {
-        let updated = api
-            .store
-            .database_clients()
-            .update(&req.profile_id, client_from(req.client)?)
-            .await?;
-        Ok(proto::PutDatabaseClientResponse {
-            client: Some(client_to(updated)),
+    async fn update(
+        &self,
+        request: Request<proto::PutDatabaseClientRequest>,
+    ) -> Reply<proto::PutDatabaseClientResponse> {
+        rpc(&self.table, request, |req| async move {
+            let updated = self
+                .store
+                .database_clients()
+                .update(&req.profile_id, client_from(req.client)?)
+                .await?;
+            Ok(proto::PutDatabaseClientResponse {
+                client: Some(client_to(updated)),
+            })
         })
+        .await
     }
 
-    delete(CatalogDeleteRequest) -> CatalogDeleteResponse, |api, req| {
-        let deleted = api.store.database_clients().delete(&req.profile_id, &req.id).await?;
-        Ok(proto::CatalogDeleteResponse { deleted })
-    }
-
-    list(CatalogListRequest) -> ListDatabaseClientsResponse, |api, req| {
-        let (entries, page, truncated) = list_page(api.store.database_clients(), req).await?;
-        Ok(proto::ListDatabaseClientsResponse {
-            clients: entries.into_iter().map(client_to).collect(),
-            page,
-            truncated,
+    async fn delete(
+        &self,
+        request: Request<proto::CatalogDeleteRequest>,
+    ) -> Reply<proto::CatalogDeleteResponse> {
+        rpc(&self.table, request, |req| async move {
+            let deleted = self
+                .store
+                .database_clients()
+                .delete(&req.profile_id, &req.id)
+                .await?;
+            Ok(proto::CatalogDeleteResponse { deleted })
         })
+        .await
     }
 
-    count(CatalogCountRequest) -> CatalogCountResponse, |api, req| {
-        let (count, truncated) = api
-            .store
-            .database_clients()
-            .count(&req.profile_id, &filter(req.filter))
-            .await?;
-        Ok(proto::CatalogCountResponse { count, truncated })
+    async fn list(
+        &self,
+        request: Request<proto::CatalogListRequest>,
+    ) -> Reply<proto::ListDatabaseClientsResponse> {
+        rpc(&self.table, request, |req| async move {
+            let (entries, page, truncated) = list_page(self.store.database_clients(), req).await?;
+            Ok(proto::ListDatabaseClientsResponse {
+                clients: entries.into_iter().map(client_to).collect(),
+                page,
+                truncated,
+            })
+        })
+        .await
+    }
+
+    async fn count(
+        &self,
+        request: Request<proto::CatalogCountRequest>,
+    ) -> Reply<proto::CatalogCountResponse> {
+        rpc(&self.table, request, |req| async move {
+            let (count, truncated) = self
+                .store
+                .database_clients()
+                .count(&req.profile_id, &filter(req.filter))
+                .await?;
+            Ok(proto::CatalogCountResponse { count, truncated })
+        })
+        .await
     }
 }
 
-super::rpcs! {
-    DatabaseServiceProviderService for DatabaseServiceProviderApi;
-
-    get(CatalogGetRequest) -> GetDatabaseServiceProviderResponse, |api, req| {
-        let found = api
-            .store
-            .database_service_providers()
-            .get(&req.profile_id, &req.id)
-            .await?;
-        Ok(proto::GetDatabaseServiceProviderResponse {
-            service_provider: found.map(provider_to),
+#[tonic::async_trait]
+impl DatabaseServiceProviderService for DatabaseServiceProviderApi {
+    async fn get(
+        &self,
+        request: Request<proto::CatalogGetRequest>,
+    ) -> Reply<proto::GetDatabaseServiceProviderResponse> {
+        rpc(&self.table, request, |req| async move {
+            let found = self
+                .store
+                .database_service_providers()
+                .get(&req.profile_id, &req.id)
+                .await?;
+            Ok(proto::GetDatabaseServiceProviderResponse {
+                service_provider: found.map(provider_to),
+            })
         })
+        .await
     }
 
-    create(PutDatabaseServiceProviderRequest) -> PutDatabaseServiceProviderResponse, |api, req| {
-        let created = api
-            .store
-            .database_service_providers()
-            .create(&req.profile_id, provider_from(req.service_provider)?)
-            .await?;
-        Ok(proto::PutDatabaseServiceProviderResponse {
-            service_provider: Some(provider_to(created)),
+    async fn create(
+        &self,
+        request: Request<proto::PutDatabaseServiceProviderRequest>,
+    ) -> Reply<proto::PutDatabaseServiceProviderResponse> {
+        rpc(&self.table, request, |req| async move {
+            let created = self
+                .store
+                .database_service_providers()
+                .create(&req.profile_id, provider_from(req.service_provider)?)
+                .await?;
+            Ok(proto::PutDatabaseServiceProviderResponse {
+                service_provider: Some(provider_to(created)),
+            })
         })
+        .await
     }
 
-    update(PutDatabaseServiceProviderRequest) -> PutDatabaseServiceProviderResponse, |api, req| {
-        let updated = api
-            .store
-            .database_service_providers()
-            .update(&req.profile_id, provider_from(req.service_provider)?)
-            .await?;
-        Ok(proto::PutDatabaseServiceProviderResponse {
-            service_provider: Some(provider_to(updated)),
+    async fn update(
+        &self,
+        request: Request<proto::PutDatabaseServiceProviderRequest>,
+    ) -> Reply<proto::PutDatabaseServiceProviderResponse> {
+        rpc(&self.table, request, |req| async move {
+            let updated = self
+                .store
+                .database_service_providers()
+                .update(&req.profile_id, provider_from(req.service_provider)?)
+                .await?;
+            Ok(proto::PutDatabaseServiceProviderResponse {
+                service_provider: Some(provider_to(updated)),
+            })
         })
+        .await
     }
 
-    delete(CatalogDeleteRequest) -> CatalogDeleteResponse, |api, req| {
-        let deleted = api
-            .store
-            .database_service_providers()
-            .delete(&req.profile_id, &req.id)
-            .await?;
-        Ok(proto::CatalogDeleteResponse { deleted })
-    }
-
-    list(CatalogListRequest) -> ListDatabaseServiceProvidersResponse, |api, req| {
-        let (entries, page, truncated) = list_page(api.store.database_service_providers(), req).await?;
-        Ok(proto::ListDatabaseServiceProvidersResponse {
-            service_providers: entries.into_iter().map(provider_to).collect(),
-            page,
-            truncated,
+    async fn delete(
+        &self,
+        request: Request<proto::CatalogDeleteRequest>,
+    ) -> Reply<proto::CatalogDeleteResponse> {
+        rpc(&self.table, request, |req| async move {
+            let deleted = self
+                .store
+                .database_service_providers()
+                .delete(&req.profile_id, &req.id)
+                .await?;
+            Ok(proto::CatalogDeleteResponse { deleted })
         })
+        .await
     }
 
-    count(CatalogCountRequest) -> CatalogCountResponse, |api, req| {
-        let (count, truncated) = api
-            .store
-            .database_service_providers()
-            .count(&req.profile_id, &filter(req.filter))
-            .await?;
-        Ok(proto::CatalogCountResponse { count, truncated })
+    async fn list(
+        &self,
+        request: Request<proto::CatalogListRequest>,
+    ) -> Reply<proto::ListDatabaseServiceProvidersResponse> {
+        rpc(&self.table, request, |req| async move {
+            let (entries, page, truncated) =
+                list_page(self.store.database_service_providers(), req).await?;
+            Ok(proto::ListDatabaseServiceProvidersResponse {
+                service_providers: entries.into_iter().map(provider_to).collect(),
+                page,
+                truncated,
+            })
+        })
+        .await
+    }
+
+    async fn count(
+        &self,
+        request: Request<proto::CatalogCountRequest>,
+    ) -> Reply<proto::CatalogCountResponse> {
+        rpc(&self.table, request, |req| async move {
+            let (count, truncated) = self
+                .store
+                .database_service_providers()
+                .count(&req.profile_id, &filter(req.filter))
+                .await?;
+            Ok(proto::CatalogCountResponse { count, truncated })
+        })
+        .await
     }
 }

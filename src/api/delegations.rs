@@ -1,6 +1,8 @@
 //! `DelegationService` over `store::delegations`.
 
-use super::{Tenanted, convert::tenant};
+use tonic::Request;
+
+use super::{Reply, Tenanted, convert::tenant, rpc};
 
 use crate::{
     proto::{self, delegation_service_server::DelegationService},
@@ -85,110 +87,187 @@ fn bulk_to(outcome: SetStatusOutcome) -> proto::SetDelegationStatusByOwnerRespon
     }
 }
 
-super::rpcs! {
-    DelegationService for DelegationApi;
-
-    create(CreateDelegationRequest) -> CreateDelegationResponse, |api, req| {
-        let tenant = tenant(&req.tenant)?;
-        api.store
-            .delegations()
-            .create(tenant, delegation_from(req.delegation)?)
-            .await?;
-        Ok(proto::CreateDelegationResponse {})
-    }
-
-    get_by_id(GetDelegationByIdRequest) -> GetDelegationByIdResponse, |api, req| {
-        let tenant = req.tenant()?;
-        let d = api.store.delegations().get_issued(tenant, &req.id).await?;
-        Ok(proto::GetDelegationByIdResponse {
-            delegation: d.map(delegation_to),
+#[tonic::async_trait]
+impl DelegationService for DelegationApi {
+    async fn create(
+        &self,
+        request: Request<proto::CreateDelegationRequest>,
+    ) -> Reply<proto::CreateDelegationResponse> {
+        rpc(&self.table, request, |req| async move {
+            let tenant = tenant(&req.tenant)?;
+            self.store
+                .delegations()
+                .create(tenant, delegation_from(req.delegation)?)
+                .await?;
+            Ok(proto::CreateDelegationResponse {})
         })
+        .await
     }
 
-    get_by_authorization_code_hash(
-        GetDelegationByAuthorizationCodeHashRequest
-    ) -> GetDelegationByAuthorizationCodeHashResponse, |api, req| {
-        let tenant = req.tenant()?;
-        let d = api
-            .store
-            .delegations()
-            .get_by_authorization_code_hash(tenant, &req.authorization_code_hash)
-            .await?;
-        Ok(proto::GetDelegationByAuthorizationCodeHashResponse {
-            delegation: d.map(delegation_to),
+    async fn get_by_id(
+        &self,
+        request: Request<proto::GetDelegationByIdRequest>,
+    ) -> Reply<proto::GetDelegationByIdResponse> {
+        rpc(&self.table, request, |req| async move {
+            let tenant = req.tenant()?;
+            let d = self.store.delegations().get_issued(tenant, &req.id).await?;
+            Ok(proto::GetDelegationByIdResponse {
+                delegation: d.map(delegation_to),
+            })
         })
+        .await
     }
 
-    set_status(SetDelegationStatusRequest) -> SetDelegationStatusResponse, |api, req| {
-        let tenant = req.tenant()?;
-        let updated = api
-            .store
-            .delegations()
-            .set_status(tenant, &req.id, &req.status)
-            .await?;
-        Ok(proto::SetDelegationStatusResponse { updated })
+    async fn get_by_authorization_code_hash(
+        &self,
+        request: Request<proto::GetDelegationByAuthorizationCodeHashRequest>,
+    ) -> Reply<proto::GetDelegationByAuthorizationCodeHashResponse> {
+        rpc(&self.table, request, |req| async move {
+            let tenant = req.tenant()?;
+            let d = self
+                .store
+                .delegations()
+                .get_by_authorization_code_hash(tenant, &req.authorization_code_hash)
+                .await?;
+            Ok(proto::GetDelegationByAuthorizationCodeHashResponse {
+                delegation: d.map(delegation_to),
+            })
+        })
+        .await
     }
 
-    get_by_owner(GetDelegationsByOwnerRequest) -> GetDelegationsByOwnerResponse, |api, req| {
-        let tenant = req.tenant()?;
-        let list = api
-            .store
-            .delegations()
-            .by_owner(tenant, &req.owner, page(req.page))
-            .await?;
-        Ok(proto::GetDelegationsByOwnerResponse { list: list_to(list) })
+    async fn set_status(
+        &self,
+        request: Request<proto::SetDelegationStatusRequest>,
+    ) -> Reply<proto::SetDelegationStatusResponse> {
+        rpc(&self.table, request, |req| async move {
+            let tenant = req.tenant()?;
+            let updated = self
+                .store
+                .delegations()
+                .set_status(tenant, &req.id, &req.status)
+                .await?;
+            Ok(proto::SetDelegationStatusResponse { updated })
+        })
+        .await
     }
 
-    count_by_owner(CountDelegationsByOwnerRequest) -> CountDelegationsByOwnerResponse, |api, req| {
-        let tenant = req.tenant()?;
-        let count = api.store.delegations().count_by_owner(tenant, &req.owner).await?;
-        Ok(proto::CountDelegationsByOwnerResponse { count: count_to(count) })
+    async fn get_by_owner(
+        &self,
+        request: Request<proto::GetDelegationsByOwnerRequest>,
+    ) -> Reply<proto::GetDelegationsByOwnerResponse> {
+        rpc(&self.table, request, |req| async move {
+            let tenant = req.tenant()?;
+            let list = self
+                .store
+                .delegations()
+                .by_owner(tenant, &req.owner, page(req.page))
+                .await?;
+            Ok(proto::GetDelegationsByOwnerResponse {
+                list: list_to(list),
+            })
+        })
+        .await
     }
 
-    list_active(ListActiveDelegationsRequest) -> ListActiveDelegationsResponse, |api, req| {
-        let tenant = req.tenant()?;
-        let list = api.store.delegations().active(tenant, page(req.page)).await?;
-        Ok(proto::ListActiveDelegationsResponse { list: list_to(list) })
+    async fn count_by_owner(
+        &self,
+        request: Request<proto::CountDelegationsByOwnerRequest>,
+    ) -> Reply<proto::CountDelegationsByOwnerResponse> {
+        rpc(&self.table, request, |req| async move {
+            let tenant = req.tenant()?;
+            let count = self
+                .store
+                .delegations()
+                .count_by_owner(tenant, &req.owner)
+                .await?;
+            Ok(proto::CountDelegationsByOwnerResponse {
+                count: count_to(count),
+            })
+        })
+        .await
     }
 
-    count_active(CountActiveDelegationsRequest) -> CountActiveDelegationsResponse, |api, req| {
-        let tenant = req.tenant()?;
-        let count = api.store.delegations().count_active(tenant).await?;
-        Ok(proto::CountActiveDelegationsResponse { count: count_to(count) })
+    async fn list_active(
+        &self,
+        request: Request<proto::ListActiveDelegationsRequest>,
+    ) -> Reply<proto::ListActiveDelegationsResponse> {
+        rpc(&self.table, request, |req| async move {
+            let tenant = req.tenant()?;
+            let list = self
+                .store
+                .delegations()
+                .active(tenant, page(req.page))
+                .await?;
+            Ok(proto::ListActiveDelegationsResponse {
+                list: list_to(list),
+            })
+        })
+        .await
     }
 
-    list(ListDelegationsRequest) -> ListDelegationsResponse, |api, req| {
-        let tenant = req.tenant()?;
-        let sort = SortBy::parse(&req.sort_by, req.descending)?;
-        let list = api
-            .store
-            .delegations()
-            .list(tenant, &req.filter, sort, page(req.page))
-            .await?;
-        Ok(proto::ListDelegationsResponse { list: list_to(list) })
+    async fn count_active(
+        &self,
+        request: Request<proto::CountActiveDelegationsRequest>,
+    ) -> Reply<proto::CountActiveDelegationsResponse> {
+        rpc(&self.table, request, |req| async move {
+            let tenant = req.tenant()?;
+            let count = self.store.delegations().count_active(tenant).await?;
+            Ok(proto::CountActiveDelegationsResponse {
+                count: count_to(count),
+            })
+        })
+        .await
     }
 
-    set_status_by_owner(
-        SetDelegationStatusByOwnerRequest
-    ) -> SetDelegationStatusByOwnerResponse, |api, req| {
-        let tenant = req.tenant()?;
-        let outcome = api
-            .store
-            .delegations()
-            .set_status_by_owner(tenant, &req.owner, None, &req.status)
-            .await?;
-        Ok(bulk_to(outcome))
+    async fn list(
+        &self,
+        request: Request<proto::ListDelegationsRequest>,
+    ) -> Reply<proto::ListDelegationsResponse> {
+        rpc(&self.table, request, |req| async move {
+            let tenant = req.tenant()?;
+            let sort = SortBy::parse(&req.sort_by, req.descending)?;
+            let list = self
+                .store
+                .delegations()
+                .list(tenant, &req.filter, sort, page(req.page))
+                .await?;
+            Ok(proto::ListDelegationsResponse {
+                list: list_to(list),
+            })
+        })
+        .await
     }
 
-    set_status_by_owner_and_client(
-        SetDelegationStatusByOwnerAndClientRequest
-    ) -> SetDelegationStatusByOwnerResponse, |api, req| {
-        let tenant = req.tenant()?;
-        let outcome = api
-            .store
-            .delegations()
-            .set_status_by_owner(tenant, &req.owner, Some(&req.client_id), &req.status)
-            .await?;
-        Ok(bulk_to(outcome))
+    async fn set_status_by_owner(
+        &self,
+        request: Request<proto::SetDelegationStatusByOwnerRequest>,
+    ) -> Reply<proto::SetDelegationStatusByOwnerResponse> {
+        rpc(&self.table, request, |req| async move {
+            let tenant = req.tenant()?;
+            let outcome = self
+                .store
+                .delegations()
+                .set_status_by_owner(tenant, &req.owner, None, &req.status)
+                .await?;
+            Ok(bulk_to(outcome))
+        })
+        .await
+    }
+
+    async fn set_status_by_owner_and_client(
+        &self,
+        request: Request<proto::SetDelegationStatusByOwnerAndClientRequest>,
+    ) -> Reply<proto::SetDelegationStatusByOwnerResponse> {
+        rpc(&self.table, request, |req| async move {
+            let tenant = req.tenant()?;
+            let outcome = self
+                .store
+                .delegations()
+                .set_status_by_owner(tenant, &req.owner, Some(&req.client_id), &req.status)
+                .await?;
+            Ok(bulk_to(outcome))
+        })
+        .await
     }
 }

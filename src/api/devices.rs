@@ -1,6 +1,8 @@
 //! `DeviceService` over `store::devices`.
 
-use super::{Tenanted, convert::tenant};
+use tonic::Request;
+
+use super::{Reply, Tenanted, convert::tenant, rpc};
 use crate::{
     proto::{self, device_service_server::DeviceService},
     store::{StoreError, delegations::OffsetPage, devices::Device},
@@ -42,89 +44,159 @@ fn device_to(d: Device) -> proto::Device {
     })
 }
 
-super::rpcs! {
-    DeviceService for DeviceApi;
-
-    create(CreateDeviceRequest) -> CreateDeviceResponse, |api, req| {
-        let tenant = tenant(&req.tenant)?;
-        let device = api.store.devices().create(tenant, device_from(req.device)?).await?;
-        Ok(proto::CreateDeviceResponse {
-            device: Some(device_to(device)),
+#[tonic::async_trait]
+impl DeviceService for DeviceApi {
+    async fn create(
+        &self,
+        request: Request<proto::CreateDeviceRequest>,
+    ) -> Reply<proto::CreateDeviceResponse> {
+        rpc(&self.table, request, |req| async move {
+            let tenant = tenant(&req.tenant)?;
+            let device = self
+                .store
+                .devices()
+                .create(tenant, device_from(req.device)?)
+                .await?;
+            Ok(proto::CreateDeviceResponse {
+                device: Some(device_to(device)),
+            })
         })
+        .await
     }
 
-    get_by_id(GetDeviceByIdRequest) -> GetDeviceByIdResponse, |api, req| {
-        let tenant = req.tenant()?;
-        let device = api.store.devices().get_by_id(tenant, &req.id).await?;
-        Ok(proto::GetDeviceByIdResponse {
-            device: device.map(device_to),
+    async fn get_by_id(
+        &self,
+        request: Request<proto::GetDeviceByIdRequest>,
+    ) -> Reply<proto::GetDeviceByIdResponse> {
+        rpc(&self.table, request, |req| async move {
+            let tenant = req.tenant()?;
+            let device = self.store.devices().get_by_id(tenant, &req.id).await?;
+            Ok(proto::GetDeviceByIdResponse {
+                device: device.map(device_to),
+            })
         })
+        .await
     }
 
-    get_by(GetDeviceByRequest) -> GetDeviceByResponse, |api, req| {
-        let tenant = req.tenant()?;
-        let device = api
-            .store
-            .devices()
-            .get_by(tenant, &req.device_id, &req.account_id)
-            .await?;
-        Ok(proto::GetDeviceByResponse {
-            device: device.map(device_to),
+    async fn get_by(
+        &self,
+        request: Request<proto::GetDeviceByRequest>,
+    ) -> Reply<proto::GetDeviceByResponse> {
+        rpc(&self.table, request, |req| async move {
+            let tenant = req.tenant()?;
+            let device = self
+                .store
+                .devices()
+                .get_by(tenant, &req.device_id, &req.account_id)
+                .await?;
+            Ok(proto::GetDeviceByResponse {
+                device: device.map(device_to),
+            })
         })
+        .await
     }
 
-    list_by_account(ListDevicesByAccountRequest) -> ListDevicesByAccountResponse, |api, req| {
-        let tenant = req.tenant()?;
-        let devices = api.store.devices().by_account(tenant, &req.account_id).await?;
-        Ok(proto::ListDevicesByAccountResponse {
-            devices: devices.into_iter().map(device_to).collect(),
+    async fn list_by_account(
+        &self,
+        request: Request<proto::ListDevicesByAccountRequest>,
+    ) -> Reply<proto::ListDevicesByAccountResponse> {
+        rpc(&self.table, request, |req| async move {
+            let tenant = req.tenant()?;
+            let devices = self
+                .store
+                .devices()
+                .by_account(tenant, &req.account_id)
+                .await?;
+            Ok(proto::ListDevicesByAccountResponse {
+                devices: devices.into_iter().map(device_to).collect(),
+            })
         })
+        .await
     }
 
-    get_by_device_id(GetDevicesByDeviceIdRequest) -> GetDevicesByDeviceIdResponse, |api, req| {
-        let tenant = req.tenant()?;
-        let devices = api.store.devices().by_device_id(tenant, &req.device_id).await?;
-        Ok(proto::GetDevicesByDeviceIdResponse {
-            devices: devices.into_iter().map(device_to).collect(),
+    async fn get_by_device_id(
+        &self,
+        request: Request<proto::GetDevicesByDeviceIdRequest>,
+    ) -> Reply<proto::GetDevicesByDeviceIdResponse> {
+        rpc(&self.table, request, |req| async move {
+            let tenant = req.tenant()?;
+            let devices = self
+                .store
+                .devices()
+                .by_device_id(tenant, &req.device_id)
+                .await?;
+            Ok(proto::GetDevicesByDeviceIdResponse {
+                devices: devices.into_iter().map(device_to).collect(),
+            })
         })
+        .await
     }
 
-    list(ListDevicesRequest) -> ListDevicesResponse, |api, req| {
-        let tenant = req.tenant()?;
-        let page = OffsetPage::new(req.start_index, req.count);
-        let (devices, total_results, truncated) = api.store.devices().list(tenant, page).await?;
-        Ok(proto::ListDevicesResponse {
-            devices: devices.into_iter().map(device_to).collect(),
-            total_results,
-            truncated,
+    async fn list(
+        &self,
+        request: Request<proto::ListDevicesRequest>,
+    ) -> Reply<proto::ListDevicesResponse> {
+        rpc(&self.table, request, |req| async move {
+            let tenant = req.tenant()?;
+            let page = OffsetPage::new(req.start_index, req.count);
+            let (devices, total_results, truncated) =
+                self.store.devices().list(tenant, page).await?;
+            Ok(proto::ListDevicesResponse {
+                devices: devices.into_iter().map(device_to).collect(),
+                total_results,
+                truncated,
+            })
         })
+        .await
     }
 
-    update(UpdateDeviceRequest) -> UpdateDeviceResponse, |api, req| {
-        let tenant = tenant(&req.tenant)?;
-        let device = api
-            .store
-            .devices()
-            .update(tenant, device_from(req.device)?, req.current_device_id.as_deref())
-            .await?;
-        Ok(proto::UpdateDeviceResponse {
-            device: Some(device_to(device)),
+    async fn update(
+        &self,
+        request: Request<proto::UpdateDeviceRequest>,
+    ) -> Reply<proto::UpdateDeviceResponse> {
+        rpc(&self.table, request, |req| async move {
+            let tenant = tenant(&req.tenant)?;
+            let device = self
+                .store
+                .devices()
+                .update(
+                    tenant,
+                    device_from(req.device)?,
+                    req.current_device_id.as_deref(),
+                )
+                .await?;
+            Ok(proto::UpdateDeviceResponse {
+                device: Some(device_to(device)),
+            })
         })
+        .await
     }
 
-    delete(DeleteDeviceRequest) -> DeleteDeviceResponse, |api, req| {
-        let tenant = req.tenant()?;
-        let deleted = api.store.devices().delete(tenant, &req.id).await?;
-        Ok(proto::DeleteDeviceResponse { deleted })
+    async fn delete(
+        &self,
+        request: Request<proto::DeleteDeviceRequest>,
+    ) -> Reply<proto::DeleteDeviceResponse> {
+        rpc(&self.table, request, |req| async move {
+            let tenant = req.tenant()?;
+            let deleted = self.store.devices().delete(tenant, &req.id).await?;
+            Ok(proto::DeleteDeviceResponse { deleted })
+        })
+        .await
     }
 
-    delete_by(DeleteDeviceByRequest) -> DeleteDeviceResponse, |api, req| {
-        let tenant = req.tenant()?;
-        let deleted = api
-            .store
-            .devices()
-            .delete_by(tenant, &req.device_id, &req.account_id)
-            .await?;
-        Ok(proto::DeleteDeviceResponse { deleted })
+    async fn delete_by(
+        &self,
+        request: Request<proto::DeleteDeviceByRequest>,
+    ) -> Reply<proto::DeleteDeviceResponse> {
+        rpc(&self.table, request, |req| async move {
+            let tenant = req.tenant()?;
+            let deleted = self
+                .store
+                .devices()
+                .delete_by(tenant, &req.device_id, &req.account_id)
+                .await?;
+            Ok(proto::DeleteDeviceResponse { deleted })
+        })
+        .await
     }
 }

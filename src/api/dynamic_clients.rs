@@ -1,5 +1,8 @@
 //! `DynamicClientService` over `store::dynamic_clients`.
 
+use tonic::Request;
+
+use super::{Reply, rpc};
 use crate::{
     proto::{self, DynamicClientSort, dynamic_client_service_server::DynamicClientService},
     store::{
@@ -57,66 +60,113 @@ fn listing(filter: &Option<proto::DynamicClientFilter>) -> Listing<'_> {
     }
 }
 
-super::rpcs! {
-    DynamicClientService for DynamicClientApi;
-
-    get(GetDynamicClientRequest) -> GetDynamicClientResponse, |api, req| {
-        let client = api.store.dynamic_clients().get(&req.client_id).await?;
-        Ok(proto::GetDynamicClientResponse::rendered(
-            client,
-            |c| &c.rendered,
-            |c| client_to(std::sync::Arc::unwrap_or_clone(c)),
-        ))
-    }
-
-    create(CreateDynamicClientRequest) -> CreateDynamicClientResponse, |api, req| {
-        let client = api.store.dynamic_clients().create(client_from(req.client)?).await?;
-        Ok(proto::CreateDynamicClientResponse {
-            client: Some(client_to(client)),
+#[tonic::async_trait]
+impl DynamicClientService for DynamicClientApi {
+    async fn get(
+        &self,
+        request: Request<proto::GetDynamicClientRequest>,
+    ) -> Reply<proto::GetDynamicClientResponse> {
+        rpc(&self.table, request, |req| async move {
+            let client = self.store.dynamic_clients().get(&req.client_id).await?;
+            Ok(proto::GetDynamicClientResponse::rendered(
+                client,
+                |c| &c.rendered,
+                |c| client_to(std::sync::Arc::unwrap_or_clone(c)),
+            ))
         })
+        .await
     }
 
-    update(UpdateDynamicClientRequest) -> UpdateDynamicClientResponse, |api, req| {
-        let client = api.store.dynamic_clients().update(client_from(req.client)?).await?;
-        Ok(proto::UpdateDynamicClientResponse {
-            client: Some(client_to(client)),
+    async fn create(
+        &self,
+        request: Request<proto::CreateDynamicClientRequest>,
+    ) -> Reply<proto::CreateDynamicClientResponse> {
+        rpc(&self.table, request, |req| async move {
+            let client = self
+                .store
+                .dynamic_clients()
+                .create(client_from(req.client)?)
+                .await?;
+            Ok(proto::CreateDynamicClientResponse {
+                client: Some(client_to(client)),
+            })
         })
+        .await
     }
 
-    delete(DeleteDynamicClientRequest) -> DeleteDynamicClientResponse, |api, req| {
-        api.store.dynamic_clients().delete(&req.client_id).await?;
-        Ok(proto::DeleteDynamicClientResponse {})
-    }
-
-    list(ListDynamicClientsRequest) -> ListDynamicClientsResponse, |api, req| {
-        let sort = match req.sort() {
-            DynamicClientSort::Default => Some(SortBy::ClientId),
-            DynamicClientSort::Created => Some(SortBy::Created),
-            DynamicClientSort::LastModified => Some(SortBy::Updated),
-            DynamicClientSort::None => None,
-        };
-        let listing = Listing {
-            sort,
-            descending: req.descending,
-            ..listing(&req.filter)
-        };
-        let page = req.page.clone().unwrap_or_default();
-        let found = api
-            .store
-            .dynamic_clients()
-            .list(&listing, page.count.map(|c| c as usize), &page.cursor)
-            .await?;
-        Ok(proto::ListDynamicClientsResponse {
-            clients: found.clients.into_iter().map(client_to).collect(),
-            page: Some(proto::PaginationResponse {
-                cursor: found.next.unwrap_or_default(),
-            }),
-            truncated: found.truncated,
+    async fn update(
+        &self,
+        request: Request<proto::UpdateDynamicClientRequest>,
+    ) -> Reply<proto::UpdateDynamicClientResponse> {
+        rpc(&self.table, request, |req| async move {
+            let client = self
+                .store
+                .dynamic_clients()
+                .update(client_from(req.client)?)
+                .await?;
+            Ok(proto::UpdateDynamicClientResponse {
+                client: Some(client_to(client)),
+            })
         })
+        .await
     }
 
-    count(CountDynamicClientsRequest) -> CountDynamicClientsResponse, |api, req| {
-        let (count, truncated) = api.store.dynamic_clients().count(&listing(&req.filter)).await?;
-        Ok(proto::CountDynamicClientsResponse { count, truncated })
+    async fn delete(
+        &self,
+        request: Request<proto::DeleteDynamicClientRequest>,
+    ) -> Reply<proto::DeleteDynamicClientResponse> {
+        rpc(&self.table, request, |req| async move {
+            self.store.dynamic_clients().delete(&req.client_id).await?;
+            Ok(proto::DeleteDynamicClientResponse {})
+        })
+        .await
+    }
+
+    async fn list(
+        &self,
+        request: Request<proto::ListDynamicClientsRequest>,
+    ) -> Reply<proto::ListDynamicClientsResponse> {
+        rpc(&self.table, request, |req| async move {
+            let sort = match req.sort() {
+                DynamicClientSort::Default => Some(SortBy::ClientId),
+                DynamicClientSort::Created => Some(SortBy::Created),
+                DynamicClientSort::LastModified => Some(SortBy::Updated),
+                DynamicClientSort::None => None,
+            };
+            let listing = Listing {
+                sort,
+                descending: req.descending,
+                ..listing(&req.filter)
+            };
+            let page = req.page.clone().unwrap_or_default();
+            let found = self
+                .store
+                .dynamic_clients()
+                .list(&listing, page.count.map(|c| c as usize), &page.cursor)
+                .await?;
+            Ok(proto::ListDynamicClientsResponse {
+                clients: found.clients.into_iter().map(client_to).collect(),
+                page: Some(proto::PaginationResponse {
+                    cursor: found.next.unwrap_or_default(),
+                }),
+                truncated: found.truncated,
+            })
+        })
+        .await
+    }
+
+    async fn count(
+        &self,
+        request: Request<proto::CountDynamicClientsRequest>,
+    ) -> Reply<proto::CountDynamicClientsResponse> {
+        rpc(&self.table, request, |req| async move {
+            let (count, truncated) = self
+                .store
+                .dynamic_clients()
+                .count(&listing(&req.filter))
+                .await?;
+            Ok(proto::CountDynamicClientsResponse { count, truncated })
+        })
+        .await
     }
 }

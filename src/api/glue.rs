@@ -5,11 +5,9 @@
 
 use std::{
     future::Future,
-    sync::{Arc, OnceLock},
+    sync::OnceLock,
     time::{Duration, Instant},
 };
-
-use tokio::sync::Semaphore;
 
 use prost::Message;
 use tonic::{Request, Response, Status, codegen::http};
@@ -32,7 +30,8 @@ pub struct RpcMethod {
 }
 
 impl RpcMethod {
-    /// A call that did not pass through [`label`] (never in `serve`).
+    /// A call that did not pass through [`super::Admission`] (never in
+    /// `serve`).
     const UNKNOWN: Self = Self {
         service: "unknown",
         method: "unknown",
@@ -104,74 +103,9 @@ pub fn service_paths() -> Vec<&'static str> {
     out
 }
 
-/// The global limit on RPCs in flight (`server.max_concurrent_requests`),
-/// shared by every connection. Health does not go through [`rpc`], so
-/// probes are never shed.
-#[derive(Debug, Clone)]
-pub struct Limiter {
-    permits: Arc<Semaphore>,
-    limit: usize,
-    /// `server.request_timeout_seconds`: a call dropped this late was
-    /// ended by the timeout, not by its caller.
-    timeout: Duration,
-}
-
-impl Limiter {
-    pub fn new(limit: usize, timeout: Duration) -> Self {
-        Self {
-            permits: Arc::new(Semaphore::new(limit)),
-            limit,
-            timeout,
-        }
-    }
-}
-
-/// A call `rpc` has not finished: if it is dropped so (the server's
-/// timeout or the caller's `grpc-timeout` fired, or the caller went
-/// away), it is still counted, as `timed_out` or `cancelled`.
-struct Unfinished {
-    service: &'static str,
-    method: &'static str,
-    started: Instant,
-    /// The earlier of the server's timeout and the caller's deadline.
-    deadline: Option<Duration>,
-}
-
-impl Unfinished {
-    /// `rpc` counts the call itself from here on.
-    fn finished(self) {
-        std::mem::forget(self);
-    }
-}
-
-impl Drop for Unfinished {
-    fn drop(&mut self) {
-        let elapsed = self.started.elapsed();
-        // Timers fire a little late, never early.
-        let outcome = match self.deadline {
-            Some(d) if elapsed >= d => "timed_out",
-            _ => "cancelled",
-        };
-        metrics::histogram!(
-            "curity_dynamodb_rpc_seconds",
-            "service" => self.service,
-            "method" => self.method,
-            "outcome" => outcome
-        )
-        .record(elapsed.as_secs_f64());
-        tracing::warn!(
-            service = self.service,
-            method = self.method,
-            outcome,
-            latency_us = elapsed.as_micros() as u64,
-            "rpc ended before it finished"
-        );
-    }
-}
-
 /// The caller's `grpc-timeout` header (`<digits><unit>`, gRPC over HTTP/2).
-fn grpc_timeout(metadata: &tonic::metadata::MetadataMap) -> Option<Duration> {
-    let value = metadata.get("grpc-timeout")?.to_str().ok()?;
+pub(super) fn grpc_timeout(headers: &http::HeaderMap) -> Option<Duration> {
+    let value = headers.get("grpc-timeout")?.to_str().ok()?;
     let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
     let n: u64 = digits.parse().ok()?;
     Some(match unit {
@@ -183,16 +117,6 @@ fn grpc_timeout(metadata: &tonic::metadata::MetadataMap) -> Option<Duration> {
         "n" => Duration::from_nanos(n),
         _ => return None,
     })
-}
-
-/// The server layer's request hook: labels the call with its method and
-/// hands it the limiter.
-pub fn label<B>(mut request: http::Request<B>, limiter: &Limiter) -> http::Request<B> {
-    if let Some(m) = method_of(request.uri().path()) {
-        request.extensions_mut().insert(m);
-        request.extensions_mut().insert(limiter.clone());
-    }
-    request
 }
 
 /// A request message and the tenant it acts for (none for the global data
@@ -308,14 +232,13 @@ macro_rules! keyed {
 
 keyed!(GetBucketRequest, StoreBucketRequest, ClearBucketRequest);
 
+/// What every RPC answers.
+pub type Reply<T> = Result<Response<T>, Status>;
+
 /// Runs one RPC inside a span carrying service, method, table, tenant,
 /// outcome and latency. Request payloads are never recorded: they hold
 /// tokens, session state and password hashes.
-pub async fn rpc<Req, Res, F, Fut>(
-    table: &str,
-    request: Request<Req>,
-    work: F,
-) -> Result<Response<Res>, Status>
+pub async fn rpc<Req, Res, F, Fut>(table: &str, request: Request<Req>, work: F) -> Reply<Res>
 where
     Req: Tenanted,
     F: FnOnce(Req) -> Fut,
@@ -331,26 +254,6 @@ where
         .copied()
         .unwrap_or(RpcMethod::UNKNOWN);
     let started = Instant::now();
-    let limiter = request.extensions().get::<Limiter>();
-    let deadline = [limiter.map(|l| l.timeout), grpc_timeout(request.metadata())]
-        .into_iter()
-        .flatten()
-        .min();
-    let unfinished = Unfinished {
-        service,
-        method,
-        started,
-        deadline,
-    };
-    // Refused at once, not queued: a queue would only move the overload
-    // into every caller's latency.
-    let permit = match limiter {
-        None => Ok(None),
-        Some(l) => Arc::clone(&l.permits)
-            .try_acquire_owned()
-            .map(Some)
-            .map_err(|_| StoreError::Overloaded { limit: l.limit }),
-    };
     let req = request.into_inner();
     let span = tracing::info_span!(
         target: crate::telemetry::RPC_SPAN_TARGET,
@@ -362,11 +265,7 @@ where
         outcome = Empty,
         latency_us = Empty
     );
-    let result = match permit {
-        Ok(_permit) => work(req).instrument(span.clone()).await,
-        Err(e) => Err(e),
-    };
-    unfinished.finished();
+    let result = work(req).instrument(span.clone()).await;
     let elapsed = started.elapsed();
     let outcome = match &result {
         Ok(_) => "ok",

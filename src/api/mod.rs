@@ -1,8 +1,10 @@
 //! One tonic service per data type: decode, validate, call the store,
-//! encode. Knows protobuf, nothing about DynamoDB. `glue` is what every
-//! RPC shares; `services` the one list of what `serve` registers.
+//! encode. Knows protobuf, nothing about DynamoDB. `admission` is the layer
+//! in front of every call, `glue` what every RPC shares; `services` the one
+//! list of what `serve` registers.
 
 pub mod accounts;
+mod admission;
 pub mod buckets;
 pub mod convert;
 pub mod credentials;
@@ -21,8 +23,7 @@ use tonic::{
     service::{Routes, RoutesBuilder},
 };
 
-pub use self::glue::{Limiter, RpcMethod, label, method_of};
-pub(crate) use self::glue::{Tenanted, rpc};
+pub(crate) use self::glue::{Reply, Tenanted, rpc};
 use self::{
     accounts::AccountApi,
     buckets::BucketApi,
@@ -34,6 +35,10 @@ use self::{
     links::{AttributeApi, LinkApi},
     sessions::SessionApi,
     tokens::{NonceApi, TokenApi},
+};
+pub use self::{
+    admission::Admission,
+    glue::{RpcMethod, method_of},
 };
 use crate::{
     proto::{
@@ -52,31 +57,6 @@ use crate::{
     store::Store,
 };
 
-/// Implements a tonic service trait: each RPC is written as its request
-/// and response message, and a body that gets the service (`api`) and the
-/// decoded request, run by [`rpc`] (span, metrics, status mapping).
-macro_rules! rpcs {
-    ($service:ident for $api:ident;
-     $($method:ident($req:ident) -> $res:ident, |$this:ident, $r:ident| { $($body:tt)* })*) => {
-        #[tonic::async_trait]
-        impl $service for $api {
-            $(
-                async fn $method(
-                    &self,
-                    request: tonic::Request<$crate::proto::$req>,
-                ) -> Result<tonic::Response<$crate::proto::$res>, tonic::Status> {
-                    let $this = self;
-                    $crate::api::rpc(self.table(), request, |$r: $crate::proto::$req| async move {
-                        $($body)*
-                    })
-                    .await
-                }
-            )*
-        }
-    };
-}
-use rpcs;
-
 /// A service type over the store, labelled with the table its calls touch.
 macro_rules! service {
     ($name:ident, $table:ident) => {
@@ -92,30 +72,10 @@ macro_rules! service {
                     store,
                 }
             }
-
-            fn table(&self) -> &str {
-                &self.table
-            }
         }
     };
 }
 use service;
-
-registry!(
-    AccountServiceServer(AccountApi),
-    CredentialServiceServer(CredentialApi),
-    LinkServiceServer(LinkApi),
-    AttributeServiceServer(AttributeApi),
-    SessionServiceServer(SessionApi),
-    TokenServiceServer(TokenApi),
-    NonceServiceServer(NonceApi),
-    BucketServiceServer(BucketApi),
-    DelegationServiceServer(DelegationApi),
-    DeviceServiceServer(DeviceApi),
-    DynamicClientServiceServer(DynamicClientApi),
-    DatabaseClientServiceServer(DatabaseClientApi),
-    DatabaseServiceProviderServiceServer(DatabaseServiceProviderApi),
-);
 
 /// The one list of data services: `SERVICE_NAMES` (what health reports)
 /// and `services` (what `serve` routes) come from the same entries, so a
@@ -135,7 +95,22 @@ macro_rules! registry {
         }
     };
 }
-use registry;
+
+registry!(
+    AccountServiceServer(AccountApi),
+    CredentialServiceServer(CredentialApi),
+    LinkServiceServer(LinkApi),
+    AttributeServiceServer(AttributeApi),
+    SessionServiceServer(SessionApi),
+    TokenServiceServer(TokenApi),
+    NonceServiceServer(NonceApi),
+    BucketServiceServer(BucketApi),
+    DelegationServiceServer(DelegationApi),
+    DeviceServiceServer(DeviceApi),
+    DynamicClientServiceServer(DynamicClientApi),
+    DatabaseClientServiceServer(DatabaseClientApi),
+    DatabaseServiceProviderServiceServer(DatabaseServiceProviderApi),
+);
 
 #[cfg(test)]
 mod tests {

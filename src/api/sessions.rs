@@ -1,5 +1,8 @@
 //! `SessionService` over `store::sessions`.
 
+use tonic::Request;
+
+use super::{Reply, rpc};
 use crate::{
     proto::{self, session_service_server::SessionService},
     store::{StoreError, sessions::Session},
@@ -16,47 +19,76 @@ fn session_from(msg: Option<proto::Session>) -> Result<Session, StoreError> {
     })
 }
 
-super::rpcs! {
-    SessionService for SessionApi;
-
-    get_session(GetSessionRequest) -> GetSessionResponse, |api, req| {
-        let session = api.store.sessions().get(&req.id).await?;
-        Ok(proto::GetSessionResponse {
-            session: session.map(|s| proto::Session {
-                id: s.id,
-                data: s.data,
-                expires_at: s.expires_at,
-            }),
+#[tonic::async_trait]
+impl SessionService for SessionApi {
+    async fn get_session(
+        &self,
+        request: Request<proto::GetSessionRequest>,
+    ) -> Reply<proto::GetSessionResponse> {
+        rpc(&self.table, request, |req| async move {
+            let session = self.store.sessions().get(&req.id).await?;
+            Ok(proto::GetSessionResponse {
+                session: session.map(|s| proto::Session {
+                    id: s.id,
+                    data: s.data,
+                    expires_at: s.expires_at,
+                }),
+            })
         })
+        .await
     }
 
-    insert_session(InsertSessionRequest) -> InsertSessionResponse, |api, req| {
-        api.store
-            .sessions()
-            .insert(&session_from(req.session)?)
-            .await?;
-        Ok(proto::InsertSessionResponse {})
+    async fn insert_session(
+        &self,
+        request: Request<proto::InsertSessionRequest>,
+    ) -> Reply<proto::InsertSessionResponse> {
+        rpc(&self.table, request, |req| async move {
+            self.store
+                .sessions()
+                .insert(&session_from(req.session)?)
+                .await?;
+            Ok(proto::InsertSessionResponse {})
+        })
+        .await
     }
 
-    update_session(UpdateSessionRequest) -> UpdateSessionResponse, |api, req| {
-        api.store
-            .sessions()
-            .update(&session_from(req.session)?)
-            .await?;
-        Ok(proto::UpdateSessionResponse {})
+    async fn update_session(
+        &self,
+        request: Request<proto::UpdateSessionRequest>,
+    ) -> Reply<proto::UpdateSessionResponse> {
+        rpc(&self.table, request, |req| async move {
+            self.store
+                .sessions()
+                .update(&session_from(req.session)?)
+                .await?;
+            Ok(proto::UpdateSessionResponse {})
+        })
+        .await
     }
 
-    update_session_expiration(UpdateSessionExpirationRequest) -> UpdateSessionExpirationResponse, |api, req| {
-        let updated = api
-            .store
-            .sessions()
-            .update_expiration(&req.id, req.expires_at)
-            .await?;
-        Ok(proto::UpdateSessionExpirationResponse { updated })
+    async fn update_session_expiration(
+        &self,
+        request: Request<proto::UpdateSessionExpirationRequest>,
+    ) -> Reply<proto::UpdateSessionExpirationResponse> {
+        rpc(&self.table, request, |req| async move {
+            let updated = self
+                .store
+                .sessions()
+                .update_expiration(&req.id, req.expires_at)
+                .await?;
+            Ok(proto::UpdateSessionExpirationResponse { updated })
+        })
+        .await
     }
 
-    delete_session(DeleteSessionRequest) -> DeleteSessionResponse, |api, req| {
-        api.store.sessions().delete(&req.id).await?;
-        Ok(proto::DeleteSessionResponse {})
+    async fn delete_session(
+        &self,
+        request: Request<proto::DeleteSessionRequest>,
+    ) -> Reply<proto::DeleteSessionResponse> {
+        rpc(&self.table, request, |req| async move {
+            self.store.sessions().delete(&req.id).await?;
+            Ok(proto::DeleteSessionResponse {})
+        })
+        .await
     }
 }

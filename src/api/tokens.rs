@@ -1,6 +1,12 @@
 //! `TokenService` and `NonceService` over `store::tokens` / `store::nonces`.
 
-use super::convert::{object_in, object_out};
+use tonic::Request;
+
+use super::{
+    Reply,
+    convert::{object_in, object_out},
+    rpc,
+};
 use crate::{
     proto::{self, nonce_service_server::NonceService, token_service_server::TokenService},
     store::{StoreError, nonces::NonceStatus, tokens::Token},
@@ -43,75 +49,115 @@ fn token_to(t: Token) -> proto::Token {
     token_fields!(t => proto::Token { data, data_json })
 }
 
-super::rpcs! {
-    TokenService for TokenApi;
-
-    create_token(CreateTokenRequest) -> CreateTokenResponse, |api, req| {
-        api.store.tokens().create(&token_from(req.token)?).await?;
-        Ok(proto::CreateTokenResponse {})
-    }
-
-    get_token_by_hash(GetTokenByHashRequest) -> GetTokenByHashResponse, |api, req| {
-        let token = api.store.tokens().get(&req.token_hash).await?;
-        Ok(proto::GetTokenByHashResponse::rendered(
-            token,
-            |t| &t.rendered,
-            |t| token_to(std::sync::Arc::unwrap_or_clone(t)),
-        ))
-    }
-
-    get_token_status(GetTokenStatusRequest) -> GetTokenStatusResponse, |api, req| {
-        let token = api.store.tokens().get(&req.token_hash).await?;
-        Ok(proto::GetTokenStatusResponse {
-            status: token.map(|t| t.status.clone()),
+#[tonic::async_trait]
+impl TokenService for TokenApi {
+    async fn create_token(
+        &self,
+        request: Request<proto::CreateTokenRequest>,
+    ) -> Reply<proto::CreateTokenResponse> {
+        rpc(&self.table, request, |req| async move {
+            self.store.tokens().create(&token_from(req.token)?).await?;
+            Ok(proto::CreateTokenResponse {})
         })
+        .await
     }
 
-    set_token_status(SetTokenStatusRequest) -> SetTokenStatusResponse, |api, req| {
-        let updated = api
-            .store
-            .tokens()
-            .set_status(&req.token_hash, &req.status)
-            .await?;
-        Ok(proto::SetTokenStatusResponse { updated })
+    async fn get_token_by_hash(
+        &self,
+        request: Request<proto::GetTokenByHashRequest>,
+    ) -> Reply<proto::GetTokenByHashResponse> {
+        rpc(&self.table, request, |req| async move {
+            let token = self.store.tokens().get(&req.token_hash).await?;
+            Ok(proto::GetTokenByHashResponse::rendered(
+                token,
+                |t| &t.rendered,
+                |t| token_to(std::sync::Arc::unwrap_or_clone(t)),
+            ))
+        })
+        .await
+    }
+
+    async fn get_token_status(
+        &self,
+        request: Request<proto::GetTokenStatusRequest>,
+    ) -> Reply<proto::GetTokenStatusResponse> {
+        rpc(&self.table, request, |req| async move {
+            let token = self.store.tokens().get(&req.token_hash).await?;
+            Ok(proto::GetTokenStatusResponse {
+                status: token.map(|t| t.status.clone()),
+            })
+        })
+        .await
+    }
+
+    async fn set_token_status(
+        &self,
+        request: Request<proto::SetTokenStatusRequest>,
+    ) -> Reply<proto::SetTokenStatusResponse> {
+        rpc(&self.table, request, |req| async move {
+            let updated = self
+                .store
+                .tokens()
+                .set_status(&req.token_hash, &req.status)
+                .await?;
+            Ok(proto::SetTokenStatusResponse { updated })
+        })
+        .await
     }
 }
 
 super::service!(NonceApi, nonces);
 
-super::rpcs! {
-    NonceService for NonceApi;
-
-    save_nonce(SaveNonceRequest) -> SaveNonceResponse, |api, req| {
-        api.store
-            .nonces()
-            .save(&req.nonce, &req.value, req.created_at, req.ttl_seconds)
-            .await?;
-        Ok(proto::SaveNonceResponse {})
-    }
-
-    get_nonce(GetNonceRequest) -> GetNonceResponse, |api, req| {
-        let state = api.store.nonces().get(&req.nonce).await?;
-        Ok(proto::GetNonceResponse {
-            state: state.map(|s| proto::NonceState {
-                value: s.value,
-                created_at: s.created_at,
-                expires_at: s.expires_at,
-                consumed_at: s.consumed_at,
-                status: match s.status {
-                    NonceStatus::Issued => proto::NonceStatus::Issued,
-                    NonceStatus::Used => proto::NonceStatus::Used,
-                } as i32,
-            }),
+#[tonic::async_trait]
+impl NonceService for NonceApi {
+    async fn save_nonce(
+        &self,
+        request: Request<proto::SaveNonceRequest>,
+    ) -> Reply<proto::SaveNonceResponse> {
+        rpc(&self.table, request, |req| async move {
+            self.store
+                .nonces()
+                .save(&req.nonce, &req.value, req.created_at, req.ttl_seconds)
+                .await?;
+            Ok(proto::SaveNonceResponse {})
         })
+        .await
     }
 
-    consume_nonce(ConsumeNonceRequest) -> ConsumeNonceResponse, |api, req| {
-        let consumed = api
-            .store
-            .nonces()
-            .consume(&req.nonce, req.consumed_at)
-            .await?;
-        Ok(proto::ConsumeNonceResponse { consumed })
+    async fn get_nonce(
+        &self,
+        request: Request<proto::GetNonceRequest>,
+    ) -> Reply<proto::GetNonceResponse> {
+        rpc(&self.table, request, |req| async move {
+            let state = self.store.nonces().get(&req.nonce).await?;
+            Ok(proto::GetNonceResponse {
+                state: state.map(|s| proto::NonceState {
+                    value: s.value,
+                    created_at: s.created_at,
+                    expires_at: s.expires_at,
+                    consumed_at: s.consumed_at,
+                    status: match s.status {
+                        NonceStatus::Issued => proto::NonceStatus::Issued,
+                        NonceStatus::Used => proto::NonceStatus::Used,
+                    } as i32,
+                }),
+            })
+        })
+        .await
+    }
+
+    async fn consume_nonce(
+        &self,
+        request: Request<proto::ConsumeNonceRequest>,
+    ) -> Reply<proto::ConsumeNonceResponse> {
+        rpc(&self.table, request, |req| async move {
+            let consumed = self
+                .store
+                .nonces()
+                .consume(&req.nonce, req.consumed_at)
+                .await?;
+            Ok(proto::ConsumeNonceResponse { consumed })
+        })
+        .await
     }
 }

@@ -381,7 +381,7 @@ async fn after_sigterm_it_reports_not_serving_but_keeps_serving_calls_for_the_de
 }
 
 #[tokio::test]
-async fn a_call_the_server_timeout_ends_is_counted_and_logged_as_timed_out() {
+async fn a_timed_out_call_and_a_shed_call_are_each_counted_once_with_their_outcome() {
     // The store, and a proxy in front of it that holds GetItem for 3 s.
     let app = TestApp::start().await;
     let proxy =
@@ -399,7 +399,7 @@ async fn a_call_the_server_timeout_ends_is_counted_and_logged_as_timed_out() {
     let cfg = env.write(
         "timeout.toml",
         &format!(
-            "[server]\nrequest_timeout_seconds = 1\nmetrics_listen = \"127.0.0.1:{port}\"\n\
+            "[server]\nrequest_timeout_seconds = 1\nmax_concurrent_requests = 1\nmetrics_listen = \"127.0.0.1:{port}\"\n\
              [aws]\nregion = \"us-east-1\"\nendpoint_url = \"{}\"\naccess_method = \"access_key\"\n\
              [aws.access_key]\naccess_key_id = \"embedded\"\nsecret_access_key = \"embedded\"\n\
              [dynamodb]\ntable_name_prefix = \"{}\"\n",
@@ -409,13 +409,32 @@ async fn a_call_the_server_timeout_ends_is_counted_and_logged_as_timed_out() {
     let svc = support::service::Service::start(&env, &cfg, &[]).await;
     let ch = support::channel(svc.addr).await;
     assert!(support::wait_serving(&ch, Duration::from_secs(20)).await);
-    let err = curity_dynamodb::proto::session_service_client::SessionServiceClient::new(ch)
-        .get_session(curity_dynamodb::proto::GetSessionRequest { id: "slow".into() })
+    let sessions =
+        curity_dynamodb::proto::session_service_client::SessionServiceClient::new(ch.clone());
+    let get = |id: &str| {
+        let mut c = sessions.clone();
+        let req = curity_dynamodb::proto::GetSessionRequest { id: id.into() };
+        async move { c.get_session(req).await }
+    };
+    // The one slot taken by a call held at the store; the next is shed,
+    // the health probe is not.
+    let slow = tokio::spawn(get("slow"));
+    assert!(proxy.wait_hits(1, Duration::from_secs(10)).await);
+    let shed = get("shed").await.expect_err("no slot free");
+    assert_eq!(shed.code(), tonic::Code::ResourceExhausted, "{shed:?}");
+    assert_eq!(
+        support::health(&ch).await,
+        Some(tonic_health::pb::health_check_response::ServingStatus::Serving)
+    );
+    let err = slow
         .await
+        .expect("task")
         .expect_err("ended by the server's timeout");
     assert_eq!(err.code(), tonic::Code::Cancelled, "{err:?}");
     let timed_out = "curity_dynamodb_rpc_seconds_count{service=\"SessionService\",\
                      method=\"GetSession\",outcome=\"timed_out\"} 1";
+    let overloaded = "curity_dynamodb_rpc_seconds_count{service=\"SessionService\",\
+                      method=\"GetSession\",outcome=\"overloaded\"} 1";
     let metrics = support::http::send(
         std::net::SocketAddr::from(([127, 0, 0, 1], port)),
         "GET",
@@ -425,10 +444,17 @@ async fn a_call_the_server_timeout_ends_is_counted_and_logged_as_timed_out() {
     )
     .await;
     let body = String::from_utf8_lossy(&metrics.body);
-    assert!(
-        body.lines().any(|l| l == timed_out),
-        "{timed_out} missing from:\n{body}"
-    );
+    for line in [timed_out, overloaded] {
+        assert!(
+            body.lines().any(|l| l == line),
+            "{line} missing from:\n{body}"
+        );
+    }
+    let counted: Vec<&str> = body
+        .lines()
+        .filter(|l| l.starts_with("curity_dynamodb_rpc_seconds_count{service=\"SessionService\""))
+        .collect();
+    assert_eq!(counted.len(), 2, "each call counted once: {counted:?}");
     let logged = svc.events("rpc ended before it finished");
     assert_eq!(logged.len(), 1, "{logged:?}");
     assert_eq!(logged[0]["fields"]["outcome"], "timed_out");
