@@ -44,6 +44,8 @@ pub enum ServeError {
 pub const LIVENESS_SERVICE: &str = "liveness";
 
 async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
+    metrics::gauge!(crate::telemetry::READY)
+        .set(f64::from(u8::from(status == ServingStatus::Serving)));
     reporter.set_service_status("", status).await;
     for s in api::SERVICE_NAMES {
         reporter.set_service_status(s, status).await;

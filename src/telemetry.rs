@@ -103,6 +103,93 @@ const LATENCY_BUCKETS: [f64; 15] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
+/// `curity_dynamodb_ready`: 1 while the replica reports SERVING.
+pub const READY: &str = "curity_dynamodb_ready";
+
+enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+/// Every metric the service exports, with its help text (the chart's alerts
+/// and dashboard select only these: `tests/it/monitoring.rs`).
+const METRICS: [(Kind, &str, &str); 13] = [
+    (
+        Kind::Histogram,
+        "curity_dynamodb_rpc_seconds",
+        "gRPC calls of the data services by service, method and outcome, each counted once",
+    ),
+    (
+        Kind::Gauge,
+        READY,
+        "1 while this replica reports SERVING (DynamoDB reachable), else 0",
+    ),
+    (
+        Kind::Counter,
+        "curity_dynamodb_cache_requests_total",
+        "reads of the cached types by result (hit, miss, bypass)",
+    ),
+    (
+        Kind::Counter,
+        "curity_dynamodb_cache_evictions_total",
+        "cache entries evicted by size or age",
+    ),
+    (
+        Kind::Counter,
+        "curity_dynamodb_cache_invalidations_total",
+        "cache entries dropped because their item changed",
+    ),
+    (
+        Kind::Gauge,
+        "curity_dynamodb_cache_stream_lag_seconds",
+        "how far the stream reader of a cached table is behind",
+    ),
+    (
+        Kind::Gauge,
+        "curity_dynamodb_pool_size",
+        "pooled DynamoDB clients",
+    ),
+    (
+        Kind::Gauge,
+        "curity_dynamodb_pool_in_use",
+        "pooled DynamoDB clients in use",
+    ),
+    (
+        Kind::Gauge,
+        "curity_dynamodb_pool_waiting",
+        "calls waiting for a pooled DynamoDB client",
+    ),
+    (
+        Kind::Counter,
+        "curity_dynamodb_pool_timeouts_total",
+        "calls shed because no pooled client came free in time",
+    ),
+    (
+        Kind::Counter,
+        "curity_dynamodb_credential_loads_total",
+        "AWS credential loads and refreshes",
+    ),
+    (
+        Kind::Counter,
+        "curity_dynamodb_credential_failures_total",
+        "failed AWS credential loads and refreshes",
+    ),
+    (
+        Kind::Counter,
+        "curity_dynamodb_json_ds_requests_total",
+        "requests of the JSON data source port by method and status",
+    ),
+];
+
+/// Series that count trouble, exported at 0 from the start: an alert on
+/// them tells "nothing went wrong" from "not scraped".
+const FROM_ZERO: [&str; 3] = [
+    "curity_dynamodb_pool_timeouts_total",
+    "curity_dynamodb_credential_loads_total",
+    "curity_dynamodb_credential_failures_total",
+];
+
 /// Serves Prometheus metrics on `addr` (must run inside the Tokio runtime).
 pub fn init_metrics(addr: SocketAddr) -> Result<(), MetricsError> {
     // Histograms with buckets, not summaries: buckets add up across
@@ -120,7 +207,19 @@ pub fn init_metrics(addr: SocketAddr) -> Result<(), MetricsError> {
         .map_err(|e| MetricsError {
             addr,
             reason: e.to_string(),
-        })
+        })?;
+    for (kind, name, help) in METRICS {
+        match kind {
+            Kind::Counter => metrics::describe_counter!(name, help),
+            Kind::Gauge => metrics::describe_gauge!(name, help),
+            Kind::Histogram => metrics::describe_histogram!(name, metrics::Unit::Seconds, help),
+        }
+    }
+    for name in FROM_ZERO {
+        metrics::counter!(name).increment(0);
+    }
+    metrics::gauge!(READY).set(0.0);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ mod json_ds;
 mod jwt;
 mod layers;
 mod least_privilege;
+mod monitoring;
 mod overload;
 mod secret_hygiene;
 mod server;

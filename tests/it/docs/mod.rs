@@ -56,6 +56,7 @@ fn other_docs_examples_parse() {
     for doc in [
         "docs/compatibility.md",
         "docs/curity-plugin.md",
+        "docs/operations.md",
         "docs/security.md",
         "deploy/iam/README.md",
         "ARCHITECTURE.md",
@@ -74,6 +75,7 @@ fn every_markdown_file_with_code_is_checked() {
         "docs/curity-json-datasource.md",
         "docs/curity-plugin.md",
         "docs/deployment.md",
+        "docs/operations.md",
         "docs/performance.md",
         "docs/security.md",
     ];
