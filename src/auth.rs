@@ -32,6 +32,30 @@ pub struct Auth {
     jwt: Option<Arc<JwtVerifier>>,
 }
 
+/// Who made a call, as the audit trail names it: never the credential.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// Nothing asked of the caller (loopback, `--insecure`).
+    Anonymous,
+    /// The bearer token, by the first four bytes of its SHA-256.
+    Bearer([u8; 4]),
+    /// An accepted access token, by its `sub` (else its `client_id`).
+    Token(Arc<str>),
+    /// A client certificate the client CA verifies, by its subject.
+    Certificate(Arc<str>),
+}
+
+impl std::fmt::Display for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Anonymous => f.write_str("anonymous"),
+            Self::Bearer(fp) => write!(f, "bearer:{}", crate::tls::hex_prefix(fp)),
+            Self::Token(who) => write!(f, "jwt:{who}"),
+            Self::Certificate(subject) => write!(f, "cert:{subject}"),
+        }
+    }
+}
+
 /// One message for every refusal: nothing to learn from it.
 const REFUSED: &str = "missing or invalid bearer token (authorization: Bearer <token>)";
 
@@ -45,21 +69,25 @@ impl Auth {
         Self { bearer, jwt }
     }
 
-    /// Whether a call with these headers, over a connection whose client
-    /// certificate was judged `cert`, may proceed.
+    /// Who the caller is, if a call with these headers, over a connection
+    /// whose client certificate was judged `cert`, may proceed.
     pub async fn check(
         &self,
         headers: &http::HeaderMap,
         cert: Option<&ClientCert>,
-    ) -> Result<(), Status> {
+    ) -> Result<Caller, Status> {
         // Set by the TLS acceptor when a client CA is configured.
-        if cert == Some(&ClientCert::Refused) {
-            return Err(Status::unauthenticated(
-                "missing or untrusted client certificate",
-            ));
-        }
+        let by_cert = match cert {
+            Some(ClientCert::Refused) => {
+                return Err(Status::unauthenticated(
+                    "missing or untrusted client certificate",
+                ));
+            }
+            Some(ClientCert::Trusted(subject)) => Caller::Certificate(Arc::clone(subject)),
+            Some(ClientCert::NotAsked) | None => Caller::Anonymous,
+        };
         if self.bearer.is_none() && self.jwt.is_none() {
-            return Ok(());
+            return Ok(by_cert);
         }
         let presented = headers
             .get(http::header::AUTHORIZATION)
@@ -67,16 +95,19 @@ impl Auth {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or_else(|| Status::unauthenticated(REFUSED))?;
-        if self
+        if let Some(fingerprint) = self
             .bearer
             .as_ref()
-            .is_some_and(|t| t.accepts(presented.as_bytes()))
+            .and_then(|t| t.accept(presented.as_bytes()))
         {
-            return Ok(());
+            return Ok(Caller::Bearer(fingerprint));
         }
         if let Some(jwt) = &self.jwt {
             match jwt.verify(presented).await {
-                Ok(_) => return Ok(()),
+                Ok(claims) => {
+                    let who = claims.subject.or(claims.client_id).unwrap_or_default();
+                    return Ok(Caller::Token(Arc::from(who)));
+                }
                 // Debug: anyone can send a bad token; a warning per call
                 // would let them flood the log.
                 Err(e) => tracing::debug!(error = %e, "access token refused"),
@@ -132,7 +163,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+    fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
         // The clone is ready only if polled; keep the polled one for this call.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -143,7 +174,10 @@ where
             }
             let cert = client_cert(req.extensions());
             match auth.check(req.headers(), cert.as_ref()).await {
-                Ok(()) => inner.call(req).await,
+                Ok(caller) => {
+                    req.extensions_mut().insert(caller);
+                    inner.call(req).await
+                }
                 Err(status) => Ok(status.into_http()),
             }
         })
@@ -207,11 +241,18 @@ impl BearerToken {
     }
 
     pub(crate) fn accepts(&self, presented: &[u8]) -> bool {
+        self.accept(presented).is_some()
+    }
+
+    /// The token's fingerprint (first four bytes of its SHA-256) when
+    /// `presented` is the token.
+    pub(crate) fn accept(&self, presented: &[u8]) -> Option<[u8; 4]> {
         let presented = digest(presented);
-        match self.current.read() {
+        let equal = match self.current.read() {
             Ok(c) => bool::from(c.0.ct_eq(&presented)),
             Err(_) => false,
-        }
+        };
+        equal.then(|| [presented[0], presented[1], presented[2], presented[3]])
     }
 }
 
@@ -233,6 +274,7 @@ mod tests {
             .unwrap();
         runtime
             .block_on(auth.check(&headers, None))
+            .map(|_| ())
             .map_err(|s| s.code())
     }
 

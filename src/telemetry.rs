@@ -1,10 +1,15 @@
 //! Logs (plain or JSON, level from `RUST_LOG`, default `info`) on stderr,
 //! and the optional Prometheus endpoint.
 
-use std::{io::IsTerminal, net::SocketAddr};
+use std::{io::IsTerminal, net::SocketAddr, path::Path, sync::Arc};
 
 use tracing::{Level, Metadata};
-use tracing_subscriber::{EnvFilter, filter::filter_fn, fmt, prelude::*};
+use tracing_subscriber::{
+    EnvFilter,
+    filter::filter_fn,
+    fmt::{self, writer::BoxMakeWriter},
+    prelude::*,
+};
 
 use crate::config::LogFormat;
 
@@ -41,22 +46,44 @@ fn within_caps(meta: &Metadata<'_>) -> bool {
     true
 }
 
-pub fn init_logging(format: LogFormat) {
-    init_logging_at(format, "info,dynoxide=error");
+/// The tracing target of the audit trail (`api::audit`): its events go to
+/// their own JSON-lines sink, whatever `RUST_LOG` says, and never to the
+/// log.
+pub const AUDIT_TARGET: &str = "audit";
+
+/// Logging for `serve`, with the audit trail on stderr or appended to
+/// `audit_file` (`server.audit_file`).
+pub fn init_logging(format: LogFormat, audit_file: Option<&Path>) -> Result<(), String> {
+    let audit = match audit_file {
+        None => BoxMakeWriter::new(std::io::stderr),
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| format!("server.audit_file {}: {e}", path.display()))?;
+            BoxMakeWriter::new(Arc::new(file))
+        }
+    };
+    init_logging_at(format, "info,dynoxide=error", Some(audit));
+    Ok(())
 }
 
 /// Logging for the one-shot commands (`tables`, `whoami`, ...): warnings
 /// and errors only unless `RUST_LOG` asks for more, so their output is
 /// what they print.
 pub fn init_command_logging(format: LogFormat) {
-    init_logging_at(format, "warn,dynoxide=error");
+    init_logging_at(format, "warn,dynoxide=error", None);
 }
 
 /// The target of the span every RPC runs in (`api::glue::rpc`).
 pub const RPC_SPAN_TARGET: &str = "curity_dynamodb::rpc";
 
-fn init_logging_at(format: LogFormat, default: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+fn init_logging_at(format: LogFormat, default: &str, audit: Option<BoxMakeWriter>) {
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    if let (Some(_), Ok(all)) = (&audit, format!("{AUDIT_TARGET}=info").parse()) {
+        filter = filter.add_directive(all);
+    }
     // The log formats a span's fields when it opens and re-formats them on
     // each record (JSON: parse and re-serialise): a third of a cached
     // read's instructions, spent for no line when the call succeeds. The
@@ -66,9 +93,20 @@ fn init_logging_at(format: LogFormat, default: &str) {
         .max_level_hint()
         .is_some_and(|max| max >= tracing::level_filters::LevelFilter::DEBUG);
     let caps = filter_fn(move |meta| {
-        within_caps(meta) && (rpc_spans || !(meta.is_span() && meta.target() == RPC_SPAN_TARGET))
+        meta.target() != AUDIT_TARGET
+            && within_caps(meta)
+            && (rpc_spans || !(meta.is_span() && meta.target() == RPC_SPAN_TARGET))
     });
-    let registry = tracing_subscriber::registry().with(filter);
+    let audit = audit.map(|writer| {
+        fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .with_writer(writer)
+            .with_filter(filter_fn(|meta| meta.target() == AUDIT_TARGET))
+    });
+    let registry = tracing_subscriber::registry().with(filter).with(audit);
     // A second init (tests, embedded callers) keeps the first subscriber.
     let _ = match format {
         LogFormat::Plain => registry

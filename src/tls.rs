@@ -76,12 +76,13 @@ struct Built {
 
 /// What a connection proved about its client, set once after the
 /// handshake and read by the interceptor on every call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientCert {
     /// No client CA is configured.
     NotAsked,
-    /// The client presented a chain the client CA verifies, valid now.
-    Trusted,
+    /// The client presented a chain the client CA verifies, valid now;
+    /// its certificate's subject (the caller the audit trail names).
+    Trusted(Arc<str>),
     /// No certificate, another issuer's, or an expired one.
     Refused,
 }
@@ -96,7 +97,7 @@ impl Connected for TlsConn {
     type ConnectInfo = ClientCert;
 
     fn connect_info(&self) -> ClientCert {
-        self.client
+        self.client.clone()
     }
 }
 
@@ -206,12 +207,29 @@ fn judge(
         return ClientCert::Refused;
     };
     match verifier.verify_client_cert(end_entity, intermediates, UnixTime::now()) {
-        Ok(_) => ClientCert::Trusted,
+        Ok(_) => ClientCert::Trusted(subject_of(end_entity.as_ref())),
         Err(e) => {
             tracing::debug!(%peer, error = %e, "tls client certificate refused");
             ClientCert::Refused
         }
     }
+}
+
+/// A certificate's subject as RFC 4514 text (`CN=curity,O=Example`); an
+/// unreadable one (the verifier accepted it, so rare) by its SHA-256.
+fn subject_of(der: &[u8]) -> Arc<str> {
+    match x509_parser::parse_x509_certificate(der) {
+        Ok((_, cert)) => Arc::from(cert.subject().to_string()),
+        Err(_) => {
+            let digest = <sha2::Sha256 as sha2::Digest>::digest(der);
+            Arc::from(format!("sha256:{}", hex_prefix(&digest)))
+        }
+    }
+}
+
+/// The first four bytes as eight hex digits.
+pub fn hex_prefix(bytes: &[u8]) -> String {
+    bytes.iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 
 impl Tls {

@@ -13,7 +13,10 @@ use prost::Message;
 use tonic::{Request, Response, Status, codegen::http};
 use tracing::{Instrument, field::Empty};
 
-use super::status;
+use super::{
+    audit::{self, fingerprint},
+    status,
+};
 use crate::{
     proto::{self, FILE_DESCRIPTOR_SET},
     store::{StoreError, keys::Tenant},
@@ -124,6 +127,14 @@ pub(super) fn grpc_timeout(headers: &http::HeaderMap) -> Option<Duration> {
 pub trait Tenanted {
     fn tenant_field(&self) -> Option<&proto::Tenant>;
 
+    /// For a write, the item it acts on as the audit trail names it (keys
+    /// that are secrets, such as a token hash or session id, by
+    /// [`super::audit::fingerprint`]); `None` for a read, which is not
+    /// audited.
+    fn audited_key(&self) -> Option<String> {
+        None
+    }
+
     /// The tenant, validated (an id with `(`, `)` or `#` is refused).
     fn tenant(&self) -> Result<Tenant<'_>, StoreError> {
         Tenant::parse(self.tenant_field().map(|t| t.id.as_str()))
@@ -131,21 +142,29 @@ pub trait Tenanted {
 }
 
 macro_rules! tenanted {
-    ($($t:ident),* $(,)?) => {
+    ($($t:ident $(=> |$r:ident| $key:expr)?),* $(,)?) => {
         $(impl Tenanted for proto::$t {
             fn tenant_field(&self) -> Option<&proto::Tenant> {
                 self.tenant.as_ref()
             }
+            $(fn audited_key(&self) -> Option<String> {
+                let $r = self;
+                Some($key)
+            })?
         })*
     };
 }
 
 macro_rules! global {
-    ($($t:ident),* $(,)?) => {
+    ($($t:ident $(=> |$r:ident| $key:expr)?),* $(,)?) => {
         $(impl Tenanted for proto::$t {
             fn tenant_field(&self) -> Option<&proto::Tenant> {
                 None
             }
+            $(fn audited_key(&self) -> Option<String> {
+                let $r = self;
+                Some($key)
+            })?
         })*
     };
 }
@@ -155,82 +174,90 @@ tenanted!(
     GetAccountByUserNameRequest,
     GetAccountByEmailRequest,
     GetAccountByPhoneRequest,
-    CreateAccountRequest,
-    UpdateAccountRequest,
-    PatchAccountRequest,
-    DeleteAccountRequest,
+    CreateAccountRequest => |r| format!("user_name:{}", r.account.as_ref().map_or("", |a| a.user_name.as_str())),
+    UpdateAccountRequest => |r| r.id.clone(),
+    PatchAccountRequest => |r| r.id.clone(),
+    DeleteAccountRequest => |r| r.id.clone(),
     ListAccountsRequest,
     CountAccountsRequest,
     GetCredentialRequest,
-    StoreCredentialRequest,
-    DeleteCredentialRequest,
-    UpdateSubjectRequest,
-    LinkRequest,
+    StoreCredentialRequest => |r| r.subject.clone(),
+    DeleteCredentialRequest => |r| r.subject.clone(),
+    UpdateSubjectRequest => |r| format!("{} -> {}", r.subject, r.new_subject),
+    LinkRequest => |r| format!("{}/{}/{}", r.linking_account_manager, r.foreign_domain, r.foreign_user_name),
     ListLinksRequest,
     ResolveLinkRequest,
-    DeleteLinkRequest,
+    DeleteLinkRequest => |r| format!("{}/{}/{}", r.linking_account_manager, r.foreign_domain, r.foreign_account_id),
     GetAttributesRequest,
-    CreateDelegationRequest,
+    CreateDelegationRequest => |r| r.delegation.as_ref().map(|d| d.id.clone()).unwrap_or_default(),
     GetDelegationByIdRequest,
     GetDelegationByAuthorizationCodeHashRequest,
-    SetDelegationStatusRequest,
+    SetDelegationStatusRequest => |r| r.id.clone(),
     GetDelegationsByOwnerRequest,
     CountDelegationsByOwnerRequest,
     ListActiveDelegationsRequest,
     CountActiveDelegationsRequest,
     ListDelegationsRequest,
-    SetDelegationStatusByOwnerRequest,
-    SetDelegationStatusByOwnerAndClientRequest,
-    CreateDeviceRequest,
+    SetDelegationStatusByOwnerRequest => |r| format!("owner:{}", r.owner),
+    SetDelegationStatusByOwnerAndClientRequest => |r| format!("owner:{}/client:{}", r.owner, r.client_id),
+    CreateDeviceRequest => |r| r.device.as_ref().map(|d| d.id.clone()).unwrap_or_default(),
     GetDeviceByIdRequest,
     GetDeviceByRequest,
     ListDevicesByAccountRequest,
     GetDevicesByDeviceIdRequest,
     ListDevicesRequest,
-    UpdateDeviceRequest,
-    DeleteDeviceRequest,
-    DeleteDeviceByRequest,
+    UpdateDeviceRequest => |r| r.device.as_ref().map(|d| d.id.clone()).unwrap_or_default(),
+    DeleteDeviceRequest => |r| r.id.clone(),
+    DeleteDeviceByRequest => |r| format!("{}/{}", r.device_id, r.account_id),
 );
 
 global!(
     GetSessionRequest,
-    InsertSessionRequest,
-    UpdateSessionRequest,
-    UpdateSessionExpirationRequest,
-    DeleteSessionRequest,
-    CreateTokenRequest,
+    InsertSessionRequest => |r| fingerprint(r.session.as_ref().map_or("", |s| s.id.as_str())),
+    UpdateSessionRequest => |r| fingerprint(r.session.as_ref().map_or("", |s| s.id.as_str())),
+    UpdateSessionExpirationRequest => |r| fingerprint(&r.id),
+    DeleteSessionRequest => |r| fingerprint(&r.id),
+    CreateTokenRequest => |r| fingerprint(r.token.as_ref().map_or("", |t| t.token_hash.as_str())),
     GetTokenByHashRequest,
     GetTokenStatusRequest,
-    SetTokenStatusRequest,
-    SaveNonceRequest,
+    SetTokenStatusRequest => |r| fingerprint(&r.token_hash),
+    SaveNonceRequest => |r| fingerprint(&r.nonce),
     GetNonceRequest,
-    ConsumeNonceRequest,
+    ConsumeNonceRequest => |r| fingerprint(&r.nonce),
     GetDynamicClientRequest,
-    CreateDynamicClientRequest,
-    UpdateDynamicClientRequest,
-    DeleteDynamicClientRequest,
+    CreateDynamicClientRequest => |r| r.client.as_ref().map(|c| c.client_id.clone()).unwrap_or_default(),
+    UpdateDynamicClientRequest => |r| r.client.as_ref().map(|c| c.client_id.clone()).unwrap_or_default(),
+    DeleteDynamicClientRequest => |r| r.client_id.clone(),
     ListDynamicClientsRequest,
     CountDynamicClientsRequest,
     CatalogGetRequest,
-    CatalogDeleteRequest,
+    CatalogDeleteRequest => |r| format!("{}/{}", r.profile_id, r.id),
     CatalogListRequest,
     CatalogCountRequest,
-    PutDatabaseClientRequest,
-    PutDatabaseServiceProviderRequest,
+    PutDatabaseClientRequest => |r| format!("{}/{}", r.profile_id, r.client.as_ref().map_or("", |c| c.client_id.as_str())),
+    PutDatabaseServiceProviderRequest => |r| format!("{}/{}", r.profile_id, r.service_provider.as_ref().map_or("", |p| p.id.as_str())),
 );
 
 /// Buckets carry their tenant inside the key.
 macro_rules! keyed {
-    ($($t:ident),* $(,)?) => {
+    ($($t:ident $(=> |$r:ident| $key:expr)?),* $(,)?) => {
         $(impl Tenanted for proto::$t {
             fn tenant_field(&self) -> Option<&proto::Tenant> {
                 self.key.as_ref().and_then(|k| k.tenant.as_ref())
             }
+            $(fn audited_key(&self) -> Option<String> {
+                let $r = self;
+                Some($key)
+            })?
         })*
     };
 }
 
-keyed!(GetBucketRequest, StoreBucketRequest, ClearBucketRequest);
+keyed!(
+    GetBucketRequest,
+    StoreBucketRequest => |r| r.key.as_ref().map(|k| format!("{}/{}", k.subject, k.purpose)).unwrap_or_default(),
+    ClearBucketRequest => |r| r.key.as_ref().map(|k| format!("{}/{}", k.subject, k.purpose)).unwrap_or_default(),
+);
 
 /// What every RPC answers.
 pub type Reply<T> = Result<Response<T>, Status>;
@@ -254,7 +281,8 @@ where
         .copied()
         .unwrap_or(RpcMethod::UNKNOWN);
     let started = Instant::now();
-    let req = request.into_inner();
+    let (metadata, extensions, req) = request.into_parts();
+    let audit = audit::Pending::begin(&req, &extensions, &metadata, (service, method, table));
     let span = tracing::info_span!(
         target: crate::telemetry::RPC_SPAN_TARGET,
         "rpc",
@@ -271,6 +299,9 @@ where
         Ok(_) => "ok",
         Err(e) => e.class().outcome,
     };
+    if let Some(audit) = audit {
+        audit.finish(outcome);
+    }
     span.record("outcome", outcome);
     span.record("latency_us", elapsed.as_micros() as u64);
     let ok_seconds = methods().get(index).filter(|_| outcome == "ok").map(|e| {

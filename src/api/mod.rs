@@ -5,6 +5,7 @@
 
 pub mod accounts;
 mod admission;
+pub mod audit;
 pub mod buckets;
 pub mod convert;
 pub mod credentials;

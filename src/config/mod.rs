@@ -69,6 +69,9 @@ pub struct ServerConfig {
     pub shutdown_delay_seconds: u64,
     /// Log format: `plain` or `json`.
     pub log_format: LogFormat,
+    /// Where the audit trail of writes goes (JSON lines, appended); stderr
+    /// when absent.
+    pub audit_file: Option<PathBuf>,
     /// Serve on a non-loopback address without caller authentication
     /// (`--insecure`). Off: `serve` refuses such an address.
     pub insecure: bool,
@@ -186,6 +189,7 @@ impl Default for ServerConfig {
             readiness_success_threshold: 1,
             shutdown_delay_seconds: 3,
             log_format: LogFormat::Plain,
+            audit_file: None,
             insecure: false,
             reflection: None,
             auth: AuthConfig {

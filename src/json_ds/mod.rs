@@ -136,6 +136,7 @@ impl JsonDs {
             let service = hyper::service::service_fn(move |req| {
                 let ds = self.clone();
                 let standing = Arc::clone(&standing);
+                let client = client.clone();
                 async move { Ok::<_, Infallible>(ds.handle(req, client, &standing).await) }
             });
             let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());

@@ -8,6 +8,7 @@ mod support;
 mod account_concurrency;
 mod account_filters;
 mod accounts;
+mod audit;
 mod auth;
 mod backfill;
 mod buckets;

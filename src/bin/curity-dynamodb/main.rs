@@ -302,7 +302,11 @@ async fn serve(
     if let Some(problem) = config.server.exposure_problem(config.server.listen) {
         return Err(bad_input(anyhow::anyhow!(problem)));
     }
-    telemetry::init_logging(config.server.log_format);
+    telemetry::init_logging(
+        config.server.log_format,
+        config.server.audit_file.as_deref(),
+    )
+    .map_err(|e| bad_input(anyhow::anyhow!(e)))?;
 
     #[cfg(feature = "embedded")]
     let embedded_store = match &embedded {
