@@ -86,7 +86,7 @@ impl Auth {
             Some(ClientCert::Trusted(subject)) => Caller::Certificate(Arc::clone(subject)),
             Some(ClientCert::NotAsked) | None => Caller::Anonymous,
         };
-        if self.bearer.is_none() && self.jwt.is_none() {
+        if self.is_open() {
             return Ok(by_cert);
         }
         let presented = headers
@@ -95,25 +95,44 @@ impl Auth {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or_else(|| Status::unauthenticated(REFUSED))?;
+        self.token(presented)
+            .await
+            .ok_or_else(|| Status::unauthenticated(REFUSED))
+    }
+
+    /// Whether neither a bearer token nor access tokens are configured.
+    pub fn is_open(&self) -> bool {
+        self.bearer.is_none() && self.jwt.is_none()
+    }
+
+    /// The bearer token file, for its watcher.
+    pub fn bearer_token(&self) -> Option<&Arc<BearerToken>> {
+        self.bearer.as_ref()
+    }
+
+    /// Who presented `presented` (the text after `Bearer `): the bearer
+    /// token, or an access token the verifier accepts; `None` for anything
+    /// else.
+    pub async fn token(&self, presented: &str) -> Option<Caller> {
         if let Some(fingerprint) = self
             .bearer
             .as_ref()
             .and_then(|t| t.accept(presented.as_bytes()))
         {
-            return Ok(Caller::Bearer(fingerprint));
+            return Some(Caller::Bearer(fingerprint));
         }
-        if let Some(jwt) = &self.jwt {
-            match jwt.verify(presented).await {
-                Ok(claims) => {
-                    let who = claims.subject.or(claims.client_id).unwrap_or_default();
-                    return Ok(Caller::Token(Arc::from(who)));
-                }
-                // Debug: anyone can send a bad token; a warning per call
-                // would let them flood the log.
-                Err(e) => tracing::debug!(error = %e, "access token refused"),
+        match self.jwt.as_ref()?.verify(presented).await {
+            Ok(claims) => {
+                let who = claims.subject.or(claims.client_id).unwrap_or_default();
+                Some(Caller::Token(Arc::from(who)))
+            }
+            // Debug: anyone can send a bad token; a warning per call would
+            // let them flood the log.
+            Err(e) => {
+                tracing::debug!(error = %e, "access token refused");
+                None
             }
         }
-        Err(Status::unauthenticated(REFUSED))
     }
 }
 

@@ -208,18 +208,16 @@ impl ItemCache {
         Fut: Future<Output = Result<Option<Item>, StoreError>>,
         D: Fn(Item) -> Result<T, StoreError>,
     {
-        let direct = || async {
-            match load().await? {
-                Some(item) => decode(item).map(Some),
-                None => Ok(None),
-            }
-        };
         let Some((kind, k)) = self.key_of(def, key) else {
-            return Box::pin(direct()).await.map(|v| (v, Outcome::Bypass));
+            return Box::pin(direct(&load, &decode))
+                .await
+                .map(|v| (v, Outcome::Bypass));
         };
         if self.lagging(kind) {
             count(kind, "bypass");
-            return Box::pin(direct()).await.map(|v| (v, Outcome::Bypass));
+            return Box::pin(direct(&load, &decode))
+                .await
+                .map(|v| (v, Outcome::Bypass));
         }
         let stripe = self.stripe(kind, &k.key);
         // The hit path: a plain lookup, without the entry machinery the
@@ -256,12 +254,6 @@ impl ItemCache {
         Fut: Future<Output = Result<Option<Item>, StoreError>>,
         D: Fn(Item) -> Result<T, StoreError>,
     {
-        let direct = || async {
-            match load().await? {
-                Some(item) => decode(item).map(Some),
-                None => Ok(None),
-            }
-        };
         let loaded = AtomicBool::new(false);
         let entry = self
             .moka
@@ -308,7 +300,7 @@ impl ItemCache {
                     // Another reader's type under this key: read directly.
                     None => {
                         count(kind, "miss");
-                        direct().await.map(|v| (v, Outcome::Miss))
+                        direct(&load, &decode).await.map(|v| (v, Outcome::Miss))
                     }
                 }
             }
@@ -317,7 +309,7 @@ impl ItemCache {
             Ok(_) => {
                 self.moka.invalidate(&k).await;
                 count(kind, "miss");
-                direct().await.map(|v| (v, Outcome::Miss))
+                direct(&load, &decode).await.map(|v| (v, Outcome::Miss))
             }
             Err(miss) => {
                 count(kind, "miss");
@@ -447,6 +439,19 @@ fn count(kind: Kind, result: &'static str) {
                 "type" => kind.label(), "result" => result)
         })
         .increment(1);
+}
+
+/// Reads the item past the cache and decodes it.
+async fn direct<T, F, Fut, D>(load: &F, decode: &D) -> Result<Option<T>, StoreError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<Option<Item>, StoreError>>,
+    D: Fn(Item) -> Result<T, StoreError>,
+{
+    match load().await? {
+        Some(item) => decode(item).map(Some),
+        None => Ok(None),
+    }
 }
 
 fn cause_label(cause: moka::notification::RemovalCause) -> &'static str {

@@ -495,44 +495,5 @@ impl super::JwtConfig {
     }
 }
 
-impl super::CacheConfig {
-    fn check(&self, problems: &mut Vec<String>) {
-        const MIB: u64 = 1024 * 1024;
-        if self.enabled && !(MIB..=64 * 1024 * MIB).contains(&self.max_bytes) {
-            problems.push("cache.max_bytes: between 1 MiB and 64 GiB".into());
-        }
-        for (name, t) in [
-            ("accounts", self.accounts),
-            ("tokens", self.tokens),
-            ("dynamic_clients", self.dynamic_clients),
-            ("database_clients", self.database_clients),
-            (
-                "database_service_providers",
-                self.database_service_providers,
-            ),
-        ] {
-            if t.enabled && !(1..=86_400_000).contains(&t.ttl_ms) {
-                problems.push(format!(
-                    "cache.{name}.ttl_ms: between 1 and 86400000 (a day)"
-                ));
-            }
-        }
-        let s = &self.streams;
-        if s.enabled {
-            if !(50..=60_000).contains(&s.poll_interval_ms) {
-                problems.push("cache.streams.poll_interval_ms: between 50 and 60000".into());
-            }
-            // A bound below one poll would bypass the cache between polls.
-            if s.max_lag_ms <= s.poll_interval_ms || s.max_lag_ms > 3_600_000 {
-                problems.push(
-                    "cache.streams.max_lag_ms: above cache.streams.poll_interval_ms and at \
-                     most 3600000"
-                        .into(),
-                );
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests;

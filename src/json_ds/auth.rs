@@ -13,12 +13,17 @@ use subtle::ConstantTimeEq;
 use tokio::task::JoinHandle;
 
 use super::{Reply, error};
-use crate::{auth::BearerToken, config::JsonDsAuthConfig, jwt::JwtVerifier, tls::ClientCert};
+use crate::{
+    auth::{Auth, BearerToken},
+    config::JsonDsAuthConfig,
+    jwt::JwtVerifier,
+    tls::ClientCert,
+};
 
 pub struct JsonAuth {
     basic: Option<(String, Arc<BearerToken>)>,
-    bearer: Option<Arc<BearerToken>>,
-    jwt: Option<Arc<JwtVerifier>>,
+    /// Bearer token and access tokens, checked as on the gRPC port.
+    tokens: Auth,
 }
 
 /// Stops the secret-file watchers when dropped.
@@ -53,7 +58,10 @@ impl JsonAuth {
             Some(j) => Some(JwtVerifier::new(j).map_err(|e| format!("json_ds.auth.jwt: {e}"))?),
             None => None,
         };
-        Ok(Self { basic, bearer, jwt })
+        Ok(Self {
+            basic,
+            tokens: Auth::new(bearer, jwt),
+        })
     }
 
     pub fn watch(&self, every: Duration) -> Watching {
@@ -61,7 +69,7 @@ impl JsonAuth {
         if let Some((_, p)) = &self.basic {
             tasks.push(p.watch(every));
         }
-        if let Some(t) = &self.bearer {
+        if let Some(t) = self.tokens.bearer_token() {
             tasks.push(t.watch(every));
         }
         Watching(tasks)
@@ -74,7 +82,7 @@ impl JsonAuth {
         if client == ClientCert::Refused {
             return refused();
         }
-        if self.basic.is_none() && self.bearer.is_none() && self.jwt.is_none() {
+        if self.basic.is_none() && self.tokens.is_open() {
             return Ok(());
         }
         let Some(value) = headers
@@ -84,25 +92,10 @@ impl JsonAuth {
             return refused();
         };
         if let Some(presented) = value.strip_prefix("Bearer ") {
-            let presented = presented.trim();
-            if self
-                .bearer
-                .as_ref()
-                .is_some_and(|t| t.accepts(presented.as_bytes()))
-            {
-                return Ok(());
-            }
-            if let Some(jwt) = &self.jwt {
-                match jwt.verify(presented).await {
-                    Ok(_) => return Ok(()),
-                    Err(e) => tracing::debug!(
-                        target: "curity_dynamodb::json_ds",
-                        error = %e,
-                        "access token refused"
-                    ),
-                }
-            }
-            return refused();
+            return match self.tokens.token(presented.trim()).await {
+                Some(_) => Ok(()),
+                None => refused(),
+            };
         }
         if let (Some((user, password)), Some(encoded)) = (&self.basic, value.strip_prefix("Basic "))
         {
