@@ -352,4 +352,39 @@ mod tests {
     fn open_auth_lets_everyone_in() {
         assert_eq!(call(&mut Auth::open(), None), Ok(()));
     }
+
+    fn caller(auth: &Auth, header: Option<&str>, cert: Option<&ClientCert>) -> Option<Caller> {
+        let mut headers = http::HeaderMap::new();
+        if let Some(h) = header {
+            headers.insert("authorization", h.parse().unwrap());
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(auth.check(&headers, cert)).ok()
+    }
+
+    #[test]
+    fn the_caller_is_named_by_token_fingerprint_or_certificate_subject_never_by_the_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        std::fs::write(&path, "audit-token-0123456789").unwrap();
+        let auth = Auth::new(Some(BearerToken::load(&path).unwrap()), None);
+        let by_token = caller(&auth, Some("Bearer audit-token-0123456789"), None).unwrap();
+        let digest = Sha256::digest(b"audit-token-0123456789");
+        assert_eq!(
+            by_token.to_string(),
+            format!("bearer:{}", crate::tls::hex_prefix(&digest))
+        );
+        assert!(!by_token.to_string().contains("audit-token"));
+
+        let trusted = ClientCert::Trusted(Arc::from("CN=curity,O=Example"));
+        let open = Auth::open();
+        assert_eq!(
+            caller(&open, None, Some(&trusted)).map(|c| c.to_string()),
+            Some("cert:CN=curity,O=Example".to_owned())
+        );
+        assert_eq!(caller(&open, None, None), Some(Caller::Anonymous));
+        assert_eq!(caller(&open, None, Some(&ClientCert::Refused)), None);
+    }
 }

@@ -403,3 +403,30 @@ impl TlsConfig {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_certificate_is_named_by_its_subject() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["curity".into()]).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "curity-runtime");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::OrganizationName, "Example");
+        let cert = params.self_signed(&key).unwrap();
+        let subject = subject_of(cert.der());
+        assert!(subject.contains("CN=curity-runtime"), "{subject}");
+        assert!(subject.contains("O=Example"), "{subject}");
+        // Not a certificate: named by digest, never by content.
+        let garbage = subject_of(b"not a certificate");
+        assert!(
+            garbage.starts_with("sha256:") && garbage.len() == 15,
+            "{garbage}"
+        );
+    }
+}
