@@ -283,7 +283,11 @@ fn modified(path: &Path) -> Option<SystemTime> {
 mod tests {
     use super::*;
 
-    fn call(auth: &mut Auth, header: Option<&str>) -> Result<(), tonic::Code> {
+    fn check(
+        auth: &Auth,
+        header: Option<&str>,
+        cert: Option<&ClientCert>,
+    ) -> Result<Caller, tonic::Code> {
         let mut headers = http::HeaderMap::new();
         if let Some(h) = header {
             headers.insert("authorization", h.parse().unwrap());
@@ -292,9 +296,12 @@ mod tests {
             .build()
             .unwrap();
         runtime
-            .block_on(auth.check(&headers, None))
-            .map(|_| ())
+            .block_on(auth.check(&headers, cert))
             .map_err(|s| s.code())
+    }
+
+    fn call(auth: &mut Auth, header: Option<&str>) -> Result<(), tonic::Code> {
+        check(auth, header, None).map(|_| ())
     }
 
     /// Writes `text` with a modification time `ahead` seconds from now.
@@ -354,14 +361,7 @@ mod tests {
     }
 
     fn caller(auth: &Auth, header: Option<&str>, cert: Option<&ClientCert>) -> Option<Caller> {
-        let mut headers = http::HeaderMap::new();
-        if let Some(h) = header {
-            headers.insert("authorization", h.parse().unwrap());
-        }
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        runtime.block_on(auth.check(&headers, cert)).ok()
+        check(auth, header, cert).ok()
     }
 
     #[test]

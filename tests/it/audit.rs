@@ -53,10 +53,7 @@ fn calls(metrics: &str) -> BTreeMap<String, u64> {
 
 #[tokio::test]
 async fn every_write_rpc_leaves_exactly_one_audit_event_and_no_read_does() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
+    let port = support::free_port();
     let mut env = Env::new();
     // The trail does not follow the log's filter (which lets through only
     // what `Service::start` waits for).
@@ -72,15 +69,7 @@ async fn every_write_rpc_leaves_exactly_one_audit_event_and_no_read_does() {
     let ch = support::channel(svc.addr).await;
     assert!(support::wait_serving(&ch, std::time::Duration::from_secs(30)).await);
     every_rpc(ch, "acme").await;
-    let page = support::http::send(
-        std::net::SocketAddr::from(([127, 0, 0, 1], port)),
-        "GET",
-        "/metrics",
-        &[],
-        b"",
-    )
-    .await;
-    let calls = calls(&String::from_utf8_lossy(&page.body));
+    let calls = calls(&support::http::metrics(port).await);
     let events = audit_events(&svc.logs());
 
     let mut audited: BTreeMap<String, u64> = BTreeMap::new();

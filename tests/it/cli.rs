@@ -182,10 +182,7 @@ async fn serve_embedded_dir_keeps_data_across_restarts_and_sigterm_exits_cleanly
 
 #[tokio::test]
 async fn metrics_endpoint_exposes_pool_and_rpc_metrics() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
+    let port = support::free_port();
     let env = Env::new();
     let cfg = env.write(
         "metrics.toml",
@@ -199,7 +196,7 @@ async fn metrics_endpoint_exposes_pool_and_rpc_metrics() {
         .get_session(GetSessionRequest { id: "m".into() })
         .await
         .expect("get");
-    let body = http_get(port, "/metrics").await;
+    let body = support::http::metrics(port).await;
     for metric in [
         "curity_dynamodb_pool_size",
         "curity_dynamodb_pool_in_use",
@@ -211,17 +208,4 @@ async fn metrics_endpoint_exposes_pool_and_rpc_metrics() {
     ] {
         assert!(body.contains(metric), "{metric} missing from:\n{body}");
     }
-}
-
-async fn http_get(port: u16, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("connect metrics");
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
-        .await
-        .expect("write");
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.expect("read");
-    String::from_utf8_lossy(&buf).into_owned()
 }

@@ -97,11 +97,7 @@ async fn call_refuses_a_request_it_cannot_send_naming_the_field() {
 #[tokio::test]
 async fn call_names_an_address_where_nothing_listens() {
     let env = Env::new();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::free_port();
     let addr = format!("127.0.0.1:{port}");
     let out = run_cli(&env, None, &["call", "--addr", &addr, "Health/Check"]).await;
     assert_eq!(out.status.code(), Some(1));

@@ -120,10 +120,7 @@ fn every_alert_and_panel_expression_parses_as_promql() {
 
 #[tokio::test]
 async fn every_metric_and_label_the_alerts_and_dashboard_select_is_exported() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
+    let port = support::free_port();
     let env = Env::new();
     let cfg = env.write(
         "c.toml",
@@ -146,7 +143,6 @@ async fn every_metric_and_label_the_alerts_and_dashboard_select_is_exported() {
             .expect("json addr");
     support::http::send(json, "GET", "/", &[], b"").await;
 
-    let metrics_at = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let mut selected = Selected::default();
     for (what, expr) in expressions() {
         let ast = parser::parse(&expr).unwrap_or_else(|e| panic!("{what}: {e}"));
@@ -157,8 +153,7 @@ async fn every_metric_and_label_the_alerts_and_dashboard_select_is_exported() {
     // rather than for a time.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let series = loop {
-        let page = support::http::send(metrics_at, "GET", "/metrics", &[], b"").await;
-        let series = exported(&String::from_utf8_lossy(&page.body));
+        let series = exported(&support::http::metrics(port).await);
         if series.contains_key("curity_dynamodb_cache_stream_lag_seconds")
             || std::time::Instant::now() > deadline
         {

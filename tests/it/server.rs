@@ -391,10 +391,7 @@ async fn a_timed_out_call_and_a_shed_call_are_each_counted_once_with_their_outco
         Some("GetItem"),
         u32::MAX,
     );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
+    let port = support::free_port();
     let env = support::service::Env::new();
     let cfg = env.write(
         "timeout.toml",
@@ -435,15 +432,7 @@ async fn a_timed_out_call_and_a_shed_call_are_each_counted_once_with_their_outco
                      method=\"GetSession\",outcome=\"timed_out\"} 1";
     let overloaded = "curity_dynamodb_rpc_seconds_count{service=\"SessionService\",\
                       method=\"GetSession\",outcome=\"overloaded\"} 1";
-    let metrics = support::http::send(
-        std::net::SocketAddr::from(([127, 0, 0, 1], port)),
-        "GET",
-        "/metrics",
-        &[],
-        b"",
-    )
-    .await;
-    let body = String::from_utf8_lossy(&metrics.body);
+    let body = support::http::metrics(port).await;
     for line in [timed_out, overloaded] {
         assert!(
             body.lines().any(|l| l == line),

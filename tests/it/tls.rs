@@ -132,11 +132,7 @@ async fn with_tls_on_the_port_probes_get_plain_health_on_the_health_listener() {
     let (cert, key) = ca.leaf(&["localhost"], false);
     let cert_file = write(dir.path(), "tls.crt", &cert);
     let key_file = write(dir.path(), "tls.key", &key);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::free_port();
     let health_addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let mut app = TestApp::start_with(move |cfg| {
         cfg.server.tls.cert_file = Some(cert_file);

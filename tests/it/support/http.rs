@@ -118,3 +118,17 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
         data = &data[start + size + 2..];
     }
 }
+
+/// The Prometheus text of a service's `server.metrics_listen` on
+/// `127.0.0.1:port`.
+pub async fn metrics(port: u16) -> String {
+    let page = send(
+        std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        "GET",
+        "/metrics",
+        &[],
+        b"",
+    )
+    .await;
+    String::from_utf8_lossy(&page.body).into_owned()
+}

@@ -21,6 +21,14 @@ use tonic_health::pb::{
 
 pub const REGION: &str = "us-east-1";
 
+/// A loopback port free right now (for a listener the test configures).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
 /// Connects a gRPC channel to `addr`, retrying while the server starts.
 pub async fn channel(addr: std::net::SocketAddr) -> Channel {
     let url = format!("http://{addr}");
