@@ -70,7 +70,7 @@ impl Buckets<'_> {
     ) -> Result<codec::Item, StoreError> {
         let key = subject_key(tenant, subject)?;
         codec::check_key("key.purpose", purpose)?;
-        Ok(self.key2(&key, purpose))
+        Ok(self.0.key2(&key, purpose))
     }
 
     /// Consistent read; an expired bucket is reported, not returned.
@@ -81,7 +81,7 @@ impl Buckets<'_> {
         purpose: &str,
     ) -> Result<Bucket, StoreError> {
         let key = self.bucket_key(tenant, subject, purpose)?;
-        let Some(item) = self.read::<BucketItem>(key).await? else {
+        let Some(item) = self.0.read::<BucketItem>(key).await? else {
             return Ok(Bucket::NotFound);
         };
         match item.expires {
@@ -127,7 +127,7 @@ impl Buckets<'_> {
             Some(at) => update.set("expires", n(at)),
             None => update.remove("expires"),
         };
-        self.update(key, &update).await
+        self.0.update(key, &update).await
     }
 
     pub async fn clear(
@@ -137,7 +137,7 @@ impl Buckets<'_> {
         purpose: &str,
     ) -> Result<bool, StoreError> {
         let key = self.bucket_key(tenant, subject, purpose)?;
-        let client = self.client().await?;
+        let client = self.0.client().await?;
         let out = client
             .delete_item()
             .table_name(self.name())
@@ -145,7 +145,7 @@ impl Buckets<'_> {
             .return_values(ReturnValue::AllOld)
             .send()
             .await
-            .classify(self.at("dynamodb:DeleteItem"))?;
+            .classify(self.0.at("dynamodb:DeleteItem"))?;
         Ok(out.attributes.is_some_and(|a| !a.is_empty()))
     }
 }

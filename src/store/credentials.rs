@@ -32,7 +32,7 @@ fn subject_key(tenant: Tenant<'_>, subject: &str) -> Result<String, StoreError> 
 
 impl Credentials<'_> {
     fn accounts(&self) -> Accounts<'_> {
-        self.tables().accounts()
+        self.0.tables().accounts()
     }
 
     /// `None` when the account is missing, inactive, or has no password.

@@ -128,11 +128,12 @@ fn check(d: &mut Device) -> Result<(), StoreError> {
 
 impl Devices<'_> {
     fn main_key(&self, tenant: Tenant<'_>, id: &str) -> Item {
-        self.key2(&format!("{}{id}", tenant.prefix(ID_KIND)), MAIN_SK)
+        self.0
+            .key2(&format!("{}{id}", tenant.prefix(ID_KIND)), MAIN_SK)
     }
 
     fn secondary_key(&self, tenant: Tenant<'_>, account_id: &str, device_id: &str) -> Item {
-        self.key2(
+        self.0.key2(
             &format!("{}{account_id}", tenant.prefix(ACCOUNT_KIND)),
             device_id,
         )
@@ -140,9 +141,9 @@ impl Devices<'_> {
 
     /// The attributes both items carry, without keys.
     fn body(&self, tenant: Tenant<'_>, d: &Device) -> Result<Item, StoreError> {
-        let mut item = self.encode(d)?;
+        let mut item = self.0.encode(d)?;
         if let Some(expires) = d.expires_at {
-            let retain = self.settings().ttl.devices_retain_seconds;
+            let retain = self.0.settings().ttl.devices_retain_seconds;
             item.insert(TTL_ATTRIBUTE.into(), n(plus_retain(expires, retain)));
         }
         if let Some(t) = tenant.id() {
@@ -156,7 +157,7 @@ impl Devices<'_> {
     fn put_new(&self, key: Item, body: &Item) -> Result<TransactWriteItem, StoreError> {
         let mut item = body.clone();
         item.extend(key);
-        self.tx_put(item, Some(&Cond::NotExists(PK)))
+        self.0.tx_put(item, Some(&Cond::NotExists(PK)))
     }
 
     /// Both items in one transaction, each only where its key is free.
@@ -179,7 +180,7 @@ impl Devices<'_> {
                 OnConflict::Unique("device.device_id"),
             ),
         ];
-        self.transact(actions, "device").await?;
+        self.0.transact(actions, "device").await?;
         Ok(d)
     }
 
@@ -189,7 +190,7 @@ impl Devices<'_> {
         id: &str,
     ) -> Result<Option<Device>, StoreError> {
         codec::check_key("id", id)?;
-        self.read(self.main_key(tenant, id)).await
+        self.0.read(self.main_key(tenant, id)).await
     }
 
     pub async fn get_by(
@@ -199,7 +200,8 @@ impl Devices<'_> {
         account_id: &str,
     ) -> Result<Option<Device>, StoreError> {
         codec::check_keys(&[("device_id", device_id), ("account_id", account_id)])?;
-        self.read(self.secondary_key(tenant, account_id, device_id))
+        self.0
+            .read(self.secondary_key(tenant, account_id, device_id))
             .await
     }
 
@@ -212,10 +214,11 @@ impl Devices<'_> {
     ) -> Result<Vec<Device>, StoreError> {
         codec::check_key("account_id", account_id)?;
         let pk = format!("{}{account_id}", tenant.prefix(ACCOUNT_KIND));
-        self.query_all(None, &Cond::eq(PK, s(pk)), None)
+        self.0
+            .query_all(None, &Cond::eq(PK, s(pk)), None)
             .await?
             .into_iter()
-            .map(|i| self.decode(i))
+            .map(|i| self.0.decode(i))
             .collect()
     }
 
@@ -228,15 +231,16 @@ impl Devices<'_> {
     ) -> Result<Vec<Device>, StoreError> {
         codec::check_key("device_id", device_id)?;
         let main_items = Cond::BeginsWith(PK, s(tenant.prefix(ID_KIND)));
-        self.query_all(
-            Some(DEVICE_ID_INDEX),
-            &Cond::eq("deviceId", s(device_id)),
-            Some(&main_items),
-        )
-        .await?
-        .into_iter()
-        .map(|i| self.decode(i))
-        .collect()
+        self.0
+            .query_all(
+                Some(DEVICE_ID_INDEX),
+                &Cond::eq("deviceId", s(device_id)),
+                Some(&main_items),
+            )
+            .await?
+            .into_iter()
+            .map(|i| self.0.decode(i))
+            .collect()
     }
 
     /// The tenant's devices (main items): a scan with offset paging.
@@ -245,7 +249,7 @@ impl Devices<'_> {
         tenant: Tenant<'_>,
         page: OffsetPage,
     ) -> Result<(Vec<Device>, u64, bool), StoreError> {
-        if !self.settings().allow_table_scans {
+        if !self.0.settings().allow_table_scans {
             return Err(StoreError::NotSupportedByLayout(
                 "listing devices needs a table scan, which is not allowed \
                  (dynamodb.allow_table_scans = false); list by account or device id instead"
@@ -256,7 +260,7 @@ impl Devices<'_> {
         let window = page.start.saturating_add(page.count);
         let mut total = 0u64;
         let mut kept = Vec::new();
-        let truncated = run::walk(self, &[scan], true, |_, item| {
+        let truncated = run::walk(&self.0, &[scan], true, |_, item| {
             let at = total as usize;
             total += 1;
             if at >= page.start && at < window {
@@ -267,7 +271,7 @@ impl Devices<'_> {
         .await?;
         let devices = kept
             .into_iter()
-            .map(|i| self.decode(i))
+            .map(|i| self.0.decode(i))
             .collect::<Result<_, _>>()?;
         Ok((devices, total, truncated))
     }
@@ -312,7 +316,7 @@ impl Devices<'_> {
             )),
             Some(old) => {
                 actions.push((
-                    self.tx_delete(
+                    self.0.tx_delete(
                         self.secondary_key(tenant, &d.account_id, old),
                         Some(&Cond::eq("id", s(&d.id))),
                     )?,
@@ -328,7 +332,7 @@ impl Devices<'_> {
                 ));
             }
         }
-        self.transact(actions, "device").await?;
+        self.0.transact(actions, "device").await?;
         Ok(d)
     }
 
@@ -350,14 +354,14 @@ impl Devices<'_> {
         }
         update = match d.expires_at {
             Some(e) => {
-                let retain = self.settings().ttl.devices_retain_seconds;
+                let retain = self.0.settings().ttl.devices_retain_seconds;
                 update
                     .set("expires", n(e))
                     .set(TTL_ATTRIBUTE, n(plus_retain(e, retain)))
             }
             None => update.remove("expires").remove(TTL_ATTRIBUTE),
         };
-        self.tx_update(key, &update, Some(condition))
+        self.0.tx_update(key, &update, Some(condition))
     }
 
     pub async fn delete(&self, tenant: Tenant<'_>, id: &str) -> Result<bool, StoreError> {
@@ -384,19 +388,19 @@ impl Devices<'_> {
     async fn delete_both(&self, tenant: Tenant<'_>, d: &Device) -> Result<bool, StoreError> {
         let actions = vec![
             (
-                self.tx_delete(self.main_key(tenant, &d.id), None)?,
+                self.0.tx_delete(self.main_key(tenant, &d.id), None)?,
                 OnConflict::Moved,
             ),
             (
                 // Gone already is fine; another device's is not.
-                self.tx_delete(
+                self.0.tx_delete(
                     self.secondary_key(tenant, &d.account_id, &d.device_id),
                     Some(&Cond::NotExists(PK).or(Cond::eq("id", s(&d.id)))),
                 )?,
                 OnConflict::Moved,
             ),
         ];
-        self.transact(actions, "device").await?;
+        self.0.transact(actions, "device").await?;
         Ok(true)
     }
 }

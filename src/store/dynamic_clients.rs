@@ -114,7 +114,7 @@ fn check(c: &mut DynamicClient) -> Result<(), StoreError> {
 impl DynamicClients<'_> {
     pub async fn get(&self, client_id: &str) -> Result<Option<Arc<DynamicClient>>, StoreError> {
         codec::check_key("client_id", client_id)?;
-        self.read_cached(self.key(client_id)).await
+        self.0.read_cached(self.0.key(client_id)).await
     }
 
     /// `created` is kept when given (Curity's `meta.created`), else now.
@@ -125,9 +125,10 @@ impl DynamicClients<'_> {
             c.created = now;
         }
         c.updated = now;
-        let item = self.encode(&c)?;
+        let item = self.0.encode(&c)?;
         codec::check_item_size("client", &item)?;
-        self.put_if_absent(item, "client", "client.client_id")
+        self.0
+            .put_if_absent(item, "client", "client.client_id")
             .await?;
         Ok(c)
     }
@@ -157,7 +158,8 @@ impl DynamicClients<'_> {
             };
         }
         if !self
-            .update_if(self.key(&c.client_id), &update, &self.exists())
+            .0
+            .update_if(self.0.key(&c.client_id), &update, &self.0.exists())
             .await?
         {
             return Err(StoreError::NotFound { what: "client" });
@@ -170,7 +172,7 @@ impl DynamicClients<'_> {
 
     pub async fn delete(&self, client_id: &str) -> Result<(), StoreError> {
         codec::check_key("client_id", client_id)?;
-        self.0.delete(self.key(client_id)).await
+        self.0.delete(self.0.key(client_id)).await
     }
 
     /// A page of the listing, from the cursor a previous page returned.
@@ -187,7 +189,7 @@ impl DynamicClients<'_> {
         let (step, position) = self.plan(listing)?;
         let binding = format!("dynamic-clients|{listing:?}");
         let page = run::cursor_page(
-            self,
+            &self.0,
             &step,
             PageRequest {
                 cursor: cursor_text,
@@ -202,7 +204,7 @@ impl DynamicClients<'_> {
         let clients = page
             .items
             .into_iter()
-            .map(|i| self.decode(i))
+            .map(|i| self.0.decode(i))
             .collect::<Result<_, _>>()?;
         Ok(ClientPage {
             clients,
@@ -214,7 +216,7 @@ impl DynamicClients<'_> {
     /// The listing's matches, counted by DynamoDB: `(count, truncated)`.
     pub async fn count(&self, listing: &Listing<'_>) -> Result<(u64, bool), StoreError> {
         let (step, _) = self.plan(listing)?;
-        run::count(self, &step).await
+        run::count(&self.0, &step).await
     }
 
     /// The plugin's index choice: the template's indexes when a template is
@@ -237,7 +239,7 @@ impl DynamicClients<'_> {
             }
             (None, Some(u)) => ("authenticatedUser", u),
             (None, None) => {
-                if !self.settings().allow_table_scans {
+                if !self.0.settings().allow_table_scans {
                     return Err(StoreError::NotSupportedByLayout(
                         "listing dynamic clients without a template or user needs a table \
                          scan, which is not allowed (dynamodb.allow_table_scans = false)"
@@ -260,6 +262,7 @@ impl DynamicClients<'_> {
             _ => "created",
         };
         let index = self
+            .0
             .def()
             .global_indexes
             .iter()

@@ -78,7 +78,7 @@ impl Links<'_> {
         ])?;
         let key = keys::link_key(tenant, foreign_id, foreign_domain);
         codec::check_key("foreign_user_name", &key)?;
-        let item = self.encode(&LinkItem {
+        let item = self.0.encode(&LinkItem {
             key: Cow::Owned(key),
             account_id: Cow::Borrowed(local_account_id),
             linked_account_id: Cow::Borrowed(foreign_id),
@@ -89,8 +89,9 @@ impl Links<'_> {
         })?;
         // Re-linking overwrites (as the plugin); a key another tenant or
         // another (id, domain) pair already holds is never overwritten.
-        let free = Cond::NotExists(self.def().hash.name);
+        let free = Cond::NotExists(self.0.def().hash.name);
         let written = self
+            .0
             .put_if(
                 item,
                 &free.or(same_link(tenant, foreign_domain, foreign_id)),
@@ -114,7 +115,8 @@ impl Links<'_> {
         if let Some(m) = manager {
             key = key.and(Cond::eq("linkingAccountManager", s(m)));
         }
-        self.query_all(Some(LINKS_INDEX), &key, Some(&tenant_cond(tenant)))
+        self.0
+            .query_all(Some(LINKS_INDEX), &key, Some(&tenant_cond(tenant)))
             .await
     }
 
@@ -132,7 +134,7 @@ impl Links<'_> {
             .await?
             .into_iter()
             .map(|item| {
-                let link: LinkItem = self.decode(item)?;
+                let link: LinkItem = self.0.decode(item)?;
                 Ok(LinkedAccount {
                     created: link.created,
                     domain: link.linked_account_domain_name.into_owned(),
@@ -156,13 +158,14 @@ impl Links<'_> {
             ("foreign_account_id", foreign_id),
         ])?;
         let key = keys::link_key(tenant, foreign_id, foreign_domain);
-        let Some(link) = self.read::<LinkItem>(self.key(&key)).await? else {
+        let Some(link) = self.0.read::<LinkItem>(self.0.key(&key)).await? else {
             return Ok(None);
         };
         if link.linking_account_manager != manager || !link.is(tenant, foreign_domain, foreign_id) {
             return Ok(None);
         }
-        self.tables()
+        self.0
+            .tables()
             .accounts()
             .get_by(tenant, Lookup::Id, &link.account_id)
             .await
@@ -187,7 +190,7 @@ impl Links<'_> {
         let condition = Cond::eq("accountId", s(local_account_id))
             .and(Cond::eq("linkingAccountManager", s(manager)))
             .and(same_link(tenant, foreign_domain, foreign_id));
-        self.delete_if(self.key(&key), &condition).await
+        self.0.delete_if(self.0.key(&key), &condition).await
     }
 
     /// The attribute provider: the subject's links as rows, columns renamed
@@ -200,7 +203,7 @@ impl Links<'_> {
     ) -> Result<Vec<AttributeRow>, StoreError> {
         codec::check_key("subject", subject)?;
         let key = keys::account_key(tenant, keys::USER_NAME, subject);
-        let Some(stored) = self.tables().accounts().read_stored(&key).await? else {
+        let Some(stored) = self.0.tables().accounts().read_stored(&key).await? else {
             return Ok(Vec::new());
         };
         let items = self.query_links(tenant, &stored.account.id, None).await?;

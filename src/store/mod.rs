@@ -155,7 +155,7 @@ impl Store {
             .table_name(accounts.name())
             .send()
             .await
-            .classify(accounts.at("dynamodb:DescribeTable"))?;
+            .classify(accounts.0.at("dynamodb:DescribeTable"))?;
         Ok(())
     }
 }
@@ -189,18 +189,20 @@ handles! {
 }
 
 /// A per-table handle: a newtype over [`Table`] whose inherent methods are
-/// that table's operations.
+/// that table's operations. It holds the table rather than dereferencing to
+/// it: what a handle offers is what it declares (no table method shows
+/// through, none can be shadowed by accident), and only `store` reaches
+/// the table inside.
 macro_rules! handle {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone)]
-        pub struct $name<'s>(pub(crate) $crate::store::Table<'s>);
+        pub struct $name<'s>(pub(in crate::store) $crate::store::Table<'s>);
 
-        impl<'s> std::ops::Deref for $name<'s> {
-            type Target = $crate::store::Table<'s>;
-
-            fn deref(&self) -> &Self::Target {
-                &self.0
+        impl $name<'_> {
+            /// The table's full name (prefix included).
+            pub fn name(&self) -> &str {
+                self.0.name()
             }
         }
     };

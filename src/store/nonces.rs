@@ -71,8 +71,8 @@ impl Nonces<'_> {
         if ttl_seconds < 0 {
             return Err(StoreError::invalid("ttl_seconds", "must not be negative"));
         }
-        let retain = self.settings().ttl.nonces_retain_seconds;
-        let item = self.encode(&NonceItem {
+        let retain = self.0.settings().ttl.nonces_retain_seconds;
+        let item = self.0.encode(&NonceItem {
             nonce: Cow::Borrowed(nonce),
             nonce_value: Cow::Borrowed(value),
             created_at,
@@ -81,15 +81,15 @@ impl Nonces<'_> {
             consumed_at: None,
             deletable_at: Some(plus_retain(created_at.saturating_add(ttl_seconds), retain)),
         })?;
-        self.put_if_absent(item, "nonce", "nonce").await
+        self.0.put_if_absent(item, "nonce", "nonce").await
     }
 
     pub async fn get(&self, nonce: &str) -> Result<Option<NonceState>, StoreError> {
         codec::check_key("nonce", nonce)?;
-        let Some(item) = self.0.get(self.key(nonce)).await? else {
+        let Some(item) = self.0.get(self.0.key(nonce)).await? else {
             return Ok(None);
         };
-        let item: NonceItem<'static> = self.decode(item)?;
+        let item: NonceItem<'static> = self.0.decode(item)?;
         let expires_at = item.created_at.saturating_add(item.nonce_ttl);
         if expires_at <= now_epoch()
             && item.nonce_status == ISSUED
@@ -116,7 +116,7 @@ impl Nonces<'_> {
     /// from, so it cannot consume a nonce re-saved meanwhile.
     pub async fn consume(&self, nonce: &str, consumed_at: i64) -> Result<bool, StoreError> {
         codec::check_key("nonce", nonce)?;
-        let Some(item) = self.read::<NonceItem>(self.key(nonce)).await? else {
+        let Some(item) = self.0.read::<NonceItem>(self.0.key(nonce)).await? else {
             return Ok(false);
         };
         if item.nonce_status != ISSUED {
@@ -146,12 +146,14 @@ impl Nonces<'_> {
         if let Some(at) = consumed_at {
             update = update.set("consumedAt", n(at));
         }
-        let mut only_issued = self.exists().and(Cond::eq("nonceStatus", s(ISSUED)));
+        let mut only_issued = self.0.exists().and(Cond::eq("nonceStatus", s(ISSUED)));
         if let Some((created_at, ttl)) = judged {
             only_issued = only_issued
                 .and(Cond::eq("createdAt", n(created_at)))
                 .and(Cond::eq("nonceTtl", n(ttl)));
         }
-        self.update_if(self.key(nonce), &update, &only_issued).await
+        self.0
+            .update_if(self.0.key(nonce), &update, &only_issued)
+            .await
     }
 }

@@ -49,8 +49,8 @@ impl Session {
 
 impl Sessions<'_> {
     fn item(&self, session: &Session) -> Result<codec::Item, StoreError> {
-        let retain = self.settings().ttl.sessions_retain_seconds;
-        let mut item = self.encode(session)?;
+        let retain = self.0.settings().ttl.sessions_retain_seconds;
+        let mut item = self.0.encode(session)?;
         item.insert(
             TTL_ATTRIBUTE.into(),
             n(plus_retain(session.expires_at, retain)),
@@ -61,19 +61,20 @@ impl Sessions<'_> {
     /// Consistent read; no expiry check (the caller judges expiry).
     pub async fn get(&self, id: &str) -> Result<Option<Session>, StoreError> {
         codec::check_key("id", id)?;
-        self.read(self.key(id)).await
+        self.0.read(self.0.key(id)).await
     }
 
     pub async fn insert(&self, session: &Session) -> Result<(), StoreError> {
         session.validate()?;
-        self.put_if_absent(self.item(session)?, "session", "session.id")
+        self.0
+            .put_if_absent(self.item(session)?, "session", "session.id")
             .await
     }
 
     /// Full replace; creates the session when missing (as the plugin does).
     pub async fn update(&self, session: &Session) -> Result<(), StoreError> {
         session.validate()?;
-        self.put(self.item(session)?).await
+        self.0.put(self.item(session)?).await
     }
 
     /// Returns false (and writes nothing) when no session has that id.
@@ -85,15 +86,17 @@ impl Sessions<'_> {
                 "must be epoch seconds (not negative)",
             ));
         }
-        let retain = self.settings().ttl.sessions_retain_seconds;
+        let retain = self.0.settings().ttl.sessions_retain_seconds;
         let update = Update::new()
             .set("expiresAt", n(expires_at))
             .set("deletableAt", n(plus_retain(expires_at, retain)));
-        self.update_if(self.key(id), &update, &self.exists()).await
+        self.0
+            .update_if(self.0.key(id), &update, &self.0.exists())
+            .await
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), StoreError> {
         codec::check_key("id", id)?;
-        self.0.delete(self.key(id)).await
+        self.0.delete(self.0.key(id)).await
     }
 }

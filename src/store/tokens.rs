@@ -99,8 +99,8 @@ impl Tokens<'_> {
     pub async fn create(&self, t: &Token) -> Result<(), StoreError> {
         codec::check_key("token.token_hash", &t.token_hash)?;
         check_status("token.status", &t.status)?;
-        let retain = self.settings().ttl.tokens_retain_seconds;
-        let mut item = self.encode(t)?;
+        let retain = self.0.settings().ttl.tokens_retain_seconds;
+        let mut item = self.0.encode(t)?;
         item.insert(TTL_ATTRIBUTE.into(), n(plus_retain(t.expires, retain)));
         if codec::item_size(&item) > codec::MAX_ITEM_BYTES {
             return Err(StoreError::invalid(
@@ -108,14 +108,16 @@ impl Tokens<'_> {
                 "the token would exceed DynamoDB's 400 KB item size",
             ));
         }
-        self.put_if_absent(item, "token", "token.token_hash").await
+        self.0
+            .put_if_absent(item, "token", "token.token_hash")
+            .await
     }
 
     /// Through the cache (README: the tokens row of the consistency
     /// contract); no expiry check.
     pub async fn get(&self, token_hash: &str) -> Result<Option<Arc<Token>>, StoreError> {
         codec::check_key("token_hash", token_hash)?;
-        self.read_cached(self.key(token_hash)).await
+        self.0.read_cached(self.0.key(token_hash)).await
     }
 
     /// 1 when the token exists and took the status, 0 otherwise. A revoked
@@ -124,13 +126,14 @@ impl Tokens<'_> {
     pub async fn set_status(&self, token_hash: &str, status: &str) -> Result<u32, StoreError> {
         codec::check_key("token_hash", token_hash)?;
         check_status("status", status)?;
-        let mut allowed = self.exists();
+        let mut allowed = self.0.exists();
         if status != REVOKED {
             allowed = allowed.and(Cond::eq("status", s(REVOKED)).not());
         }
         let updated = self
+            .0
             .update_if(
-                self.key(token_hash),
+                self.0.key(token_hash),
                 &Update::new().set("status", s(status)),
                 &allowed,
             )

@@ -149,7 +149,7 @@ impl Accounts<'_> {
         loop {
             // The pooled client goes back before the updates of the page.
             let page = {
-                let client = self.client().await?;
+                let client = self.0.client().await?;
                 client
                     .scan()
                     .table_name(table)
@@ -160,7 +160,7 @@ impl Accounts<'_> {
                     .limit(PAGE)
                     .send()
                     .await
-                    .classify(self.at("dynamodb:Scan"))?
+                    .classify(self.0.at("dynamodb:Scan"))?
             };
             for item in page.items.unwrap_or_default() {
                 let Some((pk, update, unchanged)) = plan_update(&item) else {
@@ -170,7 +170,11 @@ impl Accounts<'_> {
                 if options.dry_run {
                     continue;
                 }
-                if self.update_if(self.key(&pk), &update, &unchanged).await? {
+                if self
+                    .0
+                    .update_if(self.0.key(&pk), &update, &unchanged)
+                    .await?
+                {
                     state.updated += 1;
                 } else {
                     state.skipped_changed += 1;

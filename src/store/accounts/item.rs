@@ -148,7 +148,7 @@ impl Accounts<'_> {
         if let Some(e) = &old.written.email {
             out.push((keys::EMAIL, keys::account_key(tenant, keys::EMAIL, e)));
         }
-        if self.settings().unique_phone_numbers
+        if self.0.settings().unique_phone_numbers
             && let Some(p) = &old.written.phone
         {
             out.push((keys::PHONE, keys::account_key(tenant, keys::PHONE, p)));
@@ -169,7 +169,7 @@ impl Accounts<'_> {
         if let Some(e) = stored.email() {
             out.push((keys::EMAIL, keys::account_key(tenant, keys::EMAIL, &e)));
         }
-        if self.settings().unique_phone_numbers
+        if self.0.settings().unique_phone_numbers
             && let Some(p) = stored.phone()
         {
             out.push((keys::PHONE, keys::account_key(tenant, keys::PHONE, &p)));

@@ -121,10 +121,10 @@ impl Accounts<'_> {
         let want = limit.map(|l| l + 1);
         let mut hits: Vec<Hit> = Vec::new();
         let mut matched: u64 = 0;
-        let budget = self.settings().max_items_read_per_request;
+        let budget = self.0.settings().max_items_read_per_request;
         let mut read: u64 = 0;
         let mut stopped: Option<Cursor> = None;
-        let client = self.client().await?;
+        let client = self.0.client().await?;
         let scan = match plan {
             Plan::Scan { products } => Some(scan_filter(tenant, products)),
             Plan::Queries(_) => None,
@@ -151,7 +151,7 @@ impl Accounts<'_> {
                 // A lookup never resumes, whatever a cursor says.
                 let from = exclusive_start.take().filter(|_| !single);
                 let page = query
-                    .page(self, &client, from, page_limit, forward, false)
+                    .page(&self.0, &client, from, page_limit, forward, false)
                     .await?;
                 read += page.read;
                 for mut item in page.items {

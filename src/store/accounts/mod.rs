@@ -117,7 +117,7 @@ impl Lookup {
 impl Accounts<'_> {
     /// Consistent read of one account item by its `pk`.
     pub(crate) async fn read_stored(&self, pk: &str) -> Result<Option<Stored>, StoreError> {
-        let item = self.get(self.key(pk)).await?;
+        let item = self.0.get(self.0.key(pk)).await?;
         item.map(|i| self.stored_from_item(i)).transpose()
     }
 
@@ -130,7 +130,7 @@ impl Accounts<'_> {
         by: Lookup,
         value: &str,
     ) -> Result<Option<Arc<Account>>, StoreError> {
-        if by == Lookup::Phone && !self.settings().unique_phone_numbers {
+        if by == Lookup::Phone && !self.0.settings().unique_phone_numbers {
             return Ok(None);
         }
         let (kind, field) = by.key();
@@ -138,10 +138,11 @@ impl Accounts<'_> {
         let pk = keys::account_key(tenant, kind, value);
         // Through the cache; credentials are never read from it (nor kept
         // in it: the entry is the account alone).
-        self.get_cached(self.key(&pk), |item| {
-            self.stored_from_item(item).map(|s| s.account)
-        })
-        .await
+        self.0
+            .get_cached(self.0.key(&pk), |item| {
+                self.stored_from_item(item).map(|s| s.account)
+            })
+            .await
     }
 
     /// Writes main, user-name, email and phone items in one transaction,

@@ -168,11 +168,11 @@ impl Accounts<'_> {
         let products = query::parse_filter(filter, ACCOUNT_ATTRS, tenant)?;
         let plan = query::plan(
             products,
-            &account_indexes(self.settings().unique_phone_numbers),
+            &account_indexes(self.0.settings().unique_phone_numbers),
             &AccountKeys,
             tenant,
         )?;
-        if matches!(plan, Plan::Scan { .. }) && !self.settings().allow_table_scans {
+        if matches!(plan, Plan::Scan { .. }) && !self.0.settings().allow_table_scans {
             return Err(StoreError::NotSupportedByLayout(
                 "the filter needs a table scan, which is not allowed \
                  (dynamodb.allow_table_scans = false); filter on id, userName, emails or \

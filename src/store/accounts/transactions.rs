@@ -91,7 +91,8 @@ impl Accounts<'_> {
 
     /// A put of a new unique key: only where no item has it.
     pub(super) fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
-        self.tx_put(item, Some(&Cond::NotExists(self.def().hash.name)))
+        self.0
+            .tx_put(item, Some(&Cond::NotExists(self.0.def().hash.name)))
     }
 
     /// A put of an item the account wrote before, under the version read.
@@ -100,7 +101,7 @@ impl Accounts<'_> {
         item: Item,
         old: &Stored,
     ) -> Result<TransactWriteItem, StoreError> {
-        self.tx_put(item, Some(&unchanged_since(old)))
+        self.0.tx_put(item, Some(&unchanged_since(old)))
     }
 
     /// A delete of an item the account wrote, under the version read.
@@ -109,7 +110,8 @@ impl Accounts<'_> {
         pk: &str,
         old: &Stored,
     ) -> Result<TransactWriteItem, StoreError> {
-        self.tx_delete(self.key(pk), Some(&unchanged_since(old)))
+        self.0
+            .tx_delete(self.0.key(pk), Some(&unchanged_since(old)))
     }
 
     /// One attempt of a write, through the table's one transaction path:
@@ -119,7 +121,7 @@ impl Accounts<'_> {
         &self,
         actions: Vec<(TransactWriteItem, OnConflict)>,
     ) -> Result<bool, StoreError> {
-        match self.transact(actions, "account").await {
+        match self.0.transact(actions, "account").await {
             Ok(()) => Ok(true),
             Err(StoreError::VersionConflict { .. }) => Ok(false),
             Err(e) => Err(e),

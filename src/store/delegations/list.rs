@@ -261,7 +261,7 @@ impl Delegations<'_> {
         owner: &str,
     ) -> Result<(u64, bool), StoreError> {
         codec::check_key("owner", owner)?;
-        run::count(self, &owner_query(tenant, owner, ISSUED, None)).await
+        run::count(&self.0, &owner_query(tenant, owner, ISSUED, None)).await
     }
 
     /// Issued delegations of this tenant: a scan.
@@ -276,7 +276,7 @@ impl Delegations<'_> {
 
     pub async fn count_active(&self, tenant: Tenant<'_>) -> Result<(u64, bool), StoreError> {
         self.check_scans_allowed()?;
-        run::count(self, &active_scan(tenant)).await
+        run::count(&self.0, &active_scan(tenant)).await
     }
 
     /// A SCIM filter, planned as the plugin plans it; every alternative is
@@ -322,7 +322,7 @@ impl Delegations<'_> {
         let from = if status == REVOKED { ISSUED } else { REVOKED };
         let step = owner_query(tenant, owner, from, client_id);
         let mut ids = Vec::new();
-        let truncated = run::walk(self, &[step], true, |_, item| {
+        let truncated = run::walk(&self.0, &[step], true, |_, item| {
             if let Some(AttributeValue::S(id)) = item.get("id") {
                 ids.push(id.clone());
             }
@@ -340,7 +340,7 @@ impl Delegations<'_> {
             return Err(StoreError::NotSupportedByLayout(format!(
                 "finding the owner's delegations read more than \
                  dynamodb.max_items_read_per_request items ({}) without an answer",
-                self.settings().max_items_read_per_request
+                self.0.settings().max_items_read_per_request
             )));
         }
         for batch in ids.chunks(BATCH) {
@@ -348,7 +348,7 @@ impl Delegations<'_> {
                 .iter()
                 .map(|id| Ok((self.status_action(tenant, id, status)?, OnConflict::Moved)))
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            self.transact(actions, "delegation").await?;
+            self.0.transact(actions, "delegation").await?;
         }
         Ok(SetStatusOutcome::Updated(ids.len() as u32))
     }
@@ -362,15 +362,15 @@ impl Delegations<'_> {
         id: &str,
         status: &str,
     ) -> Result<TransactWriteItem, StoreError> {
-        self.tx_update(
-            self.key(id),
+        self.0.tx_update(
+            self.0.key(id),
             &Update::new().set("status", s(status)),
-            Some(&self.exists().and(in_tenant(tenant))),
+            Some(&self.0.exists().and(in_tenant(tenant))),
         )
     }
 
     fn check_scans_allowed(&self) -> Result<(), StoreError> {
-        if self.settings().allow_table_scans {
+        if self.0.settings().allow_table_scans {
             return Ok(());
         }
         Err(StoreError::NotSupportedByLayout(
@@ -401,7 +401,7 @@ impl Delegations<'_> {
         let mut total: u64 = 0;
         let mut kept: Vec<Item> = Vec::new();
         let mut ranked: BinaryHeap<Ranked> = BinaryHeap::new();
-        let truncated = run::walk(self, steps, forward, |step, item| {
+        let truncated = run::walk(&self.0, steps, forward, |step, item| {
             if let Some((plan, _)) = plan
                 && !run::keep(plan, step, &item)
             {

@@ -156,8 +156,8 @@ impl Delegations<'_> {
         if let Some(c) = &mut d.consent_result {
             codec::object_text("delegation.consent_result_json", c)?;
         }
-        let mut item = self.encode(&d)?;
-        let settings = self.settings();
+        let mut item = self.0.encode(&d)?;
+        let settings = self.0.settings();
         claims::add_attributes(&mut item, &d, &settings.delegations);
         item.insert("version".into(), s(FORMAT_VERSION));
         let retain = settings.ttl.delegations_retain_seconds;
@@ -166,8 +166,8 @@ impl Delegations<'_> {
             item.insert(TENANT_ID.into(), s(t));
         }
         codec::check_item_size("delegation", &item)?;
-        let free = Cond::NotExists(self.def().hash.name).or(in_tenant(tenant));
-        if self.put_if(item, &free).await? {
+        let free = Cond::NotExists(self.0.def().hash.name).or(in_tenant(tenant));
+        if self.0.put_if(item, &free).await? {
             Ok(())
         } else {
             Err(StoreError::AlreadyExists {
@@ -184,7 +184,7 @@ impl Delegations<'_> {
         id: &str,
     ) -> Result<Option<Delegation>, StoreError> {
         codec::check_key("id", id)?;
-        match self.0.get(self.key(id)).await? {
+        match self.0.get(self.0.key(id)).await? {
             Some(item) if item_tenant(&item) == tenant.id() => self.decode_checked(item).map(Some),
             _ => Ok(None),
         }
@@ -213,7 +213,7 @@ impl Delegations<'_> {
             Some(&in_tenant(tenant)),
         );
         let mut found = None;
-        run::walk(self, &[step], true, |_, item| {
+        run::walk(&self.0, &[step], true, |_, item| {
             found = Some(item);
             ControlFlow::Break(())
         })
@@ -231,10 +231,11 @@ impl Delegations<'_> {
         codec::check_key("id", id)?;
         check_status("status", status)?;
         let updated = self
+            .0
             .update_if(
-                self.key(id),
+                self.0.key(id),
                 &Update::new().set("status", s(status)),
-                &self.exists().and(in_tenant(tenant)),
+                &self.0.exists().and(in_tenant(tenant)),
             )
             .await?;
         Ok(u32::from(updated))
@@ -242,7 +243,7 @@ impl Delegations<'_> {
 
     /// Decodes an item; a status Curity cannot read is a malformed item.
     pub(crate) fn decode_checked(&self, item: codec::Item) -> Result<Delegation, StoreError> {
-        let d: Delegation = self.decode(item)?;
+        let d: Delegation = self.0.decode(item)?;
         if !STATUSES.contains(&d.status.as_str()) {
             return Err(StoreError::MalformedItem {
                 table: self.name().to_string(),
