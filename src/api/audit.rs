@@ -10,7 +10,6 @@
 use sha2::{Digest, Sha256};
 use tonic::{codegen::http, metadata::MetadataMap};
 
-use super::glue::Tenanted;
 use crate::auth::Caller;
 
 pub use crate::telemetry::AUDIT_TARGET as TARGET;
@@ -37,21 +36,22 @@ pub(super) struct Pending {
 }
 
 impl Pending {
-    /// `Some` when `req` is a write.
+    /// `Some` for a write: a request with the `key` of the item it touches.
     pub(super) fn begin(
-        req: &impl Tenanted,
+        key: Option<String>,
+        tenant: &str,
         extensions: &http::Extensions,
         metadata: &MetadataMap,
         (service, method, table): (&'static str, &'static str, &str),
     ) -> Option<Self> {
-        let key = req.audited_key()?;
+        let key = key?;
         Some(Self {
             caller: extensions
                 .get::<Caller>()
                 .unwrap_or(&Caller::Anonymous)
                 .to_string(),
             key,
-            tenant: req.tenant_field().map(|t| t.id.clone()).unwrap_or_default(),
+            tenant: tenant.to_owned(),
             trace_id: trace_id(metadata).unwrap_or_default().to_owned(),
             service,
             method,

@@ -282,7 +282,13 @@ where
         .unwrap_or(RpcMethod::UNKNOWN);
     let started = Instant::now();
     let (metadata, extensions, req) = request.into_parts();
-    let audit = audit::Pending::begin(&req, &extensions, &metadata, (service, method, table));
+    let audit = audit::Pending::begin(
+        req.audited_key(),
+        req.tenant_field().map_or("", |t| t.id.as_str()),
+        &extensions,
+        &metadata,
+        (service, method, table),
+    );
     let span = tracing::info_span!(
         target: crate::telemetry::RPC_SPAN_TARGET,
         "rpc",
