@@ -18,7 +18,11 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::codegen::http;
 use tower::{Layer, Service};
 
-use super::{glue::grpc_timeout, method_of, status::to_status};
+use super::{
+    glue::{grpc_timeout, rpc_seconds},
+    method_of,
+    status::to_status,
+};
 use crate::store::StoreError;
 
 /// `server.max_concurrent_requests` and `server.request_timeout_seconds`,
@@ -118,13 +122,7 @@ where
 }
 
 fn record(service: &'static str, method: &'static str, outcome: &'static str, started: Instant) {
-    metrics::histogram!(
-        "curity_dynamodb_rpc_seconds",
-        "service" => service,
-        "method" => method,
-        "outcome" => outcome
-    )
-    .record(started.elapsed().as_secs_f64());
+    rpc_seconds(service, method, outcome).record(started.elapsed().as_secs_f64());
 }
 
 /// An admitted call that has not answered: if it is dropped so (the

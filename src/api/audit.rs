@@ -44,14 +44,14 @@ impl Pending {
         metadata: &MetadataMap,
         (service, method, table): (&'static str, &'static str, &str),
     ) -> Option<Self> {
-        let key = key?;
+        let key = bounded(key?);
         Some(Self {
             caller: extensions
                 .get::<Caller>()
                 .unwrap_or(&Caller::Anonymous)
                 .to_string(),
             key,
-            tenant: tenant.to_owned(),
+            tenant: bounded(tenant.to_owned()),
             trace_id: trace_id(metadata).unwrap_or_default().to_owned(),
             service,
             method,
@@ -88,6 +88,23 @@ impl Drop for Pending {
     }
 }
 
+/// Longest key or tenant an event carries: the trail is one line per
+/// write, not a copy of whatever a caller sends (the store refuses such
+/// keys anyway, after the event is begun).
+const MAX_FIELD: usize = 256;
+
+fn bounded(mut text: String) -> String {
+    if text.len() > MAX_FIELD {
+        let mut end = MAX_FIELD;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}
+
 /// The trace id of a W3C `traceparent` header (`00-<32 hex>-<16 hex>-<2 hex>`).
 fn trace_id(metadata: &MetadataMap) -> Option<&str> {
     let value = metadata.get("traceparent")?.to_str().ok()?;
@@ -109,6 +126,23 @@ mod tests {
         assert!(!f.contains("TOKEN"));
         assert_eq!(f, fingerprint("TOKENHASHMARKER"));
         assert_ne!(f, fingerprint("TOKENHASHMARKER2"));
+    }
+
+    #[test]
+    fn a_huge_key_or_tenant_is_cut_to_a_bounded_field() {
+        let event = Pending::begin(
+            Some("é".repeat(1000)),
+            &"t".repeat(5000),
+            &http::Extensions::new(),
+            &MetadataMap::new(),
+            ("SessionService", "DeleteSession", "curity-sessions"),
+        )
+        .unwrap();
+        assert!(event.key.len() <= MAX_FIELD + '…'.len_utf8());
+        assert!(event.key.ends_with('…'));
+        assert!(event.tenant.len() <= MAX_FIELD + '…'.len_utf8());
+        assert_eq!(bounded("short".into()), "short");
+        event.finish("ok");
     }
 
     #[test]

@@ -255,9 +255,31 @@ macro_rules! keyed {
 
 keyed!(
     GetBucketRequest,
-    StoreBucketRequest => |r| r.key.as_ref().map(|k| format!("{}/{}", k.subject, k.purpose)).unwrap_or_default(),
-    ClearBucketRequest => |r| r.key.as_ref().map(|k| format!("{}/{}", k.subject, k.purpose)).unwrap_or_default(),
+    StoreBucketRequest => |r| bucket_item(r.key.as_ref()),
+    ClearBucketRequest => |r| bucket_item(r.key.as_ref()),
 );
+
+/// `curity_dynamodb_rpc_seconds` of one method and outcome: where every
+/// call is counted, by `rpc` or, for those that never answer, by
+/// `Admission`.
+pub(super) fn rpc_seconds(
+    service: &'static str,
+    method: &'static str,
+    outcome: &'static str,
+) -> metrics::Histogram {
+    metrics::histogram!(
+        "curity_dynamodb_rpc_seconds",
+        "service" => service,
+        "method" => method,
+        "outcome" => outcome
+    )
+}
+
+/// The item of a bucket request, for the audit trail.
+fn bucket_item(key: Option<&proto::BucketKey>) -> String {
+    key.map(|k| format!("{}/{}", k.subject, k.purpose))
+        .unwrap_or_default()
+}
 
 /// What every RPC answers.
 pub type Reply<T> = Result<Response<T>, Status>;
@@ -311,24 +333,12 @@ where
     span.record("outcome", outcome);
     span.record("latency_us", elapsed.as_micros() as u64);
     let ok_seconds = methods().get(index).filter(|_| outcome == "ok").map(|e| {
-        e.ok_seconds.get_or_init(|| {
-            metrics::histogram!(
-                "curity_dynamodb_rpc_seconds",
-                "service" => service,
-                "method" => method,
-                "outcome" => "ok"
-            )
-        })
+        e.ok_seconds
+            .get_or_init(|| rpc_seconds(service, method, "ok"))
     });
     match ok_seconds {
         Some(h) => h.record(elapsed.as_secs_f64()),
-        None => metrics::histogram!(
-            "curity_dynamodb_rpc_seconds",
-            "service" => service,
-            "method" => method,
-            "outcome" => outcome
-        )
-        .record(elapsed.as_secs_f64()),
+        None => rpc_seconds(service, method, outcome).record(elapsed.as_secs_f64()),
     }
     let _entered = span.enter();
     // The span's fields are repeated on the events: the log shows RPC spans
