@@ -2,12 +2,9 @@
 
 use std::sync::Arc;
 
-use tonic::Request;
-
 use super::{
-    Reply, Tenanted,
+    Done, Tenanted,
     convert::{object_in, object_out, tenant},
-    rpc,
 };
 use crate::{
     proto::{self, account_service_server::AccountService},
@@ -18,7 +15,7 @@ use crate::{
     },
 };
 
-super::service!(AccountApi, accounts);
+super::service!(AccountApi, accounts: crate::store::accounts::Accounts<'_>);
 
 pub fn account_to_proto(a: Account) -> proto::Account {
     let (attributes, attributes_json) = object_out(a.attributes);
@@ -61,184 +58,130 @@ fn must_exist(a: Option<Account>) -> Result<proto::AccountResponse, StoreError> 
     }
 }
 
-#[tonic::async_trait]
-impl AccountService for AccountApi {
-    async fn get_by_id(
-        &self,
-        request: Request<proto::GetAccountByIdRequest>,
-    ) -> Reply<proto::AccountResponse> {
-        rpc(&self.table, request, |req| async move {
-            let tenant = req.tenant()?;
-            Ok(found(
-                self.store
-                    .accounts()
-                    .get_by(tenant, Lookup::Id, &req.id)
-                    .await?,
-            ))
-        })
-        .await
+super::serves!(AccountApi: AccountService {
+    get_by_id(GetAccountByIdRequest) -> AccountResponse;
+    get_by_user_name(GetAccountByUserNameRequest) -> AccountResponse;
+    get_by_email(GetAccountByEmailRequest) -> AccountResponse;
+    get_by_phone(GetAccountByPhoneRequest) -> AccountResponse;
+    create(CreateAccountRequest) -> CreateAccountResponse;
+    update(UpdateAccountRequest) -> AccountResponse;
+    patch(PatchAccountRequest) -> AccountResponse;
+    delete(DeleteAccountRequest) -> DeleteAccountResponse;
+    list(ListAccountsRequest) -> ListAccountsResponse;
+    count(CountAccountsRequest) -> CountAccountsResponse;
+});
+
+impl AccountApi {
+    async fn get_by_id(&self, req: proto::GetAccountByIdRequest) -> Done<proto::AccountResponse> {
+        let tenant = req.tenant()?;
+        Ok(found(self.db().get_by(tenant, Lookup::Id, &req.id).await?))
     }
 
     async fn get_by_user_name(
         &self,
-        request: Request<proto::GetAccountByUserNameRequest>,
-    ) -> Reply<proto::AccountResponse> {
-        rpc(&self.table, request, |req| async move {
-            let tenant = req.tenant()?;
-            Ok(found(
-                self.store
-                    .accounts()
-                    .get_by(tenant, Lookup::UserName, &req.user_name)
-                    .await?,
-            ))
-        })
-        .await
+        req: proto::GetAccountByUserNameRequest,
+    ) -> Done<proto::AccountResponse> {
+        let tenant = req.tenant()?;
+        Ok(found(
+            self.db()
+                .get_by(tenant, Lookup::UserName, &req.user_name)
+                .await?,
+        ))
     }
 
     async fn get_by_email(
         &self,
-        request: Request<proto::GetAccountByEmailRequest>,
-    ) -> Reply<proto::AccountResponse> {
-        rpc(&self.table, request, |req| async move {
-            let tenant = req.tenant()?;
-            Ok(found(
-                self.store
-                    .accounts()
-                    .get_by(tenant, Lookup::Email, &req.email)
-                    .await?,
-            ))
-        })
-        .await
+        req: proto::GetAccountByEmailRequest,
+    ) -> Done<proto::AccountResponse> {
+        let tenant = req.tenant()?;
+        Ok(found(
+            self.db().get_by(tenant, Lookup::Email, &req.email).await?,
+        ))
     }
 
     async fn get_by_phone(
         &self,
-        request: Request<proto::GetAccountByPhoneRequest>,
-    ) -> Reply<proto::AccountResponse> {
-        rpc(&self.table, request, |req| async move {
-            let tenant = req.tenant()?;
-            Ok(found(
-                self.store
-                    .accounts()
-                    .get_by(tenant, Lookup::Phone, &req.phone)
-                    .await?,
-            ))
-        })
-        .await
+        req: proto::GetAccountByPhoneRequest,
+    ) -> Done<proto::AccountResponse> {
+        let tenant = req.tenant()?;
+        Ok(found(
+            self.db().get_by(tenant, Lookup::Phone, &req.phone).await?,
+        ))
     }
 
-    async fn create(
-        &self,
-        request: Request<proto::CreateAccountRequest>,
-    ) -> Reply<proto::CreateAccountResponse> {
-        rpc(&self.table, request, |req| async move {
-            let tenant = tenant(&req.tenant)?;
-            let account = self
-                .store
-                .accounts()
-                .create(tenant, new_account(req.account)?, req.password_hash)
-                .await?;
-            Ok(proto::CreateAccountResponse {
-                account: Some(account_to_proto(account)),
-            })
+    async fn create(&self, req: proto::CreateAccountRequest) -> Done<proto::CreateAccountResponse> {
+        let tenant = tenant(&req.tenant)?;
+        let account = self
+            .db()
+            .create(tenant, new_account(req.account)?, req.password_hash)
+            .await?;
+        Ok(proto::CreateAccountResponse {
+            account: Some(account_to_proto(account)),
         })
-        .await
     }
 
-    async fn update(
-        &self,
-        request: Request<proto::UpdateAccountRequest>,
-    ) -> Reply<proto::AccountResponse> {
-        rpc(&self.table, request, |req| async move {
-            let tenant = tenant(&req.tenant)?;
-            let new = new_account(req.account)?;
-            must_exist(
-                self.store
-                    .accounts()
-                    .update(tenant, &req.id, new, req.expected_version)
-                    .await?,
-            )
-        })
-        .await
+    async fn update(&self, req: proto::UpdateAccountRequest) -> Done<proto::AccountResponse> {
+        let tenant = tenant(&req.tenant)?;
+        let new = new_account(req.account)?;
+        must_exist(
+            self.db()
+                .update(tenant, &req.id, new, req.expected_version)
+                .await?,
+        )
     }
 
-    async fn patch(
-        &self,
-        request: Request<proto::PatchAccountRequest>,
-    ) -> Reply<proto::AccountResponse> {
-        rpc(&self.table, request, |req| async move {
-            let tenant = tenant(&req.tenant)?;
-            let patch = AccountPatch {
-                user_name: req.user_name,
-                active: req.active,
-                set: object_in(
-                    "set_attributes_json",
-                    &req.set_attributes_json,
-                    req.set_attributes,
-                )?
-                .unwrap_or_default(),
-                remove: req.remove_attributes,
-            };
-            must_exist(self.store.accounts().patch(tenant, &req.id, &patch).await?)
-        })
-        .await
+    async fn patch(&self, req: proto::PatchAccountRequest) -> Done<proto::AccountResponse> {
+        let tenant = tenant(&req.tenant)?;
+        let patch = AccountPatch {
+            user_name: req.user_name,
+            active: req.active,
+            set: object_in(
+                "set_attributes_json",
+                &req.set_attributes_json,
+                req.set_attributes,
+            )?
+            .unwrap_or_default(),
+            remove: req.remove_attributes,
+        };
+        must_exist(self.db().patch(tenant, &req.id, &patch).await?)
     }
 
-    async fn delete(
-        &self,
-        request: Request<proto::DeleteAccountRequest>,
-    ) -> Reply<proto::DeleteAccountResponse> {
-        rpc(&self.table, request, |req| async move {
-            let tenant = req.tenant()?;
-            let deleted = self.store.accounts().delete(tenant, &req.id).await?;
-            Ok(proto::DeleteAccountResponse { deleted })
-        })
-        .await
+    async fn delete(&self, req: proto::DeleteAccountRequest) -> Done<proto::DeleteAccountResponse> {
+        let tenant = req.tenant()?;
+        let deleted = self.db().delete(tenant, &req.id).await?;
+        Ok(proto::DeleteAccountResponse { deleted })
     }
 
-    async fn list(
-        &self,
-        request: Request<proto::ListAccountsRequest>,
-    ) -> Reply<proto::ListAccountsResponse> {
-        rpc(&self.table, request, |req| async move {
-            let tenant = req.tenant()?;
-            let (count, cursor) = match &req.page {
-                Some(p) => (p.count.map(|c| c as usize), p.cursor.as_str()),
-                None => (None, ""),
-            };
-            let sort = match req.sort_by() {
-                proto::AccountSort::None => None,
-                proto::AccountSort::UserName => Some(SortKey::UserName),
-                proto::AccountSort::Email => Some(SortKey::Email),
-            }
-            .map(|key| Sort {
-                key,
-                descending: req.descending,
-            });
-            let page = self
-                .store
-                .accounts()
-                .list(tenant, &req.filter, sort, count, cursor)
-                .await?;
-            Ok(proto::ListAccountsResponse {
-                accounts: page.accounts.into_iter().map(account_to_proto).collect(),
-                page: Some(proto::PaginationResponse {
-                    cursor: page.next.unwrap_or_default(),
-                }),
-            })
+    async fn list(&self, req: proto::ListAccountsRequest) -> Done<proto::ListAccountsResponse> {
+        let tenant = req.tenant()?;
+        let (count, cursor) = match &req.page {
+            Some(p) => (p.count.map(|c| c as usize), p.cursor.as_str()),
+            None => (None, ""),
+        };
+        let sort = match req.sort_by() {
+            proto::AccountSort::None => None,
+            proto::AccountSort::UserName => Some(SortKey::UserName),
+            proto::AccountSort::Email => Some(SortKey::Email),
+        }
+        .map(|key| Sort {
+            key,
+            descending: req.descending,
+        });
+        let page = self
+            .db()
+            .list(tenant, &req.filter, sort, count, cursor)
+            .await?;
+        Ok(proto::ListAccountsResponse {
+            accounts: page.accounts.into_iter().map(account_to_proto).collect(),
+            page: Some(proto::PaginationResponse {
+                cursor: page.next.unwrap_or_default(),
+            }),
         })
-        .await
     }
 
-    async fn count(
-        &self,
-        request: Request<proto::CountAccountsRequest>,
-    ) -> Reply<proto::CountAccountsResponse> {
-        rpc(&self.table, request, |req| async move {
-            let tenant = req.tenant()?;
-            let (count, truncated) = self.store.accounts().count(tenant, &req.filter).await?;
-            Ok(proto::CountAccountsResponse { count, truncated })
-        })
-        .await
+    async fn count(&self, req: proto::CountAccountsRequest) -> Done<proto::CountAccountsResponse> {
+        let tenant = req.tenant()?;
+        let (count, truncated) = self.db().count(tenant, &req.filter).await?;
+        Ok(proto::CountAccountsResponse { count, truncated })
     }
 }

@@ -88,6 +88,16 @@ pub fn tenant(t: &Option<crate::proto::Tenant>) -> Result<Tenant<'_>, StoreError
     Tenant::parse(t.as_ref().map(|t| t.id.as_str()))
 }
 
+/// `$to { f: $from.f, .., $extra }` for the fields `[f ..]` a proto message
+/// and a stored type share by name; each type names its list once in a
+/// `<type>_fields!` macro that both directions use.
+macro_rules! same_fields {
+    ([$($f:ident)*] $from:ident => $($to:ident)::+ { $($extra:tt)* }) => {
+        $($to)::+ { $($f: $from.$f,)* $($extra)* }
+    };
+}
+pub(crate) use same_fields;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,9 +1,7 @@
 //! `DatabaseClientService` and `DatabaseServiceProviderService` over
 //! `store::database_clients` (one store design, two tables).
 
-use tonic::Request;
-
-use super::{Reply, rpc};
+use super::Done;
 use crate::{
     proto::{
         self, database_client_service_server::DatabaseClientService,
@@ -15,8 +13,8 @@ use crate::{
     },
 };
 
-super::service!(DatabaseClientApi, database_clients);
-super::service!(DatabaseServiceProviderApi, database_service_providers);
+super::service!(DatabaseClientApi, database_clients: crate::store::database_clients::Catalog<'_>);
+super::service!(DatabaseServiceProviderApi, database_service_providers: crate::store::database_clients::Catalog<'_>);
 
 fn client_from(c: Option<proto::DatabaseClient>) -> Result<Entry, StoreError> {
     let c = c.ok_or_else(|| StoreError::invalid("client", "required"))?;
@@ -108,201 +106,158 @@ async fn list_page(
     Ok((found.entries, Some(next), found.truncated))
 }
 
-#[tonic::async_trait]
-impl DatabaseClientService for DatabaseClientApi {
-    async fn get(
-        &self,
-        request: Request<proto::CatalogGetRequest>,
-    ) -> Reply<proto::GetDatabaseClientResponse> {
-        rpc(&self.table, request, |req| async move {
-            let found = self
-                .store
-                .database_clients()
-                .get(&req.profile_id, &req.id)
-                .await?;
-            Ok(proto::GetDatabaseClientResponse {
-                client: found.map(client_to),
-            })
+// What the two tables answer alike; each service below only converts its
+// own message type.
+
+async fn get(catalog: Catalog<'_>, req: proto::CatalogGetRequest) -> Done<Option<Entry>> {
+    catalog.get(&req.profile_id, &req.id).await
+}
+
+async fn delete(
+    catalog: Catalog<'_>,
+    req: proto::CatalogDeleteRequest,
+) -> Done<proto::CatalogDeleteResponse> {
+    let deleted = catalog.delete(&req.profile_id, &req.id).await?;
+    Ok(proto::CatalogDeleteResponse { deleted })
+}
+
+async fn count(
+    catalog: Catalog<'_>,
+    req: proto::CatalogCountRequest,
+) -> Done<proto::CatalogCountResponse> {
+    let (count, truncated) = catalog.count(&req.profile_id, &filter(req.filter)).await?;
+    Ok(proto::CatalogCountResponse { count, truncated })
+}
+
+super::serves!(DatabaseClientApi: DatabaseClientService {
+    get(CatalogGetRequest) -> GetDatabaseClientResponse;
+    create(PutDatabaseClientRequest) -> PutDatabaseClientResponse;
+    update(PutDatabaseClientRequest) -> PutDatabaseClientResponse;
+    delete(CatalogDeleteRequest) -> CatalogDeleteResponse;
+    list(CatalogListRequest) -> ListDatabaseClientsResponse;
+    count(CatalogCountRequest) -> CatalogCountResponse;
+});
+
+impl DatabaseClientApi {
+    async fn get(&self, req: proto::CatalogGetRequest) -> Done<proto::GetDatabaseClientResponse> {
+        let found = get(self.db(), req).await?;
+        Ok(proto::GetDatabaseClientResponse {
+            client: found.map(client_to),
         })
-        .await
     }
 
     async fn create(
         &self,
-        request: Request<proto::PutDatabaseClientRequest>,
-    ) -> Reply<proto::PutDatabaseClientResponse> {
-        rpc(&self.table, request, |req| async move {
-            let created = self
-                .store
-                .database_clients()
-                .create(&req.profile_id, client_from(req.client)?)
-                .await?;
-            Ok(proto::PutDatabaseClientResponse {
-                client: Some(client_to(created)),
-            })
+        req: proto::PutDatabaseClientRequest,
+    ) -> Done<proto::PutDatabaseClientResponse> {
+        let catalog = self.db();
+        let created = catalog
+            .create(&req.profile_id, client_from(req.client)?)
+            .await?;
+        Ok(proto::PutDatabaseClientResponse {
+            client: Some(client_to(created)),
         })
-        .await
     }
 
     async fn update(
         &self,
-        request: Request<proto::PutDatabaseClientRequest>,
-    ) -> Reply<proto::PutDatabaseClientResponse> {
-        rpc(&self.table, request, |req| async move {
-            let updated = self
-                .store
-                .database_clients()
-                .update(&req.profile_id, client_from(req.client)?)
-                .await?;
-            Ok(proto::PutDatabaseClientResponse {
-                client: Some(client_to(updated)),
-            })
+        req: proto::PutDatabaseClientRequest,
+    ) -> Done<proto::PutDatabaseClientResponse> {
+        let catalog = self.db();
+        let updated = catalog
+            .update(&req.profile_id, client_from(req.client)?)
+            .await?;
+        Ok(proto::PutDatabaseClientResponse {
+            client: Some(client_to(updated)),
         })
-        .await
     }
 
-    async fn delete(
-        &self,
-        request: Request<proto::CatalogDeleteRequest>,
-    ) -> Reply<proto::CatalogDeleteResponse> {
-        rpc(&self.table, request, |req| async move {
-            let deleted = self
-                .store
-                .database_clients()
-                .delete(&req.profile_id, &req.id)
-                .await?;
-            Ok(proto::CatalogDeleteResponse { deleted })
-        })
-        .await
+    async fn delete(&self, req: proto::CatalogDeleteRequest) -> Done<proto::CatalogDeleteResponse> {
+        delete(self.db(), req).await
     }
 
     async fn list(
         &self,
-        request: Request<proto::CatalogListRequest>,
-    ) -> Reply<proto::ListDatabaseClientsResponse> {
-        rpc(&self.table, request, |req| async move {
-            let (entries, page, truncated) = list_page(self.store.database_clients(), req).await?;
-            Ok(proto::ListDatabaseClientsResponse {
-                clients: entries.into_iter().map(client_to).collect(),
-                page,
-                truncated,
-            })
+        req: proto::CatalogListRequest,
+    ) -> Done<proto::ListDatabaseClientsResponse> {
+        let (entries, page, truncated) = list_page(self.db(), req).await?;
+        let clients = entries.into_iter().map(client_to).collect();
+        Ok(proto::ListDatabaseClientsResponse {
+            clients,
+            page,
+            truncated,
         })
-        .await
     }
 
-    async fn count(
-        &self,
-        request: Request<proto::CatalogCountRequest>,
-    ) -> Reply<proto::CatalogCountResponse> {
-        rpc(&self.table, request, |req| async move {
-            let (count, truncated) = self
-                .store
-                .database_clients()
-                .count(&req.profile_id, &filter(req.filter))
-                .await?;
-            Ok(proto::CatalogCountResponse { count, truncated })
-        })
-        .await
+    async fn count(&self, req: proto::CatalogCountRequest) -> Done<proto::CatalogCountResponse> {
+        count(self.db(), req).await
     }
 }
 
-#[tonic::async_trait]
-impl DatabaseServiceProviderService for DatabaseServiceProviderApi {
+super::serves!(DatabaseServiceProviderApi: DatabaseServiceProviderService {
+    get(CatalogGetRequest) -> GetDatabaseServiceProviderResponse;
+    create(PutDatabaseServiceProviderRequest) -> PutDatabaseServiceProviderResponse;
+    update(PutDatabaseServiceProviderRequest) -> PutDatabaseServiceProviderResponse;
+    delete(CatalogDeleteRequest) -> CatalogDeleteResponse;
+    list(CatalogListRequest) -> ListDatabaseServiceProvidersResponse;
+    count(CatalogCountRequest) -> CatalogCountResponse;
+});
+
+impl DatabaseServiceProviderApi {
     async fn get(
         &self,
-        request: Request<proto::CatalogGetRequest>,
-    ) -> Reply<proto::GetDatabaseServiceProviderResponse> {
-        rpc(&self.table, request, |req| async move {
-            let found = self
-                .store
-                .database_service_providers()
-                .get(&req.profile_id, &req.id)
-                .await?;
-            Ok(proto::GetDatabaseServiceProviderResponse {
-                service_provider: found.map(provider_to),
-            })
+        req: proto::CatalogGetRequest,
+    ) -> Done<proto::GetDatabaseServiceProviderResponse> {
+        let found = get(self.db(), req).await?;
+        Ok(proto::GetDatabaseServiceProviderResponse {
+            service_provider: found.map(provider_to),
         })
-        .await
     }
 
     async fn create(
         &self,
-        request: Request<proto::PutDatabaseServiceProviderRequest>,
-    ) -> Reply<proto::PutDatabaseServiceProviderResponse> {
-        rpc(&self.table, request, |req| async move {
-            let created = self
-                .store
-                .database_service_providers()
-                .create(&req.profile_id, provider_from(req.service_provider)?)
-                .await?;
-            Ok(proto::PutDatabaseServiceProviderResponse {
-                service_provider: Some(provider_to(created)),
-            })
+        req: proto::PutDatabaseServiceProviderRequest,
+    ) -> Done<proto::PutDatabaseServiceProviderResponse> {
+        let catalog = self.db();
+        let created = catalog
+            .create(&req.profile_id, provider_from(req.service_provider)?)
+            .await?;
+        Ok(proto::PutDatabaseServiceProviderResponse {
+            service_provider: Some(provider_to(created)),
         })
-        .await
     }
 
     async fn update(
         &self,
-        request: Request<proto::PutDatabaseServiceProviderRequest>,
-    ) -> Reply<proto::PutDatabaseServiceProviderResponse> {
-        rpc(&self.table, request, |req| async move {
-            let updated = self
-                .store
-                .database_service_providers()
-                .update(&req.profile_id, provider_from(req.service_provider)?)
-                .await?;
-            Ok(proto::PutDatabaseServiceProviderResponse {
-                service_provider: Some(provider_to(updated)),
-            })
+        req: proto::PutDatabaseServiceProviderRequest,
+    ) -> Done<proto::PutDatabaseServiceProviderResponse> {
+        let catalog = self.db();
+        let updated = catalog
+            .update(&req.profile_id, provider_from(req.service_provider)?)
+            .await?;
+        Ok(proto::PutDatabaseServiceProviderResponse {
+            service_provider: Some(provider_to(updated)),
         })
-        .await
     }
 
-    async fn delete(
-        &self,
-        request: Request<proto::CatalogDeleteRequest>,
-    ) -> Reply<proto::CatalogDeleteResponse> {
-        rpc(&self.table, request, |req| async move {
-            let deleted = self
-                .store
-                .database_service_providers()
-                .delete(&req.profile_id, &req.id)
-                .await?;
-            Ok(proto::CatalogDeleteResponse { deleted })
-        })
-        .await
+    async fn delete(&self, req: proto::CatalogDeleteRequest) -> Done<proto::CatalogDeleteResponse> {
+        delete(self.db(), req).await
     }
 
     async fn list(
         &self,
-        request: Request<proto::CatalogListRequest>,
-    ) -> Reply<proto::ListDatabaseServiceProvidersResponse> {
-        rpc(&self.table, request, |req| async move {
-            let (entries, page, truncated) =
-                list_page(self.store.database_service_providers(), req).await?;
-            Ok(proto::ListDatabaseServiceProvidersResponse {
-                service_providers: entries.into_iter().map(provider_to).collect(),
-                page,
-                truncated,
-            })
+        req: proto::CatalogListRequest,
+    ) -> Done<proto::ListDatabaseServiceProvidersResponse> {
+        let (entries, page, truncated) = list_page(self.db(), req).await?;
+        let service_providers = entries.into_iter().map(provider_to).collect();
+        Ok(proto::ListDatabaseServiceProvidersResponse {
+            service_providers,
+            page,
+            truncated,
         })
-        .await
     }
 
-    async fn count(
-        &self,
-        request: Request<proto::CatalogCountRequest>,
-    ) -> Reply<proto::CatalogCountResponse> {
-        rpc(&self.table, request, |req| async move {
-            let (count, truncated) = self
-                .store
-                .database_service_providers()
-                .count(&req.profile_id, &filter(req.filter))
-                .await?;
-            Ok(proto::CatalogCountResponse { count, truncated })
-        })
-        .await
+    async fn count(&self, req: proto::CatalogCountRequest) -> Done<proto::CatalogCountResponse> {
+        count(self.db(), req).await
     }
 }

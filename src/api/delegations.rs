@@ -1,8 +1,6 @@
 //! `DelegationService` over `store::delegations`.
 
-use tonic::Request;
-
-use super::{Reply, Tenanted, convert::tenant, rpc};
+use super::{Done, Tenanted, convert::tenant};
 
 use crate::{
     proto::{self, delegation_service_server::DelegationService},
@@ -12,27 +10,17 @@ use crate::{
     },
 };
 
-super::service!(DelegationApi, delegations);
+super::service!(DelegationApi, delegations: crate::store::delegations::Delegations<'_>);
 
 /// A proto delegation and a stored one share these fields, by name; `$extra`
 /// are the ones that differ (the JSON texts).
 macro_rules! delegation_fields {
-    ($from:ident => $($to:ident)::+ { $($extra:tt)* }) => {
-        $($to)::+ {
-            id: $from.id,
-            status: $from.status,
-            owner: $from.owner,
-            created: $from.created,
-            expires: $from.expires,
-            client_id: $from.client_id,
-            redirect_uri: $from.redirect_uri,
-            authorization_code_hash: $from.authorization_code_hash,
-            scope: $from.scope,
-            mtls_client_certificate: $from.mtls_client_certificate,
-            mtls_client_certificate_x5t_s256: $from.mtls_client_certificate_x5t_s256,
-            mtls_client_certificate_dn: $from.mtls_client_certificate_dn,
-            $($extra)*
-        }
+    ($($a:tt)*) => {
+        super::convert::same_fields!([
+            id status owner created expires client_id redirect_uri authorization_code_hash
+            scope mtls_client_certificate mtls_client_certificate_x5t_s256
+            mtls_client_certificate_dn
+        ] $($a)*)
     };
 }
 
@@ -87,187 +75,149 @@ fn bulk_to(outcome: SetStatusOutcome) -> proto::SetDelegationStatusByOwnerRespon
     }
 }
 
-#[tonic::async_trait]
-impl DelegationService for DelegationApi {
+super::serves!(DelegationApi: DelegationService {
+    create(CreateDelegationRequest) -> CreateDelegationResponse;
+    get_by_id(GetDelegationByIdRequest) -> GetDelegationByIdResponse;
+    get_by_authorization_code_hash(GetDelegationByAuthorizationCodeHashRequest) -> GetDelegationByAuthorizationCodeHashResponse;
+    set_status(SetDelegationStatusRequest) -> SetDelegationStatusResponse;
+    get_by_owner(GetDelegationsByOwnerRequest) -> GetDelegationsByOwnerResponse;
+    count_by_owner(CountDelegationsByOwnerRequest) -> CountDelegationsByOwnerResponse;
+    list_active(ListActiveDelegationsRequest) -> ListActiveDelegationsResponse;
+    count_active(CountActiveDelegationsRequest) -> CountActiveDelegationsResponse;
+    list(ListDelegationsRequest) -> ListDelegationsResponse;
+    set_status_by_owner(SetDelegationStatusByOwnerRequest) -> SetDelegationStatusByOwnerResponse;
+    set_status_by_owner_and_client(SetDelegationStatusByOwnerAndClientRequest) -> SetDelegationStatusByOwnerResponse;
+});
+
+impl DelegationApi {
     async fn create(
         &self,
-        request: Request<proto::CreateDelegationRequest>,
-    ) -> Reply<proto::CreateDelegationResponse> {
-        rpc(&self.table, request, |req| async move {
-            let tenant = tenant(&req.tenant)?;
-            self.store
-                .delegations()
-                .create(tenant, delegation_from(req.delegation)?)
-                .await?;
-            Ok(proto::CreateDelegationResponse {})
-        })
-        .await
+        req: proto::CreateDelegationRequest,
+    ) -> Done<proto::CreateDelegationResponse> {
+        let tenant = tenant(&req.tenant)?;
+        self.db()
+            .create(tenant, delegation_from(req.delegation)?)
+            .await?;
+        Ok(proto::CreateDelegationResponse {})
     }
 
     async fn get_by_id(
         &self,
-        request: Request<proto::GetDelegationByIdRequest>,
-    ) -> Reply<proto::GetDelegationByIdResponse> {
-        rpc(&self.table, request, |req| async move {
-            let tenant = req.tenant()?;
-            let d = self.store.delegations().get_issued(tenant, &req.id).await?;
-            Ok(proto::GetDelegationByIdResponse {
-                delegation: d.map(delegation_to),
-            })
+        req: proto::GetDelegationByIdRequest,
+    ) -> Done<proto::GetDelegationByIdResponse> {
+        let tenant = req.tenant()?;
+        let d = self.db().get_issued(tenant, &req.id).await?;
+        Ok(proto::GetDelegationByIdResponse {
+            delegation: d.map(delegation_to),
         })
-        .await
     }
 
     async fn get_by_authorization_code_hash(
         &self,
-        request: Request<proto::GetDelegationByAuthorizationCodeHashRequest>,
-    ) -> Reply<proto::GetDelegationByAuthorizationCodeHashResponse> {
-        rpc(&self.table, request, |req| async move {
-            let tenant = req.tenant()?;
-            let d = self
-                .store
-                .delegations()
-                .get_by_authorization_code_hash(tenant, &req.authorization_code_hash)
-                .await?;
-            Ok(proto::GetDelegationByAuthorizationCodeHashResponse {
-                delegation: d.map(delegation_to),
-            })
+        req: proto::GetDelegationByAuthorizationCodeHashRequest,
+    ) -> Done<proto::GetDelegationByAuthorizationCodeHashResponse> {
+        let tenant = req.tenant()?;
+        let d = self
+            .db()
+            .get_by_authorization_code_hash(tenant, &req.authorization_code_hash)
+            .await?;
+        Ok(proto::GetDelegationByAuthorizationCodeHashResponse {
+            delegation: d.map(delegation_to),
         })
-        .await
     }
 
     async fn set_status(
         &self,
-        request: Request<proto::SetDelegationStatusRequest>,
-    ) -> Reply<proto::SetDelegationStatusResponse> {
-        rpc(&self.table, request, |req| async move {
-            let tenant = req.tenant()?;
-            let updated = self
-                .store
-                .delegations()
-                .set_status(tenant, &req.id, &req.status)
-                .await?;
-            Ok(proto::SetDelegationStatusResponse { updated })
-        })
-        .await
+        req: proto::SetDelegationStatusRequest,
+    ) -> Done<proto::SetDelegationStatusResponse> {
+        let tenant = req.tenant()?;
+        let updated = self.db().set_status(tenant, &req.id, &req.status).await?;
+        Ok(proto::SetDelegationStatusResponse { updated })
     }
 
     async fn get_by_owner(
         &self,
-        request: Request<proto::GetDelegationsByOwnerRequest>,
-    ) -> Reply<proto::GetDelegationsByOwnerResponse> {
-        rpc(&self.table, request, |req| async move {
-            let tenant = req.tenant()?;
-            let list = self
-                .store
-                .delegations()
-                .by_owner(tenant, &req.owner, page(req.page))
-                .await?;
-            Ok(proto::GetDelegationsByOwnerResponse {
-                list: list_to(list),
-            })
+        req: proto::GetDelegationsByOwnerRequest,
+    ) -> Done<proto::GetDelegationsByOwnerResponse> {
+        let tenant = req.tenant()?;
+        let list = self
+            .db()
+            .by_owner(tenant, &req.owner, page(req.page))
+            .await?;
+        Ok(proto::GetDelegationsByOwnerResponse {
+            list: list_to(list),
         })
-        .await
     }
 
     async fn count_by_owner(
         &self,
-        request: Request<proto::CountDelegationsByOwnerRequest>,
-    ) -> Reply<proto::CountDelegationsByOwnerResponse> {
-        rpc(&self.table, request, |req| async move {
-            let tenant = req.tenant()?;
-            let count = self
-                .store
-                .delegations()
-                .count_by_owner(tenant, &req.owner)
-                .await?;
-            Ok(proto::CountDelegationsByOwnerResponse {
-                count: count_to(count),
-            })
+        req: proto::CountDelegationsByOwnerRequest,
+    ) -> Done<proto::CountDelegationsByOwnerResponse> {
+        let tenant = req.tenant()?;
+        let count = self.db().count_by_owner(tenant, &req.owner).await?;
+        Ok(proto::CountDelegationsByOwnerResponse {
+            count: count_to(count),
         })
-        .await
     }
 
     async fn list_active(
         &self,
-        request: Request<proto::ListActiveDelegationsRequest>,
-    ) -> Reply<proto::ListActiveDelegationsResponse> {
-        rpc(&self.table, request, |req| async move {
-            let tenant = req.tenant()?;
-            let list = self
-                .store
-                .delegations()
-                .active(tenant, page(req.page))
-                .await?;
-            Ok(proto::ListActiveDelegationsResponse {
-                list: list_to(list),
-            })
+        req: proto::ListActiveDelegationsRequest,
+    ) -> Done<proto::ListActiveDelegationsResponse> {
+        let tenant = req.tenant()?;
+        let list = self.db().active(tenant, page(req.page)).await?;
+        Ok(proto::ListActiveDelegationsResponse {
+            list: list_to(list),
         })
-        .await
     }
 
     async fn count_active(
         &self,
-        request: Request<proto::CountActiveDelegationsRequest>,
-    ) -> Reply<proto::CountActiveDelegationsResponse> {
-        rpc(&self.table, request, |req| async move {
-            let tenant = req.tenant()?;
-            let count = self.store.delegations().count_active(tenant).await?;
-            Ok(proto::CountActiveDelegationsResponse {
-                count: count_to(count),
-            })
+        req: proto::CountActiveDelegationsRequest,
+    ) -> Done<proto::CountActiveDelegationsResponse> {
+        let tenant = req.tenant()?;
+        let count = self.db().count_active(tenant).await?;
+        Ok(proto::CountActiveDelegationsResponse {
+            count: count_to(count),
         })
-        .await
     }
 
     async fn list(
         &self,
-        request: Request<proto::ListDelegationsRequest>,
-    ) -> Reply<proto::ListDelegationsResponse> {
-        rpc(&self.table, request, |req| async move {
-            let tenant = req.tenant()?;
-            let sort = SortBy::parse(&req.sort_by, req.descending)?;
-            let list = self
-                .store
-                .delegations()
-                .list(tenant, &req.filter, sort, page(req.page))
-                .await?;
-            Ok(proto::ListDelegationsResponse {
-                list: list_to(list),
-            })
+        req: proto::ListDelegationsRequest,
+    ) -> Done<proto::ListDelegationsResponse> {
+        let tenant = req.tenant()?;
+        let sort = SortBy::parse(&req.sort_by, req.descending)?;
+        let list = self
+            .db()
+            .list(tenant, &req.filter, sort, page(req.page))
+            .await?;
+        Ok(proto::ListDelegationsResponse {
+            list: list_to(list),
         })
-        .await
     }
 
     async fn set_status_by_owner(
         &self,
-        request: Request<proto::SetDelegationStatusByOwnerRequest>,
-    ) -> Reply<proto::SetDelegationStatusByOwnerResponse> {
-        rpc(&self.table, request, |req| async move {
-            let tenant = req.tenant()?;
-            let outcome = self
-                .store
-                .delegations()
-                .set_status_by_owner(tenant, &req.owner, None, &req.status)
-                .await?;
-            Ok(bulk_to(outcome))
-        })
-        .await
+        req: proto::SetDelegationStatusByOwnerRequest,
+    ) -> Done<proto::SetDelegationStatusByOwnerResponse> {
+        let tenant = req.tenant()?;
+        let outcome = self
+            .db()
+            .set_status_by_owner(tenant, &req.owner, None, &req.status)
+            .await?;
+        Ok(bulk_to(outcome))
     }
 
     async fn set_status_by_owner_and_client(
         &self,
-        request: Request<proto::SetDelegationStatusByOwnerAndClientRequest>,
-    ) -> Reply<proto::SetDelegationStatusByOwnerResponse> {
-        rpc(&self.table, request, |req| async move {
-            let tenant = req.tenant()?;
-            let outcome = self
-                .store
-                .delegations()
-                .set_status_by_owner(tenant, &req.owner, Some(&req.client_id), &req.status)
-                .await?;
-            Ok(bulk_to(outcome))
-        })
-        .await
+        req: proto::SetDelegationStatusByOwnerAndClientRequest,
+    ) -> Done<proto::SetDelegationStatusByOwnerResponse> {
+        let tenant = req.tenant()?;
+        let outcome = self
+            .db()
+            .set_status_by_owner(tenant, &req.owner, Some(&req.client_id), &req.status)
+            .await?;
+        Ok(bulk_to(outcome))
     }
 }

@@ -1,8 +1,6 @@
 //! `DynamicClientService` over `store::dynamic_clients`.
 
-use tonic::Request;
-
-use super::{Reply, rpc};
+use super::Done;
 use crate::{
     proto::{self, DynamicClientSort, dynamic_client_service_server::DynamicClientService},
     store::{
@@ -11,26 +9,16 @@ use crate::{
     },
 };
 
-super::service!(DynamicClientApi, dynamic_clients);
+super::service!(DynamicClientApi, dynamic_clients: crate::store::dynamic_clients::DynamicClients<'_>);
 
 /// A proto client and a stored one share these fields, by name; `$extra`
 /// are the ones that differ (the attributes' JSON text).
 macro_rules! client_fields {
-    ($from:ident => $($to:ident)::+ { $($extra:tt)* }) => {
-        $($to)::+ {
-            client_id: $from.client_id,
-            client_secret: $from.client_secret,
-            instance_of_client: $from.instance_of_client,
-            initial_client: $from.initial_client,
-            authenticated_user: $from.authenticated_user,
-            created: $from.created,
-            updated: $from.updated,
-            status: $from.status,
-            scope: $from.scope,
-            redirect_uris: $from.redirect_uris,
-            grant_types: $from.grant_types,
-            $($extra)*
-        }
+    ($($a:tt)*) => {
+        super::convert::same_fields!([
+            client_id client_secret instance_of_client initial_client authenticated_user
+            created updated status scope redirect_uris grant_types
+        ] $($a)*)
     };
 }
 
@@ -60,113 +48,90 @@ fn listing(filter: &Option<proto::DynamicClientFilter>) -> Listing<'_> {
     }
 }
 
-#[tonic::async_trait]
-impl DynamicClientService for DynamicClientApi {
+super::serves!(DynamicClientApi: DynamicClientService {
+    get(GetDynamicClientRequest) -> GetDynamicClientResponse;
+    create(CreateDynamicClientRequest) -> CreateDynamicClientResponse;
+    update(UpdateDynamicClientRequest) -> UpdateDynamicClientResponse;
+    delete(DeleteDynamicClientRequest) -> DeleteDynamicClientResponse;
+    list(ListDynamicClientsRequest) -> ListDynamicClientsResponse;
+    count(CountDynamicClientsRequest) -> CountDynamicClientsResponse;
+});
+
+impl DynamicClientApi {
     async fn get(
         &self,
-        request: Request<proto::GetDynamicClientRequest>,
-    ) -> Reply<proto::GetDynamicClientResponse> {
-        rpc(&self.table, request, |req| async move {
-            let client = self.store.dynamic_clients().get(&req.client_id).await?;
-            Ok(proto::GetDynamicClientResponse::rendered(
-                client,
-                |c| &c.rendered,
-                |c| client_to(std::sync::Arc::unwrap_or_clone(c)),
-            ))
-        })
-        .await
+        req: proto::GetDynamicClientRequest,
+    ) -> Done<proto::GetDynamicClientResponse> {
+        let client = self.db().get(&req.client_id).await?;
+        Ok(proto::GetDynamicClientResponse::rendered(
+            client,
+            |c| &c.rendered,
+            |c| client_to(std::sync::Arc::unwrap_or_clone(c)),
+        ))
     }
 
     async fn create(
         &self,
-        request: Request<proto::CreateDynamicClientRequest>,
-    ) -> Reply<proto::CreateDynamicClientResponse> {
-        rpc(&self.table, request, |req| async move {
-            let client = self
-                .store
-                .dynamic_clients()
-                .create(client_from(req.client)?)
-                .await?;
-            Ok(proto::CreateDynamicClientResponse {
-                client: Some(client_to(client)),
-            })
+        req: proto::CreateDynamicClientRequest,
+    ) -> Done<proto::CreateDynamicClientResponse> {
+        let client = self.db().create(client_from(req.client)?).await?;
+        Ok(proto::CreateDynamicClientResponse {
+            client: Some(client_to(client)),
         })
-        .await
     }
 
     async fn update(
         &self,
-        request: Request<proto::UpdateDynamicClientRequest>,
-    ) -> Reply<proto::UpdateDynamicClientResponse> {
-        rpc(&self.table, request, |req| async move {
-            let client = self
-                .store
-                .dynamic_clients()
-                .update(client_from(req.client)?)
-                .await?;
-            Ok(proto::UpdateDynamicClientResponse {
-                client: Some(client_to(client)),
-            })
+        req: proto::UpdateDynamicClientRequest,
+    ) -> Done<proto::UpdateDynamicClientResponse> {
+        let client = self.db().update(client_from(req.client)?).await?;
+        Ok(proto::UpdateDynamicClientResponse {
+            client: Some(client_to(client)),
         })
-        .await
     }
 
     async fn delete(
         &self,
-        request: Request<proto::DeleteDynamicClientRequest>,
-    ) -> Reply<proto::DeleteDynamicClientResponse> {
-        rpc(&self.table, request, |req| async move {
-            self.store.dynamic_clients().delete(&req.client_id).await?;
-            Ok(proto::DeleteDynamicClientResponse {})
-        })
-        .await
+        req: proto::DeleteDynamicClientRequest,
+    ) -> Done<proto::DeleteDynamicClientResponse> {
+        self.db().delete(&req.client_id).await?;
+        Ok(proto::DeleteDynamicClientResponse {})
     }
 
     async fn list(
         &self,
-        request: Request<proto::ListDynamicClientsRequest>,
-    ) -> Reply<proto::ListDynamicClientsResponse> {
-        rpc(&self.table, request, |req| async move {
-            let sort = match req.sort() {
-                DynamicClientSort::Default => Some(SortBy::ClientId),
-                DynamicClientSort::Created => Some(SortBy::Created),
-                DynamicClientSort::LastModified => Some(SortBy::Updated),
-                DynamicClientSort::None => None,
-            };
-            let listing = Listing {
-                sort,
-                descending: req.descending,
-                ..listing(&req.filter)
-            };
-            let page = req.page.clone().unwrap_or_default();
-            let found = self
-                .store
-                .dynamic_clients()
-                .list(&listing, page.count.map(|c| c as usize), &page.cursor)
-                .await?;
-            Ok(proto::ListDynamicClientsResponse {
-                clients: found.clients.into_iter().map(client_to).collect(),
-                page: Some(proto::PaginationResponse {
-                    cursor: found.next.unwrap_or_default(),
-                }),
-                truncated: found.truncated,
-            })
+        req: proto::ListDynamicClientsRequest,
+    ) -> Done<proto::ListDynamicClientsResponse> {
+        let sort = match req.sort() {
+            DynamicClientSort::Default => Some(SortBy::ClientId),
+            DynamicClientSort::Created => Some(SortBy::Created),
+            DynamicClientSort::LastModified => Some(SortBy::Updated),
+            DynamicClientSort::None => None,
+        };
+        let listing = Listing {
+            sort,
+            descending: req.descending,
+            ..listing(&req.filter)
+        };
+        let page = req.page.clone().unwrap_or_default();
+        let found = self
+            .db()
+            .list(&listing, page.count.map(|c| c as usize), &page.cursor)
+            .await?;
+        Ok(proto::ListDynamicClientsResponse {
+            clients: found.clients.into_iter().map(client_to).collect(),
+            page: Some(proto::PaginationResponse {
+                cursor: found.next.unwrap_or_default(),
+            }),
+            truncated: found.truncated,
         })
-        .await
     }
 
     async fn count(
         &self,
-        request: Request<proto::CountDynamicClientsRequest>,
-    ) -> Reply<proto::CountDynamicClientsResponse> {
-        rpc(&self.table, request, |req| async move {
-            let (count, truncated) = self
-                .store
-                .dynamic_clients()
-                .count(&listing(&req.filter))
-                .await?;
-            Ok(proto::CountDynamicClientsResponse { count, truncated })
-        })
-        .await
+        req: proto::CountDynamicClientsRequest,
+    ) -> Done<proto::CountDynamicClientsResponse> {
+        let (count, truncated) = self.db().count(&listing(&req.filter)).await?;
+        Ok(proto::CountDynamicClientsResponse { count, truncated })
     }
 }

@@ -24,7 +24,7 @@ use tonic::{
     service::{Routes, RoutesBuilder},
 };
 
-pub(crate) use self::glue::{Reply, Tenanted, rpc};
+pub(crate) use self::glue::{Done, Reply, Tenanted, rpc};
 use self::{
     accounts::AccountApi,
     buckets::BucketApi,
@@ -60,7 +60,7 @@ use crate::{
 
 /// A service type over the store, labelled with the table its calls touch.
 macro_rules! service {
-    ($name:ident, $table:ident) => {
+    ($name:ident, $table:ident: $handle:ty) => {
         pub struct $name {
             store: $crate::store::Store,
             table: String,
@@ -73,10 +73,37 @@ macro_rules! service {
                     store,
                 }
             }
+
+            /// The handle of the table this service serves.
+            fn db(&self) -> $handle {
+                self.store.$table()
+            }
         }
     };
 }
 use service;
+
+/// Implements tonic's trait for `$api` from a list of its methods: each
+/// one runs the inherent method of the same name inside `rpc` (span,
+/// metrics, audit, error mapping). Only the list is macro input; the bodies
+/// are plain methods, which rustfmt and rust-analyzer see. A path call
+/// `$api::m` picks the inherent method over the trait's.
+macro_rules! serves {
+    ($api:ident: $service:ident { $($method:ident($req:ident) -> $res:ident;)* }) => {
+        #[tonic::async_trait]
+        impl $service for $api {
+            $(
+                async fn $method(
+                    &self,
+                    request: tonic::Request<$crate::proto::$req>,
+                ) -> $crate::api::Reply<$crate::proto::$res> {
+                    $crate::api::rpc(&self.table, request, |req| $api::$method(self, req)).await
+                }
+            )*
+        }
+    };
+}
+use serves;
 
 /// The one list of data services: `SERVICE_NAMES` (what health reports)
 /// and `services` (what `serve` routes) come from the same entries, so a

@@ -1,14 +1,12 @@
 //! `SessionService` over `store::sessions`.
 
-use tonic::Request;
-
-use super::{Reply, rpc};
+use super::Done;
 use crate::{
     proto::{self, session_service_server::SessionService},
     store::{StoreError, sessions::Session},
 };
 
-super::service!(SessionApi, sessions);
+super::service!(SessionApi, sessions: crate::store::sessions::Sessions<'_>);
 
 fn session_from(msg: Option<proto::Session>) -> Result<Session, StoreError> {
     let s = msg.ok_or_else(|| StoreError::invalid("session", "required"))?;
@@ -19,76 +17,55 @@ fn session_from(msg: Option<proto::Session>) -> Result<Session, StoreError> {
     })
 }
 
-#[tonic::async_trait]
-impl SessionService for SessionApi {
-    async fn get_session(
-        &self,
-        request: Request<proto::GetSessionRequest>,
-    ) -> Reply<proto::GetSessionResponse> {
-        rpc(&self.table, request, |req| async move {
-            let session = self.store.sessions().get(&req.id).await?;
-            Ok(proto::GetSessionResponse {
-                session: session.map(|s| proto::Session {
-                    id: s.id,
-                    data: s.data,
-                    expires_at: s.expires_at,
-                }),
-            })
+super::serves!(SessionApi: SessionService {
+    get_session(GetSessionRequest) -> GetSessionResponse;
+    insert_session(InsertSessionRequest) -> InsertSessionResponse;
+    update_session(UpdateSessionRequest) -> UpdateSessionResponse;
+    update_session_expiration(UpdateSessionExpirationRequest) -> UpdateSessionExpirationResponse;
+    delete_session(DeleteSessionRequest) -> DeleteSessionResponse;
+});
+
+impl SessionApi {
+    async fn get_session(&self, req: proto::GetSessionRequest) -> Done<proto::GetSessionResponse> {
+        let session = self.db().get(&req.id).await?;
+        Ok(proto::GetSessionResponse {
+            session: session.map(|s| proto::Session {
+                id: s.id,
+                data: s.data,
+                expires_at: s.expires_at,
+            }),
         })
-        .await
     }
 
     async fn insert_session(
         &self,
-        request: Request<proto::InsertSessionRequest>,
-    ) -> Reply<proto::InsertSessionResponse> {
-        rpc(&self.table, request, |req| async move {
-            self.store
-                .sessions()
-                .insert(&session_from(req.session)?)
-                .await?;
-            Ok(proto::InsertSessionResponse {})
-        })
-        .await
+        req: proto::InsertSessionRequest,
+    ) -> Done<proto::InsertSessionResponse> {
+        self.db().insert(&session_from(req.session)?).await?;
+        Ok(proto::InsertSessionResponse {})
     }
 
     async fn update_session(
         &self,
-        request: Request<proto::UpdateSessionRequest>,
-    ) -> Reply<proto::UpdateSessionResponse> {
-        rpc(&self.table, request, |req| async move {
-            self.store
-                .sessions()
-                .update(&session_from(req.session)?)
-                .await?;
-            Ok(proto::UpdateSessionResponse {})
-        })
-        .await
+        req: proto::UpdateSessionRequest,
+    ) -> Done<proto::UpdateSessionResponse> {
+        self.db().update(&session_from(req.session)?).await?;
+        Ok(proto::UpdateSessionResponse {})
     }
 
     async fn update_session_expiration(
         &self,
-        request: Request<proto::UpdateSessionExpirationRequest>,
-    ) -> Reply<proto::UpdateSessionExpirationResponse> {
-        rpc(&self.table, request, |req| async move {
-            let updated = self
-                .store
-                .sessions()
-                .update_expiration(&req.id, req.expires_at)
-                .await?;
-            Ok(proto::UpdateSessionExpirationResponse { updated })
-        })
-        .await
+        req: proto::UpdateSessionExpirationRequest,
+    ) -> Done<proto::UpdateSessionExpirationResponse> {
+        let updated = self.db().update_expiration(&req.id, req.expires_at).await?;
+        Ok(proto::UpdateSessionExpirationResponse { updated })
     }
 
     async fn delete_session(
         &self,
-        request: Request<proto::DeleteSessionRequest>,
-    ) -> Reply<proto::DeleteSessionResponse> {
-        rpc(&self.table, request, |req| async move {
-            self.store.sessions().delete(&req.id).await?;
-            Ok(proto::DeleteSessionResponse {})
-        })
-        .await
+        req: proto::DeleteSessionRequest,
+    ) -> Done<proto::DeleteSessionResponse> {
+        self.db().delete(&req.id).await?;
+        Ok(proto::DeleteSessionResponse {})
     }
 }
