@@ -17,14 +17,24 @@ pub const SERVICE_ACTIONS: &[&str] = &[
     "dynamodb:UpdateItem",
 ];
 
-/// What `tables create` / `tables check` need on top (`UpdateTable` only
-/// turns a stream on: `tables create --streams` on an existing table).
+/// What `tables create` / `tables check` need on top. `UpdateTable` turns
+/// a stream, deletion protection or another KMS key on for an existing
+/// table; the continuous backups are point-in-time recovery; the tags are
+/// `--tag`, read back by `tables check`.
 pub const ADMIN_ACTIONS: &[&str] = &[
     "dynamodb:CreateTable",
+    "dynamodb:DescribeContinuousBackups",
     "dynamodb:DescribeTimeToLive",
+    "dynamodb:ListTagsOfResource",
+    "dynamodb:TagResource",
+    "dynamodb:UpdateContinuousBackups",
     "dynamodb:UpdateTable",
     "dynamodb:UpdateTimeToLive",
 ];
+
+/// What DynamoDB needs of a customer managed key to create a table under
+/// it on the caller's behalf (`tables create --sse-kms-key`).
+pub const KMS_KEY_ACTIONS: &[&str] = &["kms:CreateGrant", "kms:DescribeKey"];
 
 /// What following the cached tables' streams needs (`cache.streams`), on
 /// `table/<prefix>curity-*/stream/*`.
@@ -36,11 +46,13 @@ pub const STREAM_ACTIONS: &[&str] = &[
 
 /// What the policy grants beyond serving.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Grants {
+pub struct Grants<'a> {
     /// `tables create` / `tables check`.
     pub admin: bool,
     /// The cache's stream readers.
     pub streams: bool,
+    /// With `admin`: the KMS key tables are encrypted under.
+    pub kms_key: Option<&'a str>,
 }
 
 /// IAM actions an SDK operation (its snake_case client method) needs.
@@ -63,6 +75,10 @@ pub fn actions_for(operation: &str) -> &'static [&'static str] {
         "transact_get_items" => &["dynamodb:GetItem"],
         "delete_table" => &["dynamodb:DeleteTable"],
         "update_table" => &["dynamodb:UpdateTable"],
+        "describe_continuous_backups" => &["dynamodb:DescribeContinuousBackups"],
+        "update_continuous_backups" => &["dynamodb:UpdateContinuousBackups"],
+        "list_tags_of_resource" => &["dynamodb:ListTagsOfResource"],
+        "tag_resource" => &["dynamodb:TagResource"],
         "describe_stream" => &["dynamodb:DescribeStream"],
         "get_shard_iterator" => &["dynamodb:GetShardIterator"],
         "get_records" => &["dynamodb:GetRecords"],
@@ -77,7 +93,7 @@ pub fn document(
     prefix: &str,
     region: Option<&str>,
     account: Option<&str>,
-    grants: Grants,
+    grants: Grants<'_>,
 ) -> Value {
     let arn = |suffix: &str| {
         format!(
@@ -99,6 +115,15 @@ pub fn document(
             "Action": ADMIN_ACTIONS,
             "Resource": [arn("")]
         }));
+        if let Some(key) = grants.kms_key {
+            statements.push(json!({
+                "Sid": "CurityTableKey",
+                "Effect": "Allow",
+                "Action": KMS_KEY_ACTIONS,
+                "Resource": [key],
+                "Condition": { "StringLike": { "kms:ViaService": "dynamodb.*.amazonaws.com" } }
+            }));
+        }
     }
     if grants.streams {
         statements.push(json!({
@@ -184,7 +209,8 @@ mod tests {
         let mut seen = 0;
         for file in files {
             let text = non_test_source(&file);
-            let admin_code = file.ends_with("store/tables.rs") || file.ends_with("doctor.rs");
+            let admin_code = file.parent().is_some_and(|d| d.ends_with("store/tables"))
+                || file.ends_with("doctor/tables.rs");
             let stream_code = file.ends_with("cache/streams.rs");
             for op in OPERATIONS {
                 if !text.contains(&format!(".{op}()")) {
@@ -238,6 +264,7 @@ mod tests {
             Grants {
                 admin: true,
                 streams: true,
+                kms_key: None,
             },
         );
         assert_eq!(
@@ -253,5 +280,32 @@ mod tests {
                 assert_ne!(a, "dynamodb:*", "no wildcard actions");
             }
         }
+    }
+
+    #[test]
+    fn a_kms_key_adds_what_dynamodb_needs_of_it_only_with_admin() {
+        let key = "arn:aws:kms:eu-west-1:111122223333:key/abcd";
+        let with = |admin| {
+            document(
+                "",
+                None,
+                None,
+                Grants {
+                    admin,
+                    streams: false,
+                    kms_key: Some(key),
+                },
+            )
+        };
+        let d = with(true);
+        let st = &d["Statement"][2];
+        assert_eq!(st["Sid"], "CurityTableKey");
+        assert_eq!(st["Resource"], json!([key]));
+        assert_eq!(st["Action"], json!(KMS_KEY_ACTIONS));
+        assert_eq!(
+            st["Condition"]["StringLike"]["kms:ViaService"],
+            "dynamodb.*.amazonaws.com"
+        );
+        assert_eq!(with(false)["Statement"].as_array().map(Vec::len), Some(1));
     }
 }

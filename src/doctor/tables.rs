@@ -11,6 +11,7 @@ use crate::{
         StoreError,
         accounts::backfill,
         expr::{Cond, Expr},
+        tables::TableAdmin,
     },
 };
 
@@ -20,6 +21,12 @@ pub(super) async fn check_tables(aws: &Aws, config: &Config, report: &mut Report
     let client = aws.dynamodb_client();
     let prefix = &config.dynamodb.table_name_prefix;
     let method = aws.method().as_str();
+    let mut unprotected = Unprotected::default();
+    let admin = TableAdmin {
+        client: &client,
+        prefix,
+        method,
+    };
     for def in schema::ALL {
         let table = def.name(prefix);
         let at = |action| crate::aws::error::CallSite {
@@ -28,7 +35,20 @@ pub(super) async fn check_tables(aws: &Aws, config: &Config, report: &mut Report
             method,
         };
         match client.describe_table().table_name(&table).send().await {
-            Ok(_) => report.ok(format!("table {table}"), "DescribeTable allowed"),
+            Ok(out) => {
+                report.ok(format!("table {table}"), "DescribeTable allowed");
+                if out.table().and_then(|t| t.deletion_protection_enabled()) != Some(true) {
+                    unprotected.deletable.push(table.clone());
+                }
+                match admin.pitr_enabled(&table).await {
+                    Ok(Some(true)) => {}
+                    Ok(Some(false)) => unprotected.no_pitr.push(table.clone()),
+                    Ok(None) => {
+                        unprotected.pitr_unknown = Some("the endpoint does not offer it".into())
+                    }
+                    Err(e) => unprotected.pitr_unknown = Some(e.full()),
+                }
+            }
             Err(e) => {
                 let err = classify(&e, at("dynamodb:DescribeTable"));
                 let fix = match &err {
@@ -78,6 +98,47 @@ pub(super) async fn check_tables(aws: &Aws, config: &Config, report: &mut Report
                     report.fail(name, err.full(), fix);
                 }
             }
+        }
+    }
+    unprotected.report(report);
+}
+
+/// The tables without point-in-time recovery or deletion protection.
+#[derive(Default)]
+struct Unprotected {
+    deletable: Vec<String>,
+    no_pitr: Vec<String>,
+    /// Why PITR could not be read (the service's own policy does not grant
+    /// `dynamodb:DescribeContinuousBackups`; the admin policy does).
+    pitr_unknown: Option<String>,
+}
+
+impl Unprotected {
+    /// One row each, not one per table: a warning says which tables.
+    fn report(self, report: &mut Report) {
+        match (self.pitr_unknown, self.no_pitr.is_empty()) {
+            (Some(why), _) => report.warn(
+                "point-in-time recovery",
+                format!("could not be read: {why}"),
+                "run `curity-dynamodb tables check` with the table admin's rights",
+            ),
+            (None, true) => report.ok("point-in-time recovery", "on for every table"),
+            (None, false) => report.warn(
+                "point-in-time recovery",
+                format!("off on {}", self.no_pitr.join(", ")),
+                "curity-dynamodb tables create --pitr (restores to any second of the last 35 \
+                 days; without it, only on-demand backups bring data back)",
+            ),
+        }
+        if self.deletable.is_empty() {
+            report.ok("deletion protection", "on for every table");
+        } else {
+            report.warn(
+                "deletion protection",
+                format!("off on {}", self.deletable.join(", ")),
+                "curity-dynamodb tables create --deletion-protection (a DeleteTable by \
+                 mistake is refused)",
+            );
         }
     }
 }

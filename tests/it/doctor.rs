@@ -3,7 +3,7 @@
 
 use crate::support;
 
-use curity_dynamodb::store::tables::{Billing, TableAdmin};
+use curity_dynamodb::store::tables::{Billing, Protection, TableAdmin};
 use serde_json::{Value, json};
 use support::{
     ministack::{self, Fixture},
@@ -92,6 +92,78 @@ async fn a_correct_irsa_pod_passes_every_check() {
         .filter(|c| c["name"].as_str().unwrap().starts_with("table "))
         .count();
     assert_eq!(tables, 11);
+    // The tables have neither PITR nor deletion protection: warnings,
+    // not failures, each naming the tables and its fix.
+    let pitr = check(&report, "point-in-time recovery");
+    assert_eq!(pitr["status"], "warn", "{pitr}");
+    assert!(
+        pitr["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("off on curity-accounts, curity-links")
+            && pitr["fix"]
+                .as_str()
+                .unwrap()
+                .contains("tables create --pitr"),
+        "{pitr}"
+    );
+    let deletion = check(&report, "deletion protection");
+    assert_eq!(deletion["status"], "warn", "{deletion}");
+    assert!(
+        deletion["detail"]
+            .as_str()
+            .unwrap()
+            .contains("curity-sessions")
+            && deletion["fix"]
+                .as_str()
+                .unwrap()
+                .contains("tables create --deletion-protection"),
+        "{deletion}"
+    );
+}
+
+/// Tables with point-in-time recovery and deletion protection pass both
+/// checks; one table without PITR is named in a warning.
+#[tokio::test]
+async fn protected_tables_pass_and_a_table_without_pitr_is_named() {
+    let fx = fixture(false).await;
+    let root = aws_sdk_dynamodb::Client::new(&fx.ms.root_config());
+    let admin = TableAdmin {
+        client: &root,
+        prefix: "",
+        method: "access_key",
+    };
+    let protection = Protection {
+        pitr: true,
+        deletion_protection: true,
+        ..Protection::default()
+    };
+    admin
+        .create_protected(Billing::OnDemand, false, &protection)
+        .await
+        .unwrap();
+    let cfg = fx.doctor_config(
+        "access_method = \"access_key\"\n[aws.access_key]\naccess_key_id = \"test\"\nsecret_access_key = \"test\"",
+    );
+    let (_, report) = fx.doctor(&cfg, &[]).await;
+    assert_eq!(check(&report, "point-in-time recovery")["status"], "ok");
+    assert_eq!(check(&report, "deletion protection")["status"], "ok");
+
+    root.update_continuous_backups()
+        .table_name("curity-tokens")
+        .point_in_time_recovery_specification(
+            aws_sdk_dynamodb::types::PointInTimeRecoverySpecification::builder()
+                .point_in_time_recovery_enabled(false)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (_, report) = fx.doctor(&cfg, &[]).await;
+    let pitr = check(&report, "point-in-time recovery");
+    assert_eq!(pitr["status"], "warn", "{pitr}");
+    assert_eq!(pitr["detail"], "off on curity-tokens", "{pitr}");
 }
 
 #[tokio::test]
@@ -214,6 +286,16 @@ async fn a_policy_without_query_fails_every_index_check_and_missing_tables_are_n
     assert_eq!(t["status"], "fail");
     assert!(t["fix"].as_str().unwrap().contains("tables create"), "{t}");
     assert_eq!(check(&report, "table curity-accounts")["status"], "ok");
+    // The service's policy does not grant reading PITR: said, as a warning.
+    let pitr = check(&report, "point-in-time recovery");
+    assert_eq!(pitr["status"], "warn", "{pitr}");
+    assert!(
+        pitr["detail"]
+            .as_str()
+            .unwrap()
+            .contains("may not call dynamodb:DescribeContinuousBackups"),
+        "{pitr}"
+    );
 }
 
 #[tokio::test]

@@ -151,3 +151,114 @@ async fn each_action_of_the_policy_is_needed_query_for_example() {
         err.message()
     );
 }
+
+/// `policy --admin` is what `tables create` with its production settings
+/// and `tables check` need: a role holding exactly it creates tables with
+/// point-in-time recovery, deletion protection and a KMS key, and reads
+/// each back; without either continuous-backups action it added, the
+/// same run is refused naming that action. (MiniStack authorises
+/// ListTagsOfResource and TagResource against `*`, not the table as AWS
+/// does, so tags on existing tables are outside this proof; CreateTable
+/// carries new tables' tags.)
+#[tokio::test]
+async fn a_role_with_exactly_the_admin_policy_creates_and_checks_protected_tables() {
+    const KEY: &str = "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let Fixture { ms, iam, env } = Fixture::start(&[]).await;
+    let out = run_cli(
+        &env,
+        None,
+        &[
+            "policy",
+            "--admin",
+            "--sse-kms-key",
+            KEY,
+            "--region",
+            "us-east-1",
+            "--account",
+            &iam.account,
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let admin: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("policy json");
+    let role_config = |name: &'static str, policy: serde_json::Value| {
+        let (ms, iam, env) = (&ms, &iam, &env);
+        async move {
+            let role = ms
+                .create_role_with_policy(iam, name, &policy.to_string())
+                .await;
+            config(
+                env,
+                &format!("{name}.toml"),
+                &ms.endpoint,
+                &iam.app_key_id,
+                &iam.app_secret,
+                &role,
+                "",
+            )
+        }
+    };
+    let protect = [
+        "tables",
+        "create",
+        "--pitr",
+        "--deletion-protection",
+        "--sse-kms-key",
+        KEY,
+        "--tag",
+        "team=identity",
+    ];
+
+    let cfg = role_config("curity-admin", admin.clone()).await;
+    let create = run_cli(&env, Some(&cfg), &protect).await;
+    let out = stdout(&create);
+    assert!(create.status.success(), "{out}\n{}", stderr(&create));
+    assert_eq!(out.matches(": created").count(), 11, "{out}");
+    assert_eq!(
+        out.matches("point-in-time recovery enabled").count(),
+        11,
+        "{out}"
+    );
+    let check = run_cli(&env, Some(&cfg), &["tables", "check"]).await;
+    let out = stdout(&check);
+    assert!(check.status.success(), "{out}\n{}", stderr(&check));
+    for setting in [
+        "point-in-time recovery: on".to_string(),
+        "deletion protection: on".to_string(),
+        format!("encryption at rest: KMS key {KEY}"),
+    ] {
+        assert_eq!(out.matches(&setting).count(), 11, "{setting}:\n{out}");
+    }
+
+    // PITR off on one table again, so that turning it on is needed.
+    aws_sdk_dynamodb::Client::new(&ms.root_config())
+        .update_continuous_backups()
+        .table_name("curity-sessions")
+        .point_in_time_recovery_specification(
+            aws_sdk_dynamodb::types::PointInTimeRecoverySpecification::builder()
+                .point_in_time_recovery_enabled(false)
+                .build()
+                .expect("spec"),
+        )
+        .send()
+        .await
+        .expect("root turns PITR off");
+    for (name, action) in [
+        ("no-describe-backups", "dynamodb:DescribeContinuousBackups"),
+        ("no-update-backups", "dynamodb:UpdateContinuousBackups"),
+    ] {
+        let mut narrowed = admin.clone();
+        narrowed["Statement"][1]["Action"]
+            .as_array_mut()
+            .expect("admin actions")
+            .retain(|a| a != action);
+        let cfg = role_config(name, narrowed).await;
+        let out = run_cli(&env, Some(&cfg), &["tables", "create", "--pitr"]).await;
+        assert_eq!(out.status.code(), Some(1), "{action}: {}", stdout(&out));
+        assert!(
+            stderr(&out).contains(&format!("may not call {action}")),
+            "{action}: {}",
+            stderr(&out)
+        );
+    }
+}

@@ -221,7 +221,12 @@ async fn create_then_check_on_ministack_with_real_signatures() {
         stdout(&again)
     );
     let check = run_cli(&env, Some(&cfg), &["tables", "check"]).await;
-    assert!(check.status.success(), "{}", stdout(&check));
+    assert!(
+        check.status.success(),
+        "{}\n{}",
+        stdout(&check),
+        stderr(&check)
+    );
 
     // The same user may not create tables outside curity-*.
     let denied = cli_config(
@@ -287,5 +292,159 @@ async fn create_with_streams_turns_keys_only_streams_on_for_existing_cached_tabl
             .await
             .expect("second create --streams");
         assert!(!again.changed_anything(), "{backend:?}: {:?}", again.lines);
+    }
+}
+
+const KMS_KEY: &str = "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+/// Every production setting of `tables create`, as flags.
+fn protection_flags<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "tables",
+        "create",
+        "--deletion-protection",
+        "--sse-kms-key",
+        KMS_KEY,
+        "--tag",
+        "team=identity",
+        "--tag",
+        "env=test",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// `tables create --pitr --deletion-protection --sse-kms-key --tag` on
+/// MiniStack: new tables get each setting, tables a plain `tables create`
+/// made get each one too (through UpdateTable, TagResource,
+/// UpdateContinuousBackups), `tables check` reports them on every table, a
+/// second run changes nothing, and the deletion protection is real.
+#[tokio::test]
+async fn production_settings_reach_new_and_existing_tables_on_ministack() {
+    let ms = MiniStack::start().await;
+    let env = Env::new();
+    let root = aws_sdk_dynamodb::Client::new(&ms.root_config());
+    TableAdmin {
+        client: &root,
+        prefix: "old-",
+        method: "access_key",
+    }
+    .create_all(Billing::OnDemand, false)
+    .await
+    .expect("plain tables");
+    for prefix in ["new-", "old-"] {
+        let cfg = cli_config(&env, &ms.endpoint, "test", "test", prefix);
+        let create = run_cli(&env, Some(&cfg), &protection_flags(&["--pitr"])).await;
+        let out = stdout(&create);
+        assert!(create.status.success(), "{out}\n{}", stderr(&create));
+        assert_eq!(
+            out.matches("point-in-time recovery enabled").count(),
+            11,
+            "{out}"
+        );
+        if prefix == "old-" {
+            for change in [
+                "deletion protection enabled".to_string(),
+                format!("encryption at rest switched to KMS key {KMS_KEY}"),
+                "tags set: team=identity, env=test".to_string(),
+            ] {
+                assert_eq!(out.matches(&change).count(), 11, "{change}:\n{out}");
+            }
+        } else {
+            assert_eq!(out.matches(": created").count(), 11, "{out}");
+        }
+
+        let again = run_cli(&env, Some(&cfg), &protection_flags(&["--pitr"])).await;
+        assert!(
+            stdout(&again).contains("nothing to change"),
+            "{}",
+            stdout(&again)
+        );
+
+        let check = run_cli(&env, Some(&cfg), &["tables", "check"]).await;
+        let out = stdout(&check);
+        assert!(check.status.success(), "{out}");
+        for setting in [
+            "point-in-time recovery: on".to_string(),
+            "deletion protection: on".to_string(),
+            format!("encryption at rest: KMS key {KMS_KEY}"),
+            "tags: env=test, team=identity".to_string(),
+        ] {
+            assert_eq!(out.matches(&setting).count(), 11, "{setting}:\n{out}");
+        }
+
+        let refused = root
+            .delete_table()
+            .table_name(format!("{prefix}curity-sessions"))
+            .send()
+            .await;
+        assert!(refused.is_err(), "{prefix}: deletion protection is on");
+    }
+}
+
+/// Dynoxide has no continuous backups: `--pitr` is refused before any
+/// table exists, naming the option to leave out; what CreateTable carries
+/// (deletion protection, KMS key, tags) is set and reported, and PITR is
+/// reported as unknown rather than off.
+#[tokio::test]
+async fn on_an_endpoint_without_continuous_backups_pitr_is_refused_before_anything_is_created() {
+    let store = Embedded::start(None).await.expect("embedded");
+    let env = Env::new();
+    let cfg = cli_config(&env, store.endpoint(), "x", "y", "dev-");
+
+    let refused = run_cli(&env, Some(&cfg), &protection_flags(&["--pitr"])).await;
+    assert_eq!(refused.status.code(), Some(1), "{}", stdout(&refused));
+    let err = stderr(&refused);
+    assert!(
+        err.contains("does not offer dynamodb:DescribeContinuousBackups")
+            && err.contains("leave --pitr out"),
+        "{err}"
+    );
+    let check = run_cli(&env, Some(&cfg), &["tables", "check"]).await;
+    assert_eq!(
+        stdout(&check)
+            .matches("DIFFERS: table does not exist")
+            .count(),
+        11,
+        "nothing was created: {}",
+        stdout(&check)
+    );
+
+    let create = run_cli(&env, Some(&cfg), &protection_flags(&[])).await;
+    assert!(create.status.success(), "{}", stderr(&create));
+    let check = run_cli(&env, Some(&cfg), &["tables", "check"]).await;
+    let out = stdout(&check);
+    assert!(check.status.success(), "{out}");
+    for setting in [
+        "point-in-time recovery: unknown".to_string(),
+        "deletion protection: on".to_string(),
+        format!("encryption at rest: KMS key {KMS_KEY}"),
+        "tags: env=test, team=identity".to_string(),
+    ] {
+        assert_eq!(out.matches(&setting).count(), 11, "{setting}:\n{out}");
+    }
+}
+
+/// A bad `--tag` or `--sse-kms-key` is refused by the argument parser,
+/// naming the flag, before any AWS call.
+#[tokio::test]
+async fn a_malformed_tag_or_kms_key_is_refused_naming_the_flag() {
+    let env = Env::new();
+    for (args, flag) in [
+        (vec!["tables", "create", "--tag", "team"], "--tag"),
+        (vec!["tables", "create", "--tag", "aws:owner=me"], "--tag"),
+        (
+            vec![
+                "tables",
+                "create",
+                "--sse-kms-key",
+                "arn:aws:kms:us-east-1:000000000000:alias/curity",
+            ],
+            "--sse-kms-key",
+        ),
+    ] {
+        let out = run_cli(&env, None, &args).await;
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(flag), "{args:?}: {}", stderr(&out));
     }
 }

@@ -2,17 +2,18 @@
 
 use std::{process::ExitCode, time::Duration};
 
+use aws_sdk_dynamodb::Client;
 use curity_dynamodb::{
     aws::{Aws, DynamoPool},
     config::Config,
     store::{
         Store,
         accounts::backfill::BackfillOptions,
-        tables::{Billing, TableAdmin},
+        tables::{Billing, Protection, TableAdmin},
     },
 };
 
-use crate::{Failure, bad_input, store_failure};
+use crate::{Failure, bad_input, progress::Reporter, store_failure};
 
 pub async fn backfill_initials(
     aws: &Aws,
@@ -31,6 +32,7 @@ pub async fn backfill_initials(
     } else {
         "updated"
     };
+    let progress = Reporter::spinner("backfill-initials");
     let report = store
         .accounts()
         .backfill_initials(options, |p| {
@@ -39,15 +41,16 @@ pub async fn backfill_initials(
                 .as_deref()
                 .map(|k| format!("; resume with --start-after '{k}'"))
                 .unwrap_or_default();
-            eprintln!(
+            progress.say(format!(
                 "backfill-initials: {} lacking initials, {verb} {}, {} changed meanwhile (skipped){resume}",
                 p.found,
                 if options.dry_run { p.found } else { p.updated },
                 p.skipped_changed
-            );
+            ));
         })
         .await
         .map_err(store_failure)?;
+    progress.finish();
     println!(
         "done: {} accounts lacked initials, {verb} {}, {} skipped because they changed meanwhile (run again for those)",
         report.found,
@@ -61,38 +64,46 @@ pub async fn backfill_initials(
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn tables(
+fn admin<'a>(aws: &Aws, client: &'a Client, config: &'a Config) -> TableAdmin<'a> {
+    TableAdmin {
+        client,
+        prefix: &config.dynamodb.table_name_prefix,
+        method: aws.method().as_str(),
+    }
+}
+
+pub async fn create(
     aws: &Aws,
     config: &Config,
     billing: Billing,
-    // `Some(with streams)`: create; `None`: check.
-    create: Option<bool>,
+    streams: bool,
+    protection: &Protection,
 ) -> Result<ExitCode, Failure> {
     let client = aws.dynamodb_client();
-    let admin = TableAdmin {
-        client: &client,
-        prefix: &config.dynamodb.table_name_prefix,
-        method: aws.method().as_str(),
-    };
-    if let Some(streams) = create {
-        let report = admin
-            .create_all(billing, streams)
-            .await
-            .map_err(store_failure)?;
-        for line in &report.lines {
-            println!("{line}");
-        }
-        if report.changed_anything() {
-            println!(
-                "done: {} tables created, TTL enabled on {}, streams enabled on {}",
-                report.created, report.ttl_enabled, report.streams_enabled
-            );
-        } else {
-            println!("done: nothing to change, all tables already match");
-        }
-        return Ok(ExitCode::SUCCESS);
+    let report = admin(aws, &client, config)
+        .create_protected(billing, streams, protection)
+        .await
+        .map_err(store_failure)?;
+    for line in &report.lines {
+        println!("{line}");
     }
-    let checks = admin.check_all().await.map_err(store_failure)?;
+    if report.changed_anything() {
+        println!(
+            "done: {} tables created, TTL enabled on {}, streams enabled on {}, {} settings changed",
+            report.created, report.ttl_enabled, report.streams_enabled, report.settings_changed
+        );
+    } else {
+        println!("done: nothing to change, all tables already match");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn check(aws: &Aws, config: &Config) -> Result<ExitCode, Failure> {
+    let client = aws.dynamodb_client();
+    let checks = admin(aws, &client, config)
+        .check_all()
+        .await
+        .map_err(store_failure)?;
     let mut failed = 0;
     for c in &checks {
         if c.differences.is_empty() {
@@ -105,6 +116,9 @@ pub async fn tables(
         }
         for w in &c.warnings {
             println!("{}: warning: {w}", c.table);
+        }
+        for s in &c.settings {
+            println!("{}: {s}", c.table);
         }
     }
     if failed == 0 {

@@ -1,10 +1,15 @@
 //! `tables create` and `tables check`: make the live tables match
-//! `schema`, or report every way they differ.
+//! `schema`, or report every way they differ (`compare`); the production
+//! settings beyond the layout in `protection`.
+
+mod compare;
+mod protection;
 
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::{
     Client,
+    operation::update_table::builders::UpdateTableFluentBuilder,
     types::{
         AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
         LocalSecondaryIndex, Projection as SdkProjection, ProjectionType, ProvisionedThroughput,
@@ -13,6 +18,7 @@ use aws_sdk_dynamodb::{
     },
 };
 
+pub use self::protection::{KmsKeyArn, Protected, Protection, Tag};
 use super::StoreError;
 use crate::aws::error::{CallSite, classify};
 use crate::schema::{self, IndexDef, KeyAttr, Projection, TTL_ATTRIBUTE, TableDef};
@@ -37,11 +43,18 @@ pub struct CreateReport {
     pub created: usize,
     pub ttl_enabled: usize,
     pub streams_enabled: usize,
+    /// Protection settings changed on existing tables, and PITR turned on.
+    pub settings_changed: usize,
 }
 
 impl CreateReport {
     pub fn changed_anything(&self) -> bool {
-        self.created + self.ttl_enabled + self.streams_enabled > 0
+        self.created + self.ttl_enabled + self.streams_enabled + self.settings_changed > 0
+    }
+
+    fn changed(&mut self, line: String) {
+        self.settings_changed += 1;
+        self.lines.push(line);
     }
 }
 
@@ -52,6 +65,8 @@ pub struct TableCheck {
     pub differences: Vec<String>,
     /// Not incompatible, but worth an operator's attention.
     pub warnings: Vec<String>,
+    /// The production settings of an existing table (`Protected::lines`).
+    pub settings: Vec<String>,
 }
 
 const ACTIVE_WAIT: Duration = Duration::from_secs(300);
@@ -85,6 +100,19 @@ impl TableAdmin<'_> {
         billing: Billing,
         streams: bool,
     ) -> Result<CreateReport, StoreError> {
+        self.create_protected(billing, streams, &Protection::default())
+            .await
+    }
+
+    /// `create_all`, and each table brought to `protection` (new ones at
+    /// CreateTable, existing ones where they differ).
+    pub async fn create_protected(
+        &self,
+        billing: Billing,
+        streams: bool,
+        protection: &Protection,
+    ) -> Result<CreateReport, StoreError> {
+        self.preflight(protection).await?;
         let mut report = CreateReport::default();
         for def in schema::ALL {
             let name = def.name(self.prefix);
@@ -93,18 +121,21 @@ impl TableAdmin<'_> {
                 let has_stream = existing
                     .stream_specification()
                     .is_some_and(|s| s.stream_enabled());
+                let before = report.lines.len();
                 if stream && !has_stream {
                     self.enable_stream(&name).await?;
-                    self.wait_active(&name).await?;
                     report.streams_enabled += 1;
                     report
                         .lines
                         .push(format!("{name}: stream (KEYS_ONLY) enabled"));
-                } else {
+                }
+                self.protect_existing(&name, &existing, protection, &mut report)
+                    .await?;
+                if report.lines.len() == before {
                     report.lines.push(format!("{name}: exists, unchanged"));
                 }
             } else {
-                self.create(def, &name, billing, stream).await?;
+                self.create(def, &name, billing, stream, protection).await?;
                 self.wait_active(&name).await?;
                 report.created += 1;
                 report.lines.push(if stream {
@@ -126,6 +157,9 @@ impl TableAdmin<'_> {
                         .push(format!("{name}: TTL on {TTL_ATTRIBUTE} enabled"));
                 }
             }
+            if protection.pitr {
+                self.protect_pitr(&name, &mut report).await?;
+            }
         }
         Ok(report)
     }
@@ -136,6 +170,7 @@ impl TableAdmin<'_> {
         name: &str,
         billing: Billing,
         stream: bool,
+        protection: &Protection,
     ) -> Result<(), StoreError> {
         let throughput = || {
             ProvisionedThroughput::builder()
@@ -180,6 +215,12 @@ impl TableAdmin<'_> {
         if stream {
             req = req.stream_specification(keys_only_stream()?);
         }
+        if protection.deletion_protection {
+            req = req.deletion_protection_enabled(true);
+        }
+        req = req
+            .set_sse_specification(protection.sse())
+            .set_tags(Some(protection.sdk_tags()?).filter(|t| !t.is_empty()));
         for index in def.local_indexes {
             req = req.local_secondary_indexes(
                 LocalSecondaryIndex::builder()
@@ -203,14 +244,22 @@ impl TableAdmin<'_> {
     }
 
     async fn enable_stream(&self, name: &str) -> Result<(), StoreError> {
-        self.client
-            .update_table()
-            .table_name(name)
-            .stream_specification(keys_only_stream()?)
+        self.update_table(name, |u| Ok(u.stream_specification(keys_only_stream()?)))
+            .await
+    }
+
+    /// One UpdateTable of `name` (what `change` sets), then waits for the
+    /// table to be ACTIVE again.
+    async fn update_table(
+        &self,
+        name: &str,
+        change: impl FnOnce(UpdateTableFluentBuilder) -> Result<UpdateTableFluentBuilder, StoreError>,
+    ) -> Result<(), StoreError> {
+        change(self.client.update_table().table_name(name))?
             .send()
             .await
             .map_err(|e| classify(&e, self.at("dynamodb:UpdateTable", name)))?;
-        Ok(())
+        self.wait_active(name).await
     }
 
     async fn wait_active(&self, name: &str) -> Result<(), StoreError> {
@@ -278,11 +327,13 @@ impl TableAdmin<'_> {
                 table: name.clone(),
                 differences: Vec::new(),
                 warnings: Vec::new(),
+                settings: Vec::new(),
             };
             match self.describe(&name).await? {
                 None => check.differences.push("table does not exist".into()),
                 Some(live) => {
-                    compare(def, &live, &mut check);
+                    compare::compare(def, &live, &mut check);
+                    check.settings = self.protected(&name, &live).await?.lines();
                     if def.ttl && !self.ttl_enabled(&name).await? {
                         check.warnings.push(format!(
                             "TTL is not enabled on {TTL_ATTRIBUTE}: expired items are never removed"
@@ -331,137 +382,5 @@ fn projection(index: &IndexDef) -> SdkProjection {
             .projection_type(ProjectionType::Include)
             .set_non_key_attributes(Some(attrs.iter().map(|a| a.to_string()).collect()))
             .build(),
-    }
-}
-
-fn describe_keys(keys: &[KeySchemaElement]) -> String {
-    let name = |t: KeyType| {
-        keys.iter()
-            .find(|k| *k.key_type() == t)
-            .map(|k| k.attribute_name().to_string())
-    };
-    match (name(KeyType::Hash), name(KeyType::Range)) {
-        (Some(h), Some(r)) => format!("({h}, {r})"),
-        (Some(h), None) => format!("({h})"),
-        _ => "(none)".into(),
-    }
-}
-
-fn expected_keys(hash: KeyAttr, range: Option<KeyAttr>) -> String {
-    match range {
-        Some(r) => format!("({}, {})", hash.name, r.name),
-        None => format!("({})", hash.name),
-    }
-}
-
-fn describe_projection(p: Option<&SdkProjection>) -> (String, Vec<String>) {
-    let ty = p
-        .and_then(|p| p.projection_type())
-        .map(|t| t.as_str().to_string())
-        .unwrap_or_else(|| "NONE".into());
-    let mut attrs: Vec<String> = p
-        .map(|p| p.non_key_attributes().to_vec())
-        .unwrap_or_default();
-    attrs.sort();
-    (ty, attrs)
-}
-
-fn expected_projection(p: Projection) -> (String, Vec<String>) {
-    match p {
-        Projection::All => ("ALL".into(), Vec::new()),
-        Projection::Include(a) => {
-            let mut attrs: Vec<String> = a.iter().map(|s| s.to_string()).collect();
-            attrs.sort();
-            ("INCLUDE".into(), attrs)
-        }
-    }
-}
-
-/// One live index, whichever kind, reduced to what the layout fixes.
-struct LiveIndex {
-    name: String,
-    keys: String,
-    projection: (String, Vec<String>),
-}
-
-fn compare(def: &TableDef, live: &TableDescription, check: &mut TableCheck) {
-    let want = expected_keys(def.hash, def.range);
-    let got = describe_keys(live.key_schema());
-    if want != got {
-        check
-            .differences
-            .push(format!("key schema is {got}, expected {want}"));
-    }
-    for attr in def.key_attributes() {
-        match live
-            .attribute_definitions()
-            .iter()
-            .find(|d| d.attribute_name() == attr.name)
-        {
-            Some(d) if *d.attribute_type() == attr.ty.sdk() => {}
-            Some(d) => check.differences.push(format!(
-                "attribute {} has type {}, expected {}",
-                attr.name,
-                d.attribute_type().as_str(),
-                attr.ty.sdk().as_str()
-            )),
-            None => check
-                .differences
-                .push(format!("attribute {} is not defined", attr.name)),
-        }
-    }
-    let live_gsis: Vec<LiveIndex> = live
-        .global_secondary_indexes()
-        .iter()
-        .map(|g| LiveIndex {
-            name: g.index_name().unwrap_or_default().to_string(),
-            keys: describe_keys(g.key_schema()),
-            projection: describe_projection(g.projection()),
-        })
-        .collect();
-    let live_lsis: Vec<LiveIndex> = live
-        .local_secondary_indexes()
-        .iter()
-        .map(|l| LiveIndex {
-            name: l.index_name().unwrap_or_default().to_string(),
-            keys: describe_keys(l.key_schema()),
-            projection: describe_projection(l.projection()),
-        })
-        .collect();
-    compare_indexes("global index", def.global_indexes, &live_gsis, check);
-    compare_indexes("local index", def.local_indexes, &live_lsis, check);
-}
-
-fn compare_indexes(kind: &str, want: &[IndexDef], live: &[LiveIndex], check: &mut TableCheck) {
-    for index in want {
-        let Some(got) = live.iter().find(|l| l.name == index.name) else {
-            check
-                .differences
-                .push(format!("{kind} {} is missing", index.name));
-            continue;
-        };
-        let keys = expected_keys(index.hash, index.range);
-        if got.keys != keys {
-            check.differences.push(format!(
-                "{kind} {} has keys {}, expected {keys}",
-                index.name, got.keys
-            ));
-        }
-        let proj = expected_projection(index.projection);
-        if got.projection != proj {
-            check.differences.push(format!(
-                "{kind} {} projects {} {:?}, expected {} {:?}",
-                index.name, got.projection.0, got.projection.1, proj.0, proj.1
-            ));
-        }
-    }
-    for extra in live
-        .iter()
-        .filter(|l| !want.iter().any(|w| w.name == l.name))
-    {
-        check.warnings.push(format!(
-            "{kind} {} is not part of the layout (harmless, but unused)",
-            extra.name
-        ));
     }
 }
