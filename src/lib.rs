@@ -26,4 +26,5 @@ pub mod server;
 pub mod store;
 pub mod telemetry;
 pub mod tls;
+pub mod transfer;
 pub mod unproven;

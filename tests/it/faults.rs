@@ -366,6 +366,13 @@ async fn a_multi_item_write_is_all_or_nothing_whatever_the_fault() {
             f.proxy
                 .inject(fault.clone(), Some("TransactWriteItems"), u32::MAX);
             let result = f.create_account(&user).await;
+            // A delayed transaction may still be on its way when the call
+            // has failed: read once it has landed, or the two reads below
+            // could fall either side of it.
+            assert!(
+                f.proxy.wait_idle(Duration::from_secs(30)).await,
+                "{what}: the proxy drains"
+            );
             f.proxy.clear();
             let by_name = f
                 .raw_items("curity-accounts", "pk", &format!("un#{user}"))

@@ -36,6 +36,8 @@ struct Injected {
     fault: Fault,
     /// `X-Amz-Target` suffix (`TransactWriteItems`); `None`: every request.
     operation: Option<String>,
+    /// Matching requests let through before the fault starts.
+    skip: u32,
     remaining: u32,
 }
 
@@ -44,6 +46,17 @@ pub struct FaultProxy {
     pub endpoint: String,
     injected: Arc<Mutex<Option<Injected>>>,
     hits: Arc<Mutex<u32>>,
+    /// Requests read and not yet answered (a delayed one included).
+    in_flight: Arc<std::sync::atomic::AtomicU32>,
+}
+
+/// Counts a request in flight until it is answered or dropped.
+struct InFlight(Arc<std::sync::atomic::AtomicU32>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl FaultProxy {
@@ -62,6 +75,7 @@ impl FaultProxy {
             endpoint: format!("http://{addr}"),
             injected: Arc::new(Mutex::new(None)),
             hits: Arc::new(Mutex::new(0)),
+            in_flight: Arc::default(),
         };
         let shared = proxy.clone();
         tokio::spawn(async move {
@@ -90,10 +104,17 @@ impl FaultProxy {
     /// The next `times` requests for `operation` (every operation when
     /// `None`) meet `fault`.
     pub fn inject(&self, fault: Fault, operation: Option<&str>, times: u32) {
+        self.inject_after(0, fault, operation, times);
+    }
+
+    /// As `inject`, once `skip` requests for `operation` have gone through:
+    /// a long run interrupted part way.
+    pub fn inject_after(&self, skip: u32, fault: Fault, operation: Option<&str>, times: u32) {
         *self.hits.lock().unwrap() = 0;
         *self.injected.lock().unwrap() = Some(Injected {
             fault,
             operation: operation.map(str::to_string),
+            skip,
             remaining: times,
         });
     }
@@ -121,10 +142,23 @@ impl FaultProxy {
         true
     }
 
+    /// Waits until no request is in flight (a delayed write has reached
+    /// the server and been answered); false past `limit`.
+    pub async fn wait_idle(&self, limit: Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        while self.in_flight.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        true
+    }
+
     fn refusing(&self) -> bool {
         matches!(
             &*self.injected.lock().unwrap(),
-            Some(Injected { fault: Fault::Refuse, operation: None, remaining }) if *remaining > 0
+            Some(Injected { fault: Fault::Refuse, operation: None, remaining, .. }) if *remaining > 0
         )
     }
 
@@ -140,6 +174,10 @@ impl FaultProxy {
             if !target.ends_with(&format!(".{op}")) {
                 return None;
             }
+        }
+        if i.skip > 0 {
+            i.skip -= 1;
+            return None;
         }
         if i.remaining != u32::MAX {
             i.remaining -= 1;
@@ -157,6 +195,9 @@ impl FaultProxy {
             let Some((head, body)) = read_message(&mut cr).await else {
                 return;
             };
+            self.in_flight
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _in_flight = InFlight(self.in_flight.clone());
             let fault = self.take(&head);
             let answer = match &fault {
                 Some(Fault::Refuse) => return,

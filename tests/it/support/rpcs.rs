@@ -760,3 +760,168 @@ async fn every_delegation_rpc(ch: Channel, tenant: &str) {
         .await
         .expect("Delegations.SetStatus");
 }
+
+/// Leaves items in every table, in tenant `tenant`, written through the
+/// service (so in the plugin's layout): an account with password, e-mail
+/// and phone (main and unique-constraint items), a link, a session, a
+/// token, nonces, a bucket, a delegation, a device, a dynamic client, a
+/// database client and a service provider with tags. `expired` items
+/// have a `deletableAt` in the past: one nonce.
+pub async fn seed_every_table(ch: Channel, tenant: &str) {
+    let t = || Some(proto::Tenant { id: tenant.into() });
+    // Ids unique across tenants (sessions, tokens, nonces, clients,
+    // delegations, devices) carry the tenant.
+    let g = |id: &str| format!("{id}{tenant}");
+    let later = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+        + 3600;
+    let attributes =
+        serde_json::json!({"emails": [{"value": "seed@x.io"}], "phoneNumbers": [{"value": "+46"}]});
+    let id = AccountServiceClient::new(ch.clone())
+        .create(proto::CreateAccountRequest {
+            tenant: t(),
+            account: Some(proto::NewAccount {
+                user_name: "seed".into(),
+                active: true,
+                attributes: Some(json_to_struct(
+                    attributes.as_object().cloned().unwrap_or_default(),
+                )),
+                ..Default::default()
+            }),
+            password_hash: Some(SECRETS[0].into()),
+        })
+        .await
+        .expect("seed account")
+        .into_inner()
+        .account
+        .expect("account")
+        .id;
+    LinkServiceClient::new(ch.clone())
+        .link(proto::LinkRequest {
+            tenant: t(),
+            linking_account_manager: "am".into(),
+            local_account_id: id,
+            foreign_domain: "d".into(),
+            foreign_user_name: "f".into(),
+        })
+        .await
+        .expect("seed link");
+    SessionServiceClient::new(ch.clone())
+        .insert_session(proto::InsertSessionRequest {
+            session: Some(proto::Session {
+                id: g("seed-session"),
+                data: SECRETS[1].into(),
+                expires_at: later,
+            }),
+        })
+        .await
+        .expect("seed session");
+    TokenServiceClient::new(ch.clone())
+        .create_token(proto::CreateTokenRequest {
+            token: Some(proto::Token {
+                token_hash: g("seed-token"),
+                status: "issued".into(),
+                expires: later,
+                data_json: r#"{"claims":{"n":12345678901234567890}}"#.into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("seed token");
+    let mut nonces = NonceServiceClient::new(ch.clone());
+    for (nonce, created_at, ttl_seconds) in [("seed-nonce", later, 600), ("seed-expired", 1, 1)] {
+        nonces
+            .save_nonce(proto::SaveNonceRequest {
+                nonce: g(nonce),
+                value: SECRETS[4].into(),
+                created_at,
+                ttl_seconds,
+            })
+            .await
+            .expect("seed nonce");
+    }
+    BucketServiceClient::new(ch.clone())
+        .store_bucket(proto::StoreBucketRequest {
+            key: Some(proto::BucketKey {
+                tenant: t(),
+                subject: "seed".into(),
+                purpose: "p".into(),
+            }),
+            attributes: None,
+            expires: Some(later),
+            ..Default::default()
+        })
+        .await
+        .expect("seed bucket");
+    DelegationServiceClient::new(ch.clone())
+        .create(proto::CreateDelegationRequest {
+            tenant: t(),
+            delegation: Some(proto::Delegation {
+                id: g("seed-delegation"),
+                status: "issued".into(),
+                owner: "seed".into(),
+                created: 1,
+                expires: later,
+                client_id: "client-1".into(),
+                authorization_code_hash: Some(g("SEEDCODEHASH")),
+                scope: "openid".into(),
+                authentication_attributes_json: r#"{"subject":{"subject":"seed"}}"#.into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("seed delegation");
+    DeviceServiceClient::new(ch.clone())
+        .create(proto::CreateDeviceRequest {
+            tenant: t(),
+            device: Some(proto::Device {
+                id: g("seed-device"),
+                device_id: "phone".into(),
+                account_id: "seed".into(),
+                expires_at: Some(later),
+                attributes_json: r#"{"publicKey":"k"}"#.into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("seed device");
+    DynamicClientServiceClient::new(ch.clone())
+        .create(proto::CreateDynamicClientRequest {
+            client: Some(proto::DynamicClient {
+                client_id: g("seed-dcr"),
+                status: "ACTIVE".into(),
+                scope: vec!["openid".into()],
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("seed dynamic client");
+    DatabaseClientServiceClient::new(ch.clone())
+        .create(proto::PutDatabaseClientRequest {
+            profile_id: "oauth".into(),
+            client: Some(proto::DatabaseClient {
+                client_id: g("seed-db"),
+                client_name: "Seed".into(),
+                status: "ACTIVE".into(),
+                tags: vec!["a".into(), "b".into()],
+                attributes_json: "{}".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("seed database client");
+    DatabaseServiceProviderServiceClient::new(ch)
+        .create(proto::PutDatabaseServiceProviderRequest {
+            profile_id: "saml".into(),
+            service_provider: Some(proto::DatabaseServiceProvider {
+                id: g("seed-sp"),
+                service_provider_name: "Seed".into(),
+                enabled: "ENABLED".into(),
+                tags: vec!["a".into()],
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("seed service provider");
+}
