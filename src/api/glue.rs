@@ -284,6 +284,9 @@ fn bucket_item(key: Option<&proto::BucketKey>) -> String {
 /// What every RPC answers.
 pub type Reply<T> = Result<Response<T>, Status>;
 
+/// What an RPC's body answers, before `rpc` maps the error.
+pub type Done<T> = Result<T, StoreError>;
+
 /// Runs one RPC inside a span carrying service, method, table, tenant,
 /// outcome and latency. Request payloads are never recorded: they hold
 /// tokens, session state and password hashes.
@@ -321,6 +324,10 @@ where
         outcome = Empty,
         latency_us = Empty
     );
+    crate::telemetry::traces::adopt_parent(&span, || {
+        let header = |name: &str| metadata.get(name).and_then(|v| v.to_str().ok());
+        (header("traceparent"), header("tracestate"))
+    });
     let result = work(req).instrument(span.clone()).await;
     let elapsed = started.elapsed();
     let outcome = match &result {

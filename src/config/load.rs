@@ -253,6 +253,7 @@ impl Config {
         }
         self.cache.check(&mut problems);
         self.json_ds.check(self.server.insecure, &mut problems);
+        self.telemetry.check(&mut problems);
 
         if problems.is_empty() {
             Ok(self)

@@ -8,11 +8,13 @@ mod json_ds;
 mod load;
 mod messages;
 mod secrets;
+mod telemetry;
 pub mod url_path;
 
 pub use cache::{CacheConfig, CachedType, StreamsConfig};
 pub use json_ds::{JsonDsAuthConfig, JsonDsConfig, JsonDsRoutes};
 pub use secrets::{read_certs, read_key, read_token};
+pub use telemetry::TelemetryConfig;
 
 pub use self::load::is_region_name;
 
@@ -41,6 +43,7 @@ pub struct Config {
     pub pool: PoolConfig,
     pub cache: CacheConfig,
     pub json_ds: JsonDsConfig,
+    pub telemetry: TelemetryConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

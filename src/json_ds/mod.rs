@@ -185,10 +185,26 @@ impl JsonDs {
                 tracing::warn!(target: "curity_dynamodb::json_ds", "connection limit reached");
                 error(StatusCode::SERVICE_UNAVAILABLE, "too_many_connections")
             }
-            Ok(()) => match tokio::time::timeout(timeout, self.route(req)).await {
-                Ok(reply) => reply,
-                Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "timeout"),
-            },
+            Ok(()) => {
+                // Never the path: it may carry a subject.
+                let span = tracing::info_span!(
+                    target: crate::telemetry::JSON_SPAN_TARGET,
+                    "json_ds",
+                    http_method = %method
+                );
+                crate::telemetry::traces::adopt_parent(&span, || {
+                    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+                    (header("traceparent"), header("tracestate"))
+                });
+                let routed = tracing::Instrument::instrument(
+                    tokio::time::timeout(timeout, self.route(req)),
+                    span,
+                );
+                match routed.await {
+                    Ok(reply) => reply,
+                    Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "timeout"),
+                }
+            }
         };
         // Never the path or the body: either may carry a subject or a
         // password.

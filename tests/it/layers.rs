@@ -13,7 +13,7 @@ use std::{
 const LAYERS: &[&[&str]] = &[
     &["app"],
     &["server"],
-    &["api", "json_ds", "doctor"],
+    &["api", "json_ds", "doctor", "transfer"],
     &["store"],
     &["cache"],
     &["aws", "embedded", "telemetry"],

@@ -39,5 +39,8 @@ mod server;
 mod sessions;
 mod tables;
 mod tls;
+
 mod tokens_nonces;
+mod traces;
+mod transfer;
 mod write_paths;

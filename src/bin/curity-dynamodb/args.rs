@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, path::PathBuf};
 
 use clap::{Parser, Subcommand};
-use curity_dynamodb::store::tables::Billing;
+use curity_dynamodb::store::tables::{Billing, KmsKeyArn, Tag};
 
 #[derive(Parser)]
 #[command(
@@ -80,14 +80,65 @@ pub enum Command {
         /// Narrow the resources to one AWS account (12 digits).
         #[arg(long)]
         account: Option<String>,
-        /// Also allow creating tables and managing TTL and streams
-        /// (`tables create`).
+        /// Also allow creating tables and managing TTL, streams,
+        /// point-in-time recovery, deletion protection, encryption and tags
+        /// (`tables create`, `tables check`).
         #[arg(long)]
         admin: bool,
+        /// With --admin: what DynamoDB needs of this KMS key to encrypt
+        /// tables under it (`tables create --sse-kms-key`).
+        #[arg(long, value_name = "ARN", requires = "admin")]
+        sse_kms_key: Option<KmsKeyArn>,
         /// Also allow reading the cached tables' streams (`cache.streams`;
         /// default: as the config given says).
         #[arg(long)]
         streams: bool,
+    },
+    /// Write tables to DIR as NDJSON files (DynamoDB JSON, one item a line)
+    /// by a parallel scan, each with a manifest of its item count.
+    Export {
+        #[command(flatten)]
+        which: Which,
+        /// The directory to write (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Parallel scan segments per table.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+        segments: u32,
+        /// Most read capacity units per second (default: no limit).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        rate: Option<u32>,
+        /// Continue an interrupted export; tables exported whole are kept.
+        #[arg(long)]
+        resume: bool,
+        /// Overrides `dynamodb.table_name_prefix` (the tables read).
+        #[arg(long)]
+        prefix: Option<String>,
+        #[command(flatten)]
+        local: Local,
+    },
+    /// Write an export's items into the tables by conditional puts, never
+    /// over a newer item; idempotent.
+    Import {
+        #[command(flatten)]
+        which: Which,
+        /// The directory an export wrote.
+        #[arg(long = "in", value_name = "DIR")]
+        input: PathBuf,
+        /// Most write capacity units per second (default: no limit).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        rate: Option<u32>,
+        /// Puts in flight at once.
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+        concurrency: u16,
+        /// Continue an interrupted import; tables imported whole are skipped.
+        #[arg(long)]
+        resume: bool,
+        /// Overrides `dynamodb.table_name_prefix` (the tables written).
+        #[arg(long)]
+        prefix: Option<String>,
+        #[command(flatten)]
+        local: Local,
     },
     /// Show the AWS identity the configured credentials resolve to.
     Whoami {
@@ -161,6 +212,30 @@ pub struct Local {
     pub endpoint: Option<String>,
 }
 
+/// Which tables `export` and `import` handle.
+#[derive(clap::Args)]
+#[group(required = true, multiple = false)]
+pub struct Which {
+    /// One table, named without the prefix.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(
+        curity_dynamodb::schema::ALL.iter().map(|d| d.suffix)
+    ))]
+    pub table: Option<String>,
+    /// All eleven tables.
+    #[arg(long)]
+    pub all: bool,
+}
+
+impl Which {
+    pub fn tables(&self) -> Vec<&'static str> {
+        curity_dynamodb::schema::ALL
+            .iter()
+            .map(|d| d.suffix)
+            .filter(|t| self.all || self.table.as_deref() == Some(*t))
+            .collect()
+    }
+}
+
 #[derive(Subcommand)]
 pub enum TablesCommand {
     /// Create missing tables (idempotent), wait for ACTIVE, enable TTL.
@@ -174,10 +249,27 @@ pub enum TablesCommand {
         /// tables), for `cache.streams` (cross-replica invalidation).
         #[arg(long)]
         streams: bool,
+        /// Turn point-in-time recovery on (UpdateContinuousBackups): restore
+        /// to any second of the last 35 days.
+        #[arg(long)]
+        pitr: bool,
+        /// Encrypt at rest under this customer managed KMS key (its ARN,
+        /// not an alias); existing tables are switched to it.
+        #[arg(long, value_name = "ARN")]
+        sse_kms_key: Option<KmsKeyArn>,
+        /// Refuse DeleteTable until turned off again.
+        #[arg(long)]
+        deletion_protection: bool,
+        /// Tag every table (repeatable); existing tables get the missing
+        /// ones, other tags are left alone.
+        #[arg(long = "tag", value_name = "KEY=VALUE")]
+        tags: Vec<Tag>,
         #[command(flatten)]
         local: Local,
     },
     /// Compare live tables with the layout; exit 1 naming each difference.
+    /// Also reports each table's point-in-time recovery, deletion
+    /// protection, encryption key and tags.
     Check {
         /// Overrides `dynamodb.table_name_prefix`.
         #[arg(long)]

@@ -7,7 +7,10 @@
 
 mod args;
 mod call;
+mod policy;
+mod progress;
 mod tables;
+mod transfer;
 
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 
@@ -19,10 +22,14 @@ use curity_dynamodb::{
     config::Config,
     local::{State, point_at_local_store},
     server,
-    store::{StoreError, accounts::backfill::BackfillOptions, tables::Billing},
+    store::{
+        StoreError,
+        accounts::backfill::BackfillOptions,
+        tables::{Billing, Protection},
+    },
     telemetry,
 };
-use tables::{backfill_initials, tables};
+use tables::backfill_initials;
 
 /// An error and the exit code it deserves.
 pub(crate) struct Failure {
@@ -84,6 +91,23 @@ fn main() -> ExitCode {
     }
 }
 
+/// The configuration (with `--prefix` over the configured prefix), the
+/// command's logging, and AWS: what every table command starts with.
+async fn connect_for(
+    path: Option<&std::path::Path>,
+    local: &Local,
+    prefix: Option<String>,
+) -> Result<(Aws, Config), Failure> {
+    let config = load_config(path, local, |c| {
+        if let Some(p) = prefix {
+            c.dynamodb.table_name_prefix = p;
+        }
+    })?;
+    telemetry::init_command_logging(config.server.log_format);
+    let aws = Aws::connect(&config.aws).await.map_err(bad_input)?;
+    Ok((aws, config))
+}
+
 async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let path = cli.config.as_deref();
     match cli.command {
@@ -98,18 +122,26 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 | TablesCommand::Check { prefix, local }
                 | TablesCommand::BackfillInitials { prefix, local, .. } => (prefix.clone(), local),
             };
-            let config = load_config(path, local, |c| {
-                if let Some(p) = prefix {
-                    c.dynamodb.table_name_prefix = p;
-                }
-            })?;
-            telemetry::init_command_logging(config.server.log_format);
-            let aws = Aws::connect(&config.aws).await.map_err(bad_input)?;
+            let (aws, config) = connect_for(path, local, prefix).await?;
             match action {
                 TablesCommand::Create {
-                    billing, streams, ..
-                } => tables(&aws, &config, billing, Some(streams)).await,
-                TablesCommand::Check { .. } => tables(&aws, &config, Billing::OnDemand, None).await,
+                    billing,
+                    streams,
+                    pitr,
+                    sse_kms_key,
+                    deletion_protection,
+                    tags,
+                    ..
+                } => {
+                    let protection = Protection {
+                        pitr,
+                        sse_kms_key,
+                        deletion_protection,
+                        tags,
+                    };
+                    tables::create(&aws, &config, billing, streams, &protection).await
+                }
+                TablesCommand::Check { .. } => tables::check(&aws, &config).await,
                 TablesCommand::BackfillInitials {
                     dry_run,
                     rate,
@@ -174,58 +206,67 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             region,
             account,
             admin,
+            sse_kms_key,
             streams,
-        } => {
-            let given = match path {
-                Some(_) => Some(Config::parse(path).map_err(bad_input)?),
-                None => None,
-            };
-            let streams = streams
-                || given
-                    .as_ref()
-                    .is_some_and(|c| c.cache.enabled && c.cache.streams.enabled);
-            let prefix = match (prefix, given) {
-                (Some(p), _) => p,
-                (None, Some(c)) => c.dynamodb.table_name_prefix,
-                (None, None) => String::new(),
-            };
-            if !prefix
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-            {
-                return Err(bad_input(anyhow::anyhow!(
-                    "--prefix: only [A-Za-z0-9_.-] may appear in table names"
-                )));
-            }
-            if let Some(r) = &region
-                && !curity_dynamodb::config::is_region_name(r)
-            {
-                return Err(bad_input(anyhow::anyhow!(
-                    "--region: {r:?} is not an AWS region name"
-                )));
-            }
-            if let Some(a) = &account
-                && !(a.len() == 12 && a.chars().all(|c| c.is_ascii_digit()))
-            {
-                return Err(bad_input(anyhow::anyhow!(
-                    "--account: {a:?} is not a 12-digit AWS account id"
-                )));
-            }
-            let doc = curity_dynamodb::aws::policy::document(
-                &prefix,
-                region.as_deref(),
-                account.as_deref(),
-                curity_dynamodb::aws::policy::Grants { admin, streams },
-            );
-            println!("{}", serde_json::to_string_pretty(&doc)?);
-            Ok(ExitCode::SUCCESS)
-        }
+        } => policy::print(
+            path,
+            policy::Ask {
+                prefix,
+                region,
+                account,
+                admin,
+                sse_kms_key,
+                streams,
+            },
+        ),
         Command::Call(mut options) => {
             if let Some(dir) = options.embedded.take() {
                 let state = State::read(dir.as_deref()).map_err(bad_input)?;
                 options.addr = state.grpc.to_string();
             }
             call::run(options).await
+        }
+        Command::Export {
+            which,
+            out,
+            segments,
+            rate,
+            resume,
+            prefix,
+            local,
+        } => {
+            let (aws, config) = connect_for(path, &local, prefix).await?;
+            let options = curity_dynamodb::transfer::ExportOptions {
+                client: &aws.dynamodb_client(),
+                dir: &out,
+                prefix: &config.dynamodb.table_name_prefix,
+                method: aws.method().as_str(),
+                segments,
+                rate,
+                resume,
+            };
+            transfer::export(&options, &which.tables()).await
+        }
+        Command::Import {
+            which,
+            input,
+            rate,
+            concurrency,
+            resume,
+            prefix,
+            local,
+        } => {
+            let (aws, config) = connect_for(path, &local, prefix).await?;
+            let options = curity_dynamodb::transfer::ImportOptions {
+                client: &aws.dynamodb_client(),
+                dir: &input,
+                prefix: &config.dynamodb.table_name_prefix,
+                method: aws.method().as_str(),
+                rate,
+                concurrency: usize::from(concurrency),
+                resume,
+            };
+            transfer::import(&options, &which.tables()).await
         }
         Command::Whoami { json, local } => {
             if let Some(endpoint) = local_endpoint(&local)? {
@@ -302,9 +343,17 @@ async fn serve(
     if let Some(problem) = config.server.exposure_problem(config.server.listen) {
         return Err(bad_input(anyhow::anyhow!(problem)));
     }
+    let traces = if telemetry::traces::wanted(&config.telemetry, |k| std::env::var(k).ok()) {
+        let traces = telemetry::traces::Traces::start(&config.telemetry)
+            .map_err(|e| bad_input(anyhow::anyhow!(e)))?;
+        Some(traces)
+    } else {
+        None
+    };
     telemetry::init_logging(
         config.server.log_format,
         config.server.audit_file.as_deref(),
+        traces.as_ref(),
     )
     .map_err(|e| bad_input(anyhow::anyhow!(e)))?;
 
@@ -361,7 +410,14 @@ async fn serve(
     #[cfg(feature = "embedded")]
     if embedded_store.is_some() {
         let streams = config.cache.enabled && config.cache.streams.enabled;
-        tables(&aws, &config, Billing::OnDemand, Some(streams)).await?;
+        tables::create(
+            &aws,
+            &config,
+            Billing::OnDemand,
+            streams,
+            &Protection::default(),
+        )
+        .await?;
     }
 
     let app = App::build(config, &aws).await.map_err(bad_input)?;
@@ -398,6 +454,9 @@ async fn serve(
             State::remove(dir.as_deref());
         }
         store.stop().await;
+    }
+    if let Some(traces) = traces {
+        traces.shutdown();
     }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

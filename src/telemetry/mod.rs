@@ -1,12 +1,14 @@
 //! Logs (plain or JSON, level from `RUST_LOG`, default `info`) on stderr,
-//! and the optional Prometheus endpoint.
+//! the optional Prometheus endpoint, and distributed traces (`traces`).
+
+pub mod traces;
 
 use std::{io::IsTerminal, net::SocketAddr, path::Path, sync::Arc};
 
 use tracing::{Level, Metadata};
 use tracing_subscriber::{
     EnvFilter,
-    filter::filter_fn,
+    filter::{FilterExt, filter_fn},
     fmt::{self, writer::BoxMakeWriter},
     prelude::*,
 };
@@ -52,8 +54,12 @@ fn within_caps(meta: &Metadata<'_>) -> bool {
 pub const AUDIT_TARGET: &str = "audit";
 
 /// Logging for `serve`, with the audit trail on stderr or appended to
-/// `audit_file` (`server.audit_file`).
-pub fn init_logging(format: LogFormat, audit_file: Option<&Path>) -> Result<(), String> {
+/// `audit_file` (`server.audit_file`), and the exported spans to `traces`.
+pub fn init_logging(
+    format: LogFormat,
+    audit_file: Option<&Path>,
+    traces: Option<&traces::Traces>,
+) -> Result<(), String> {
     let audit = match audit_file {
         None => BoxMakeWriter::new(std::io::stderr),
         Some(path) => {
@@ -65,7 +71,7 @@ pub fn init_logging(format: LogFormat, audit_file: Option<&Path>) -> Result<(), 
             BoxMakeWriter::new(Arc::new(file))
         }
     };
-    init_logging_at(format, "info,dynoxide=error", Some(audit));
+    init_logging_at(format, "info,dynoxide=error", Some(audit), traces);
     Ok(())
 }
 
@@ -73,14 +79,24 @@ pub fn init_logging(format: LogFormat, audit_file: Option<&Path>) -> Result<(), 
 /// and errors only unless `RUST_LOG` asks for more, so their output is
 /// what they print.
 pub fn init_command_logging(format: LogFormat) {
-    init_logging_at(format, "warn,dynoxide=error", None);
+    init_logging_at(format, "warn,dynoxide=error", None, None);
 }
 
 /// The target of the span every RPC runs in (`api::glue::rpc`).
 pub const RPC_SPAN_TARGET: &str = "curity_dynamodb::rpc";
 
-fn init_logging_at(format: LogFormat, default: &str, audit: Option<BoxMakeWriter>) {
-    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+/// The target of the span every JSON data source request runs in.
+pub const JSON_SPAN_TARGET: &str = "curity_dynamodb::json_ds::request";
+
+fn init_logging_at(
+    format: LogFormat,
+    default: &str,
+    audit: Option<BoxMakeWriter>,
+    traces: Option<&traces::Traces>,
+) {
+    let env_filter =
+        || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let mut filter = env_filter();
     if let (Some(_), Ok(all)) = (&audit, format!("{AUDIT_TARGET}=info").parse()) {
         filter = filter.add_directive(all);
     }
@@ -92,11 +108,18 @@ fn init_logging_at(format: LogFormat, default: &str, audit: Option<BoxMakeWriter
     let rpc_spans = filter
         .max_level_hint()
         .is_some_and(|max| max >= tracing::level_filters::LevelFilter::DEBUG);
-    let caps = filter_fn(move |meta| {
-        meta.target() != AUDIT_TARGET
-            && within_caps(meta)
-            && (rpc_spans || !(meta.is_span() && meta.target() == RPC_SPAN_TARGET))
-    });
+    // With traces, the spans they export must exist whatever `RUST_LOG`
+    // says: the shared filter lets them through, and the log keeps to
+    // `RUST_LOG` by a filter of its own (only then: it costs a check per
+    // callsite the shared filter lets through).
+    let log_only = traces.map(|_| env_filter());
+    if traces.is_some() {
+        for directive in traces::SPAN_DIRECTIVES {
+            if let Ok(d) = directive.parse() {
+                filter = filter.add_directive(d);
+            }
+        }
+    }
     let audit = audit.map(|writer| {
         fmt::layer()
             .json()
@@ -107,9 +130,31 @@ fn init_logging_at(format: LogFormat, default: &str, audit: Option<BoxMakeWriter
             .with_filter(filter_fn(|meta| meta.target() == AUDIT_TARGET))
     });
     let registry = tracing_subscriber::registry().with(filter).with(audit);
-    // A second init (tests, embedded callers) keeps the first subscriber.
+    // No layer at all rather than `None` when traces are off: a `None`
+    // layer answers every callsite `always`, which above per-layer filters
+    // turns the shared filter's `never` into `sometimes`, and every
+    // disabled debug callsite of every crate is then evaluated per call
+    // (a third more instructions per request).
+    match traces {
+        Some(t) => install(registry.with(t.layer()), format, rpc_spans, log_only),
+        None => install(registry, format, rpc_spans, log_only),
+    }
+}
+
+/// Adds the log layer to `subscriber` and installs it; a second init
+/// (tests, embedded callers) keeps the first subscriber.
+fn install<S>(subscriber: S, format: LogFormat, rpc_spans: bool, log_only: Option<EnvFilter>)
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a> + Send + Sync,
+{
+    let caps = filter_fn(move |meta| {
+        meta.target() != AUDIT_TARGET
+            && within_caps(meta)
+            && (rpc_spans || !(meta.is_span() && meta.target() == RPC_SPAN_TARGET))
+    })
+    .and(log_only);
     let _ = match format {
-        LogFormat::Plain => registry
+        LogFormat::Plain => subscriber
             .with(
                 fmt::layer()
                     .with_ansi(std::io::stderr().is_terminal())
@@ -117,7 +162,7 @@ fn init_logging_at(format: LogFormat, default: &str, audit: Option<BoxMakeWriter
                     .with_filter(caps),
             )
             .try_init(),
-        LogFormat::Json => registry
+        LogFormat::Json => subscriber
             .with(
                 fmt::layer()
                     .json()
