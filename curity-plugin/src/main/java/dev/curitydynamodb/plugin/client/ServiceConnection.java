@@ -18,6 +18,7 @@ import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.grpc.TlsChannelCredentials;
 import java.io.File;
 import java.io.IOException;
@@ -67,12 +68,14 @@ public final class ServiceConnection extends ManagedObject<ServiceConfiguration>
                         DeviceServiceGrpc.getServiceDescriptor(),
                         DynamicClientServiceGrpc.getServiceDescriptor()),
                 config.getReadAttempts());
-        this.channel = Grpc.newChannelBuilder(config.getTarget(), channelCredentials(config, exceptions))
+        ManagedChannelBuilder<?> builder = Grpc.newChannelBuilder(
+                        config.getTarget(), channelCredentials(config, exceptions))
                 .defaultLoadBalancingPolicy(config.getLoadBalancing().name().toLowerCase(Locale.ROOT))
                 .defaultServiceConfig(serviceConfig)
                 .enableRetry()
-                .userAgent("curity-dynamodb-plugin")
-                .build();
+                .userAgent("curity-dynamodb-plugin");
+        TraceContext.interceptor().ifPresent(builder::intercept);
+        this.channel = builder.build();
         this.rpc = new Rpc(channel, credentials, config.getCallDeadlineMillis(), new Failures(exceptions));
         LOG.info("curity-dynamodb data source {} calls {}", config.id(), config.getTarget());
     }
