@@ -264,6 +264,60 @@ fn network_policy_admits_only_the_curity_runtime_and_allows_dns_and_https_out() 
 }
 
 #[test]
+fn tracing_names_the_collector_in_the_config_and_opens_egress_to_it_alone() {
+    let docs = render(&base()).expect("render");
+    let toml = kind(&docs, "ConfigMap").expect("configmap")["data"]["config.toml"]
+        .as_str()
+        .expect("config.toml")
+        .to_string();
+    assert!(!toml.contains("[telemetry]"), "off by default: {toml}");
+
+    let mut args = base();
+    args.extend([
+        "--set-string",
+        "tracing.otlpEndpoint=http://otel-collector.observability:4317",
+        // `--set` makes 0.25 a string, which the schema refuses.
+        "--set-json",
+        "tracing.sampleRatio=0.25",
+        "--set-string",
+        "tracing.collector.podSelector.matchLabels.app=otel-collector",
+        "--set-string",
+        r"tracing.collector.namespaceSelector.matchLabels.kubernetes\.io/metadata\.name=observability",
+    ]);
+    let docs = render(&args).expect("render with tracing");
+    let toml = kind(&docs, "ConfigMap").expect("configmap")["data"]["config.toml"]
+        .as_str()
+        .expect("config.toml")
+        .to_string();
+    let config = validated(&toml);
+    assert_eq!(
+        config.telemetry.otlp_endpoint.as_deref(),
+        Some("http://otel-collector.observability:4317")
+    );
+    assert_eq!(config.telemetry.sample_ratio, Some(0.25));
+    assert_eq!(config.telemetry.export_queue_size, Some(2048));
+
+    let np = kind(&docs, "NetworkPolicy").expect("network policy");
+    let egress = np["spec"]["egress"].as_array().expect("egress");
+    let to_collector: Vec<&Value> = egress
+        .iter()
+        .filter(|e| e["ports"][0]["port"] == 4317)
+        .collect();
+    assert_eq!(to_collector.len(), 1, "{egress:?}");
+    let peer = &to_collector[0]["to"][0];
+    assert_eq!(peer["podSelector"]["matchLabels"]["app"], "otel-collector");
+    assert_eq!(
+        peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+        "observability"
+    );
+
+    let mut bad = base();
+    bad.extend(["--set-string", "tracing.otlpEndpoint=otel-collector:4317"]);
+    let err = render(&bad).expect_err("an endpoint without a scheme");
+    assert!(err.contains("otlpEndpoint"), "{err}");
+}
+
+#[test]
 fn values_schema_requires_a_region_and_a_well_formed_role_arn() {
     let err = render(&[
         "--set-string",
