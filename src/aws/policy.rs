@@ -102,36 +102,27 @@ pub fn document(
             account.unwrap_or("*")
         )
     };
-    let mut statements = vec![json!({
-        "Sid": "CurityDataSource",
-        "Effect": "Allow",
-        "Action": SERVICE_ACTIONS,
-        "Resource": [arn(""), arn("/index/*")]
-    })];
+    let allow = |sid: &str, actions: &[&str], resources: &[&str]| json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources });
+    let mut statements = vec![allow(
+        "CurityDataSource",
+        SERVICE_ACTIONS,
+        &[&arn(""), &arn("/index/*")],
+    )];
     if grants.admin {
-        statements.push(json!({
-            "Sid": "CurityTableAdmin",
-            "Effect": "Allow",
-            "Action": ADMIN_ACTIONS,
-            "Resource": [arn("")]
-        }));
+        statements.push(allow("CurityTableAdmin", ADMIN_ACTIONS, &[&arn("")]));
         if let Some(key) = grants.kms_key {
-            statements.push(json!({
-                "Sid": "CurityTableKey",
-                "Effect": "Allow",
-                "Action": KMS_KEY_ACTIONS,
-                "Resource": [key],
-                "Condition": { "StringLike": { "kms:ViaService": "dynamodb.*.amazonaws.com" } }
-            }));
+            let mut only_via_dynamodb = allow("CurityTableKey", KMS_KEY_ACTIONS, &[key]);
+            only_via_dynamodb["Condition"] =
+                json!({ "StringLike": { "kms:ViaService": "dynamodb.*.amazonaws.com" } });
+            statements.push(only_via_dynamodb);
         }
     }
     if grants.streams {
-        statements.push(json!({
-            "Sid": "CurityCacheStreams",
-            "Effect": "Allow",
-            "Action": STREAM_ACTIONS,
-            "Resource": [arn("/stream/*")]
-        }));
+        statements.push(allow(
+            "CurityCacheStreams",
+            STREAM_ACTIONS,
+            &[&arn("/stream/*")],
+        ));
     }
     json!({ "Version": "2012-10-17", "Statement": statements })
 }

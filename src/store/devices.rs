@@ -214,12 +214,7 @@ impl Devices<'_> {
     ) -> Result<Vec<Device>, StoreError> {
         codec::check_key("account_id", account_id)?;
         let pk = format!("{}{account_id}", tenant.prefix(ACCOUNT_KIND));
-        self.0
-            .query_all(None, &Cond::eq(PK, s(pk)), None)
-            .await?
-            .into_iter()
-            .map(|i| self.0.decode(i))
-            .collect()
+        self.0.query_decoded(None, &Cond::eq(PK, s(pk)), None).await
     }
 
     /// The tenant's devices with this device id, of any account: their
@@ -231,16 +226,10 @@ impl Devices<'_> {
     ) -> Result<Vec<Device>, StoreError> {
         codec::check_key("device_id", device_id)?;
         let main_items = Cond::BeginsWith(PK, s(tenant.prefix(ID_KIND)));
+        let key = Cond::eq("deviceId", s(device_id));
         self.0
-            .query_all(
-                Some(DEVICE_ID_INDEX),
-                &Cond::eq("deviceId", s(device_id)),
-                Some(&main_items),
-            )
-            .await?
-            .into_iter()
-            .map(|i| self.0.decode(i))
-            .collect()
+            .query_decoded(Some(DEVICE_ID_INDEX), &key, Some(&main_items))
+            .await
     }
 
     /// The tenant's devices (main items): a scan with offset paging.

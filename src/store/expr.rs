@@ -386,5 +386,42 @@ impl Expr {
     }
 }
 
+/// What one write sends besides its item or key: the update and the
+/// condition, rendered against one set of placeholders.
+pub struct Write {
+    pub update: Option<String>,
+    pub condition: Option<String>,
+    pub names: Option<Names>,
+    pub values: Option<Values>,
+}
+
+impl Write {
+    pub fn new(update: Option<&Update>, condition: Option<&Cond>) -> Self {
+        let mut e = Expr::new();
+        let update = update.map(|u| e.update(u));
+        let condition = condition.map(|c| e.cond(c));
+        let (names, values) = e.into_parts();
+        Self {
+            update,
+            condition,
+            names,
+            values,
+        }
+    }
+}
+
+/// Sets a [`Write`]'s condition and placeholders on any of the SDK's write
+/// builders (`PutItem`, `DeleteItem`, `UpdateItem` and their transaction
+/// forms), which share the setters' names but no trait.
+macro_rules! conditioned {
+    ($builder:expr, $write:ident) => {
+        $builder
+            .set_condition_expression($write.condition)
+            .set_expression_attribute_names($write.names)
+            .set_expression_attribute_values($write.values)
+    };
+}
+pub(crate) use conditioned;
+
 #[cfg(test)]
 mod tests;

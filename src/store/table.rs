@@ -16,7 +16,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use super::{
     Store, StoreError,
     codec::{Item, s},
-    expr::{Cond, Expr, Update},
+    expr::{Cond, Update, Write, conditioned},
 };
 use crate::schema::TableDef;
 
@@ -179,19 +179,12 @@ impl<'s> Table<'s> {
         what: &'static str,
         field: &'static str,
     ) -> Result<(), StoreError> {
-        let mut e = Expr::new();
-        let condition = e.cond(&Cond::NotExists(self.def.hash.name));
-        let (names, values) = e.into_parts();
+        let write = Write::new(None, Some(&Cond::NotExists(self.def.hash.name)));
         let attempts = Attempts::default();
         let _evict = self.evict_on_drop(&item);
         let client = self.client().await?;
-        let sent = client
-            .put_item()
-            .table_name(self.name())
-            .set_item(Some(item.clone()))
-            .condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
+        let put = client.put_item().table_name(self.name());
+        let sent = conditioned!(put.set_item(Some(item.clone())), write)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .customize()
             .interceptor(attempts.clone())
@@ -253,19 +246,12 @@ impl<'s> Table<'s> {
     /// When the SDK retried (the first reply was lost) and the item is
     /// gone, the earlier attempt deleted it: `true`.
     pub(crate) async fn delete_if(&self, key: Item, condition: &Cond) -> Result<bool, StoreError> {
-        let mut e = Expr::new();
-        let condition = e.cond(condition);
-        let (names, values) = e.into_parts();
+        let write = Write::new(None, Some(condition));
         let attempts = Attempts::default();
         let _evict = self.evict_on_drop(&key);
         let client = self.client().await?;
-        let sent = client
-            .delete_item()
-            .table_name(self.name())
-            .set_key(Some(key))
-            .condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
+        let delete = client.delete_item().table_name(self.name());
+        let sent = conditioned!(delete.set_key(Some(key)), write)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .customize()
             .interceptor(attempts.clone())
@@ -290,20 +276,11 @@ impl<'s> Table<'s> {
     // write (nothing was written).
 
     async fn put_when(&self, item: Item, condition: Option<&Cond>) -> Result<bool, StoreError> {
-        let mut e = Expr::new();
-        let condition = condition.map(|c| e.cond(c));
-        let (names, values) = e.into_parts();
+        let write = Write::new(None, condition);
         let _evict = self.evict_on_drop(&item);
         let client = self.client().await?;
-        let sent = client
-            .put_item()
-            .table_name(self.name())
-            .set_item(Some(item))
-            .set_condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .send()
-            .await;
+        let put = client.put_item().table_name(self.name());
+        let sent = conditioned!(put.set_item(Some(item)), write).send().await;
         let written = sent.conditional(self.at("dynamodb:PutItem"))?;
         Ok(written.is_some())
     }
@@ -314,20 +291,14 @@ impl<'s> Table<'s> {
         update: &Update,
         condition: Option<&Cond>,
     ) -> Result<bool, StoreError> {
-        let mut e = Expr::new();
-        let update = e.update(update);
-        let condition = condition.map(|c| e.cond(c));
-        let (names, values) = e.into_parts();
+        let write = Write::new(Some(update), condition);
         let _evict = self.evict_on_drop(&key);
         let client = self.client().await?;
-        let sent = client
+        let update = client
             .update_item()
             .table_name(self.name())
-            .set_key(Some(key))
-            .update_expression(update)
-            .set_condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
+            .set_key(Some(key));
+        let sent = conditioned!(update.set_update_expression(write.update), write)
             .send()
             .await;
         let updated = sent.conditional(self.at("dynamodb:UpdateItem"))?;

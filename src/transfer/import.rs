@@ -28,7 +28,7 @@ use crate::{
     schema::{self, TTL_ATTRIBUTE, TableDef},
     store::{
         codec::{Item, now_epoch},
-        expr::{Cmp, Cond, Expr},
+        expr::{Cmp, Cond, Write, conditioned},
     },
 };
 
@@ -203,17 +203,13 @@ async fn put(
         Some(v @ AttributeValue::N(_)) => free.or(Cond::Cmp("version", Cmp::Lt, v.clone())),
         _ => free,
     };
-    let mut e = Expr::new();
-    let condition = e.cond(&condition);
-    let (names, values) = e.into_parts();
-    let sent = opts
+    let write = Write::new(None, Some(&condition));
+    let put = opts
         .client
         .put_item()
         .table_name(target)
-        .set_item(Some(item))
-        .condition_expression(condition)
-        .set_expression_attribute_names(names)
-        .set_expression_attribute_values(values)
+        .set_item(Some(item));
+    let sent = conditioned!(put, write)
         .return_consumed_capacity(ReturnConsumedCapacity::Total)
         .send()
         .await;

@@ -6,6 +6,7 @@
 use std::{collections::HashMap, ops::ControlFlow};
 
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
+use serde::de::DeserializeOwned;
 
 use super::{Plan, QuerySpec, any_matches, product_matches};
 use crate::{
@@ -45,6 +46,17 @@ impl Table<'_> {
             )));
         }
         Ok(items)
+    }
+
+    /// As `query_all`, each item decoded as its layout type.
+    pub(crate) async fn query_decoded<T: DeserializeOwned>(
+        &self,
+        index: Option<&'static str>,
+        key: &Cond,
+        filter: Option<&Cond>,
+    ) -> Result<Vec<T>, StoreError> {
+        let items = self.query_all(index, key, filter).await?;
+        items.into_iter().map(|i| self.decode(i)).collect()
     }
 }
 

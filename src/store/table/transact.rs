@@ -13,7 +13,7 @@ use crate::{
     store::{
         Store, StoreError,
         codec::Item,
-        expr::{Cond, Expr, Update},
+        expr::{Cond, Update, Write, conditioned},
     },
 };
 
@@ -37,16 +37,9 @@ impl Table<'_> {
         item: Item,
         condition: Option<&Cond>,
     ) -> Result<TransactWriteItem, StoreError> {
-        let mut e = Expr::new();
-        let condition = condition.map(|c| e.cond(c));
-        let (names, values) = e.into_parts();
-        let put = Put::builder()
-            .table_name(self.name())
-            .set_item(Some(item))
-            .set_condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .build()?;
+        let write = Write::new(None, condition);
+        let put = Put::builder().table_name(self.name()).set_item(Some(item));
+        let put = conditioned!(put, write).build()?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
@@ -57,18 +50,11 @@ impl Table<'_> {
         update: &Update,
         condition: Option<&Cond>,
     ) -> Result<TransactWriteItem, StoreError> {
-        let mut e = Expr::new();
-        let update = e.update(update);
-        let condition = condition.map(|c| e.cond(c));
-        let (names, values) = e.into_parts();
+        let write = Write::new(Some(update), condition);
         let u = TxUpdate::builder()
             .table_name(self.name())
-            .set_key(Some(key))
-            .update_expression(update)
-            .set_condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .build()?;
+            .set_key(Some(key));
+        let u = conditioned!(u.set_update_expression(write.update), write).build()?;
         Ok(TransactWriteItem::builder().update(u).build())
     }
 
@@ -78,16 +64,9 @@ impl Table<'_> {
         key: Item,
         condition: Option<&Cond>,
     ) -> Result<TransactWriteItem, StoreError> {
-        let mut e = Expr::new();
-        let condition = condition.map(|c| e.cond(c));
-        let (names, values) = e.into_parts();
-        let d = Delete::builder()
-            .table_name(self.name())
-            .set_key(Some(key))
-            .set_condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .build()?;
+        let write = Write::new(None, condition);
+        let d = Delete::builder().table_name(self.name()).set_key(Some(key));
+        let d = conditioned!(d, write).build()?;
         Ok(TransactWriteItem::builder().delete(d).build())
     }
 
