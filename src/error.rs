@@ -171,152 +171,79 @@ impl StoreError {
         self.class().retryable
     }
 
-    /// The error table: one row per variant.
+    /// How every surface treats the error: its row of the table, and what
+    /// it names.
     pub fn class(&self) -> Class<'_> {
-        use Code as C;
-        use Reason as R;
-        let row = |code, reason, retryable, outcome, exit_code, caller| Class {
+        let (code, reason, retryable, outcome, exit_code, caller_fault) = self.row();
+        let (field, table) = self.subject();
+        Class {
             code,
             reason,
             retryable,
             outcome,
             exit_code,
-            caller_fault: caller,
-            field: "",
-            table: "",
-        };
+            caller_fault,
+            field,
+            table,
+        }
+    }
+
+    /// The error table, one row per variant, across: the gRPC code, the
+    /// reason, retryable, the outcome label, the exit code, and whether it
+    /// is the caller's own doing (logged at debug) rather than something an
+    /// operator must hear about (warn). Laid out as a table, by hand.
+    #[rustfmt::skip]
+    fn row(&self) -> (Code, Reason, bool, &'static str, u8, bool) {
+        use Code as C;
+        use Reason as R;
         match self {
-            Self::InvalidArgument { field, .. } => Class {
-                field,
-                ..row(
-                    C::InvalidArgument,
-                    R::InvalidArgument,
-                    false,
-                    "invalid_argument",
-                    1,
-                    true,
-                )
-            },
-            Self::AlreadyExists { field, .. } => Class {
-                field,
-                ..row(
-                    C::AlreadyExists,
-                    R::AlreadyExists,
-                    false,
-                    "already_exists",
-                    1,
-                    true,
-                )
-            },
-            Self::NotFound { .. } => row(C::NotFound, R::NotFound, false, "not_found", 1, true),
-            Self::VersionConflict { .. } | Self::VersionMoved { .. } => row(
-                C::Aborted,
-                R::VersionConflict,
-                false,
-                "version_conflict",
-                1,
-                true,
-            ),
-            Self::NotSupportedByLayout(_) => Class {
-                field: "filter",
-                ..row(
-                    C::FailedPrecondition,
-                    R::NotSupportedByLayout,
-                    false,
-                    "not_supported_by_layout",
-                    1,
-                    true,
-                )
-            },
-            Self::AccessDenied { action, table, .. } => Class {
-                field: action,
-                table,
-                ..row(
-                    C::PermissionDenied,
-                    R::AccessDenied,
-                    false,
-                    "access_denied",
-                    1,
-                    false,
-                )
-            },
-            Self::TableMissing { table } => Class {
-                table,
-                ..row(
-                    C::FailedPrecondition,
-                    R::TableMissing,
-                    false,
-                    "table_missing",
-                    1,
-                    false,
-                )
-            },
-            Self::Throttled { table, .. } => Class {
-                table,
-                ..row(C::Unavailable, R::Unavailable, true, "throttled", 1, false)
-            },
-            Self::Unavailable { table, .. } => Class {
-                table,
-                ..row(
-                    C::Unavailable,
-                    R::Unavailable,
-                    true,
-                    "unavailable",
-                    2,
-                    false,
-                )
-            },
+            Self::InvalidArgument { .. } => (C::InvalidArgument, R::InvalidArgument, false, "invalid_argument", 1, true),
+            Self::AlreadyExists { .. } => (C::AlreadyExists, R::AlreadyExists, false, "already_exists", 1, true),
+            Self::NotFound { .. } => (C::NotFound, R::NotFound, false, "not_found", 1, true),
+            Self::VersionConflict { .. } | Self::VersionMoved { .. } =>
+                (C::Aborted, R::VersionConflict, false, "version_conflict", 1, true),
+            Self::NotSupportedByLayout(_) =>
+                (C::FailedPrecondition, R::NotSupportedByLayout, false, "not_supported_by_layout", 1, true),
+            Self::AccessDenied { .. } => (C::PermissionDenied, R::AccessDenied, false, "access_denied", 1, false),
+            Self::TableMissing { .. } => (C::FailedPrecondition, R::TableMissing, false, "table_missing", 1, false),
+            Self::Throttled { .. } => (C::Unavailable, R::Unavailable, true, "throttled", 1, false),
+            Self::Unavailable { .. } => (C::Unavailable, R::Unavailable, true, "unavailable", 2, false),
             // Logged at debug like a caller's error: a warning per shed call
-            // would add to the load it sheds.
-            Self::Overloaded { .. } => row(
-                C::ResourceExhausted,
-                R::Overloaded,
-                true,
-                "overloaded",
-                1,
-                true,
-            ),
-            // Load shedding like `Overloaded`, not an outage: more requests
-            // were admitted than the pool serves within its wait. UNAVAILABLE
-            // would tell the caller DynamoDB is down.
-            Self::PoolExhausted { .. } => row(
-                C::ResourceExhausted,
-                R::Overloaded,
-                true,
-                "overloaded",
-                1,
-                true,
-            ),
+            // would add to the load it sheds. An exhausted pool is load
+            // shedding too, not an outage: more requests were admitted than
+            // the pool serves within its wait, and UNAVAILABLE would tell the
+            // caller DynamoDB is down.
+            Self::Overloaded { .. } | Self::PoolExhausted { .. } =>
+                (C::ResourceExhausted, R::Overloaded, true, "overloaded", 1, true),
             // Not UNAUTHENTICATED: a client would read that as its own
             // authentication failing. Retryable: STS or the token file may
             // recover (a lasting misconfiguration keeps readiness down).
-            Self::Credentials { .. } => row(
-                C::Unavailable,
-                R::Credentials,
-                true,
-                "credentials",
-                2,
-                false,
-            ),
-            Self::MalformedItem { table, .. } => Class {
-                table,
-                ..row(
-                    C::DataLoss,
-                    R::MalformedItem,
-                    false,
-                    "malformed_item",
-                    1,
-                    false,
-                )
-            },
-            Self::Internal { table, .. } => Class {
-                table,
-                ..row(C::Internal, R::Unspecified, false, "internal", 1, false)
-            },
-            Self::Aws { table, .. } => Class {
-                table,
-                ..row(C::Internal, R::Unspecified, false, "aws_error", 1, false)
-            },
+            Self::Credentials { .. } => (C::Unavailable, R::Credentials, true, "credentials", 2, false),
+            Self::MalformedItem { .. } => (C::DataLoss, R::MalformedItem, false, "malformed_item", 1, false),
+            Self::Internal { .. } => (C::Internal, R::Unspecified, false, "internal", 1, false),
+            Self::Aws { .. } => (C::Internal, R::Unspecified, false, "aws_error", 1, false),
+        }
+    }
+
+    /// What `ErrorDetail` names: the request field (or the denied IAM
+    /// action), and the table.
+    fn subject(&self) -> (&str, &str) {
+        match self {
+            Self::InvalidArgument { field, .. } | Self::AlreadyExists { field, .. } => (field, ""),
+            Self::NotSupportedByLayout(_) => ("filter", ""),
+            Self::AccessDenied { action, table, .. } => (action, table),
+            Self::TableMissing { table }
+            | Self::Throttled { table, .. }
+            | Self::Unavailable { table, .. }
+            | Self::MalformedItem { table, .. }
+            | Self::Internal { table, .. }
+            | Self::Aws { table, .. } => ("", table),
+            Self::NotFound { .. }
+            | Self::VersionConflict { .. }
+            | Self::VersionMoved { .. }
+            | Self::Overloaded { .. }
+            | Self::PoolExhausted { .. }
+            | Self::Credentials { .. } => ("", ""),
         }
     }
 }
