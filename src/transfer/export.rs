@@ -13,12 +13,12 @@ use std::{
     sync::atomic::{AtomicU64, Ordering},
 };
 
-use aws_sdk_dynamodb::{Client, types::ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{
-    Progress, TransferError,
+    Progress, Transfer, TransferError,
     dynamo_json::{from_json, to_json},
     files::{self, Manifest},
     rate::Budget,
@@ -29,18 +29,9 @@ use crate::{
 };
 
 pub struct ExportOptions<'a> {
-    pub client: &'a Client,
-    pub dir: &'a Path,
-    /// The table's prefix where it is read.
-    pub prefix: &'a str,
-    /// The access method, for error messages about credentials.
-    pub method: &'static str,
-    /// Parallel scan segments.
+    pub transfer: Transfer<'a>,
+    /// Parallel scan segments (the rate is shared across them).
     pub segments: u32,
-    /// Read capacity units per second, across the segments.
-    pub rate: Option<u32>,
-    /// Continue an interrupted export; skip a table already exported.
-    pub resume: bool,
 }
 
 #[derive(Debug)]
@@ -60,19 +51,19 @@ struct SegmentState {
     done: bool,
 }
 
-/// Exports `table` (its name without prefix) into `opts.dir`.
+/// Exports `table` (its name without prefix) into `opts.transfer.dir`.
 pub async fn export_table(
     opts: &ExportOptions<'_>,
     table: &str,
     progress: &(dyn Fn(Progress<'_>) + Sync),
 ) -> Result<ExportReport, TransferError> {
-    let manifest_path = files::manifest(opts.dir, table);
-    let work = files::export_work(opts.dir, table);
+    let manifest_path = files::manifest(opts.transfer.dir, table);
+    let work = files::export_work(opts.transfer.dir, table);
     let work_exists = tokio::fs::try_exists(&work)
         .await
         .map_err(TransferError::io(&work))?;
     if let Some(m) = files::read_json::<Manifest>(&manifest_path).await? {
-        if opts.resume && !work_exists {
+        if opts.transfer.resume && !work_exists {
             return Ok(ExportReport {
                 items: m.items,
                 skipped: true,
@@ -82,10 +73,10 @@ pub async fn export_table(
             "{} is already exported in {}: pass --resume to finish an export there, or \
              choose another --out (an export never overwrites one)",
             table,
-            opts.dir.display()
+            opts.transfer.dir.display()
         )));
     }
-    if work_exists && !opts.resume {
+    if work_exists && !opts.transfer.resume {
         return Err(TransferError::State(format!(
             "an interrupted export of {table} is in {}: pass --resume to continue it",
             work.display()
@@ -101,8 +92,8 @@ pub async fn export_table(
         }
     };
 
-    let name = format!("{}{table}", opts.prefix);
-    let budget = Budget::new(opts.rate);
+    let name = format!("{}{table}", opts.transfer.prefix);
+    let budget = Budget::new(opts.transfer.rate);
     let done = AtomicU64::new(0);
     let scans = (0..segments).map(|segment| {
         let scan = Segment {
@@ -123,7 +114,7 @@ pub async fn export_table(
         .into_iter()
         .sum();
 
-    let lines = join(&work, segments, &files::data(opts.dir, table)).await?;
+    let lines = join(&work, segments, &files::data(opts.transfer.dir, table)).await?;
     if lines != items {
         return Err(TransferError::State(format!(
             "{table}: the segments hold {lines} lines but recorded {items} items; \
@@ -137,7 +128,7 @@ pub async fn export_table(
         &Manifest {
             table: table.into(),
             items,
-            source_prefix: opts.prefix.into(),
+            source_prefix: opts.transfer.prefix.into(),
             exported_at,
         },
     )
@@ -199,6 +190,7 @@ impl Segment<'_> {
             };
             let page = self
                 .opts
+                .transfer
                 .client
                 .scan()
                 .table_name(self.name)
@@ -214,7 +206,7 @@ impl Segment<'_> {
                         CallSite {
                             action: "dynamodb:Scan",
                             table: self.name,
-                            method: self.opts.method,
+                            method: self.opts.transfer.method,
                         },
                     )
                 })?;

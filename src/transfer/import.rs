@@ -8,17 +8,12 @@
 //! Items whose TTL (`deletableAt`) has passed are not written: DynamoDB
 //! would delete them, and Curity already treats them as gone.
 
-use std::path::Path;
-
-use aws_sdk_dynamodb::{
-    Client,
-    types::{AttributeValue, ReturnConsumedCapacity, Select},
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, Select};
 use serde::{Deserialize, Serialize};
 use tokio::io::BufReader;
 
 use super::{
-    Progress, TransferError,
+    Progress, Transfer, TransferError,
     dynamo_json::from_json,
     files::{self, Manifest},
     rate::Budget,
@@ -33,18 +28,9 @@ use crate::{
 };
 
 pub struct ImportOptions<'a> {
-    pub client: &'a Client,
-    pub dir: &'a Path,
-    /// The prefix of the tables written.
-    pub prefix: &'a str,
-    /// The access method, for error messages about credentials.
-    pub method: &'static str,
-    /// Write capacity units per second.
-    pub rate: Option<u32>,
+    pub transfer: Transfer<'a>,
     /// Puts in flight at once.
     pub concurrency: usize,
-    /// Continue an interrupted import; skip a table already imported.
-    pub resume: bool,
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
@@ -67,7 +53,7 @@ enum Put {
 }
 
 /// Imports `table`'s file (the table's name without prefix) from
-/// `opts.dir` into `<opts.prefix><table>`.
+/// `opts.transfer.dir` into `<opts.transfer.prefix><table>`.
 pub async fn import_table(
     opts: &ImportOptions<'_>,
     table: &str,
@@ -77,19 +63,19 @@ pub async fn import_table(
         .iter()
         .find(|d| d.name("") == table)
         .ok_or_else(|| TransferError::State(format!("{table} is not a table of the layout")))?;
-    let manifest: Manifest = files::read_json(&files::manifest(opts.dir, table))
+    let manifest: Manifest = files::read_json(&files::manifest(opts.transfer.dir, table))
         .await?
         .ok_or_else(|| {
             TransferError::State(format!(
                 "{} has no {table}.manifest.json: its export did not finish",
-                opts.dir.display()
+                opts.transfer.dir.display()
             ))
         })?;
-    let target = format!("{}{table}", opts.prefix);
-    let state_path = files::import_work(opts.dir, &target);
+    let target = format!("{}{table}", opts.transfer.prefix);
+    let state_path = files::import_work(opts.transfer.dir, &target);
     let mut state = match files::read_json::<ImportReport>(&state_path).await? {
-        Some(s) if s.done && opts.resume => return Ok(s),
-        Some(s) if !s.done && !opts.resume => {
+        Some(s) if s.done && opts.transfer.resume => return Ok(s),
+        Some(s) if !s.done && !opts.transfer.resume => {
             return Err(TransferError::State(format!(
                 "an interrupted import into {target} is recorded in {}: pass --resume to \
                  continue it",
@@ -101,14 +87,14 @@ pub async fn import_table(
         _ => ImportReport::default(),
     };
 
-    let data = files::data(opts.dir, table);
+    let data = files::data(opts.transfer.dir, table);
     let file = tokio::fs::File::open(&data)
         .await
         .map_err(TransferError::io(&data))?;
     let mut reader = BufReader::new(file);
     let mut buf = Vec::new();
     let mut line_no = 0u64;
-    let budget = Budget::new(opts.rate);
+    let budget = Budget::new(opts.transfer.rate);
     let now = now_epoch();
     loop {
         let mut chunk = Vec::with_capacity(opts.concurrency);
@@ -205,6 +191,7 @@ async fn put(
     };
     let write = Write::new(None, Some(&condition));
     let put = opts
+        .transfer
         .client
         .put_item()
         .table_name(target)
@@ -234,7 +221,7 @@ fn at<'a>(opts: &ImportOptions<'_>, table: &'a str, action: &'static str) -> Cal
     CallSite {
         action,
         table,
-        method: opts.method,
+        method: opts.transfer.method,
     }
 }
 
@@ -244,6 +231,7 @@ async fn count(opts: &ImportOptions<'_>, target: &str) -> Result<u64, TransferEr
     let mut start = None;
     loop {
         let page = opts
+            .transfer
             .client
             .scan()
             .table_name(target)

@@ -25,6 +25,22 @@ pub use self::{
 };
 use crate::store::StoreError;
 
+/// What an export and an import are given alike.
+pub struct Transfer<'a> {
+    pub client: &'a aws_sdk_dynamodb::Client,
+    /// The directory of the files.
+    pub dir: &'a std::path::Path,
+    /// The tables' prefix: those an export reads, those an import writes.
+    pub prefix: &'a str,
+    /// The access method, for error messages about credentials.
+    pub method: &'static str,
+    /// Capacity units per second: read by an export, written by an import.
+    pub rate: Option<u32>,
+    /// Continue an interrupted run; a table done whole by an earlier run
+    /// is kept as it is.
+    pub resume: bool,
+}
+
 /// What a transfer reports as it goes: items done so far of a table, and
 /// the total where it is known (an import knows it from the manifest).
 #[derive(Debug, Clone, Copy)]

@@ -15,7 +15,7 @@ use curity_dynamodb::{
         codec::Item,
         tables::{Billing, TableAdmin},
     },
-    transfer::{ExportOptions, ImportOptions, dynamo_json, export_table, import_table},
+    transfer::{ExportOptions, ImportOptions, Transfer, dynamo_json, export_table, import_table},
 };
 use support::{
     app::{Backend, TestApp},
@@ -85,13 +85,15 @@ async fn export_then_import_reproduces_every_table_item_for_item_on_both_backend
         let dir = tempfile::tempdir().expect("dir");
         let prefix = app.config.dynamodb.table_name_prefix.clone();
         let export = ExportOptions {
-            client: &app.raw,
-            dir: dir.path(),
-            prefix: &prefix,
-            method: "access_key",
+            transfer: Transfer {
+                client: &app.raw,
+                dir: dir.path(),
+                prefix: &prefix,
+                method: "access_key",
+                rate: None,
+                resume: false,
+            },
             segments: 3,
-            rate: None,
-            resume: false,
         };
         let mut exported = 0;
         for def in schema::ALL {
@@ -118,13 +120,11 @@ async fn export_then_import_reproduces_every_table_item_for_item_on_both_backend
         let copy = format!("{prefix}copy-");
         create_tables(&app, &copy).await;
         let import = ImportOptions {
-            client: &app.raw,
-            dir: dir.path(),
-            prefix: &copy,
-            method: "access_key",
-            rate: None,
+            transfer: Transfer {
+                prefix: &copy,
+                ..export.transfer
+            },
             concurrency: 8,
-            resume: false,
         };
         for def in schema::ALL {
             let r = import_table(&import, def.suffix, &|_| {})

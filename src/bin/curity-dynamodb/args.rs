@@ -69,76 +69,30 @@ pub enum Command {
         local: Local,
     },
     /// Print the least-privilege IAM policy for the `curity-*` tables.
-    Policy {
-        /// Table name prefix (default: `dynamodb.table_name_prefix` when a
-        /// config is given, else none).
-        #[arg(long)]
-        prefix: Option<String>,
-        /// Narrow the resources to one region.
-        #[arg(long)]
-        region: Option<String>,
-        /// Narrow the resources to one AWS account (12 digits).
-        #[arg(long)]
-        account: Option<String>,
-        /// Also allow creating tables and managing TTL, streams,
-        /// point-in-time recovery, deletion protection, encryption and tags
-        /// (`tables create`, `tables check`).
-        #[arg(long)]
-        admin: bool,
-        /// With --admin: what DynamoDB needs of this KMS key to encrypt
-        /// tables under it (`tables create --sse-kms-key`).
-        #[arg(long, value_name = "ARN", requires = "admin")]
-        sse_kms_key: Option<KmsKeyArn>,
-        /// Also allow reading the cached tables' streams (`cache.streams`;
-        /// default: as the config given says).
-        #[arg(long)]
-        streams: bool,
-    },
+    Policy(PolicyArgs),
     /// Write tables to DIR as NDJSON files (DynamoDB JSON, one item a line)
     /// by a parallel scan, each with a manifest of its item count.
     Export {
         #[command(flatten)]
-        which: Which,
+        on: Transfer,
         /// The directory to write (created if missing).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
         /// Parallel scan segments per table.
         #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
         segments: u32,
-        /// Most read capacity units per second (default: no limit).
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-        rate: Option<u32>,
-        /// Continue an interrupted export; tables exported whole are kept.
-        #[arg(long)]
-        resume: bool,
-        /// Overrides `dynamodb.table_name_prefix` (the tables read).
-        #[arg(long)]
-        prefix: Option<String>,
-        #[command(flatten)]
-        local: Local,
     },
     /// Write an export's items into the tables by conditional puts, never
     /// over a newer item; idempotent.
     Import {
         #[command(flatten)]
-        which: Which,
+        on: Transfer,
         /// The directory an export wrote.
         #[arg(long = "in", value_name = "DIR")]
         input: PathBuf,
-        /// Most write capacity units per second (default: no limit).
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-        rate: Option<u32>,
         /// Puts in flight at once.
         #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
         concurrency: u16,
-        /// Continue an interrupted import; tables imported whole are skipped.
-        #[arg(long)]
-        resume: bool,
-        /// Overrides `dynamodb.table_name_prefix` (the tables written).
-        #[arg(long)]
-        prefix: Option<String>,
-        #[command(flatten)]
-        local: Local,
     },
     /// Show the AWS identity the configured credentials resolve to.
     Whoami {
@@ -210,6 +164,54 @@ pub struct Local {
     /// credentials.
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
+}
+
+/// What `policy` is asked for.
+#[derive(clap::Args)]
+pub struct PolicyArgs {
+    /// Table name prefix (default: `dynamodb.table_name_prefix` when a
+    /// config is given, else none).
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// Narrow the resources to one region.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Narrow the resources to one AWS account (12 digits).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Also allow creating tables and managing TTL, streams,
+    /// point-in-time recovery, deletion protection, encryption and tags
+    /// (`tables create`, `tables check`).
+    #[arg(long)]
+    pub admin: bool,
+    /// With --admin: what DynamoDB needs of this KMS key to encrypt
+    /// tables under it (`tables create --sse-kms-key`).
+    #[arg(long, value_name = "ARN", requires = "admin")]
+    pub sse_kms_key: Option<KmsKeyArn>,
+    /// Also allow reading the cached tables' streams (`cache.streams`;
+    /// default: as the config given says).
+    #[arg(long)]
+    pub streams: bool,
+}
+
+/// What `export` and `import` share: which tables, where, how fast.
+#[derive(clap::Args)]
+pub struct Transfer {
+    #[command(flatten)]
+    pub which: Which,
+    /// Most capacity units per second: read by `export`, written by
+    /// `import` (default: no limit).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub rate: Option<u32>,
+    /// Continue an interrupted run; tables done whole by an earlier run
+    /// are kept as they are.
+    #[arg(long)]
+    pub resume: bool,
+    /// Overrides `dynamodb.table_name_prefix` (the tables read or written).
+    #[arg(long)]
+    pub prefix: Option<String>,
+    #[command(flatten)]
+    pub local: Local,
 }
 
 /// Which tables `export` and `import` handle.

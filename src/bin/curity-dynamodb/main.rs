@@ -30,6 +30,7 @@ use curity_dynamodb::{
     telemetry,
 };
 use tables::backfill_initials;
+use transfer::Job;
 
 /// An error and the exit code it deserves.
 pub(crate) struct Failure {
@@ -201,24 +202,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 ExitCode::FAILURE
             })
         }
-        Command::Policy {
-            prefix,
-            region,
-            account,
-            admin,
-            sse_kms_key,
-            streams,
-        } => policy::print(
-            path,
-            policy::Ask {
-                prefix,
-                region,
-                account,
-                admin,
-                sse_kms_key,
-                streams,
-            },
-        ),
+        Command::Policy(ask) => policy::print(path, ask),
         Command::Call(mut options) => {
             if let Some(dir) = options.embedded.take() {
                 let state = State::read(dir.as_deref()).map_err(bad_input)?;
@@ -226,47 +210,16 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
             call::run(options).await
         }
-        Command::Export {
-            which,
-            out,
-            segments,
-            rate,
-            resume,
-            prefix,
-            local,
-        } => {
-            let (aws, config) = connect_for(path, &local, prefix).await?;
-            let options = curity_dynamodb::transfer::ExportOptions {
-                client: &aws.dynamodb_client(),
-                dir: &out,
-                prefix: &config.dynamodb.table_name_prefix,
-                method: aws.method().as_str(),
-                segments,
-                rate,
-                resume,
-            };
-            transfer::export(&options, &which.tables()).await
+        Command::Export { on, out, segments } => {
+            transfer::run(path, on, &out, Job::Export { segments }).await
         }
         Command::Import {
-            which,
+            on,
             input,
-            rate,
             concurrency,
-            resume,
-            prefix,
-            local,
         } => {
-            let (aws, config) = connect_for(path, &local, prefix).await?;
-            let options = curity_dynamodb::transfer::ImportOptions {
-                client: &aws.dynamodb_client(),
-                dir: &input,
-                prefix: &config.dynamodb.table_name_prefix,
-                method: aws.method().as_str(),
-                rate,
-                concurrency: usize::from(concurrency),
-                resume,
-            };
-            transfer::import(&options, &which.tables()).await
+            let concurrency = concurrency.into();
+            transfer::run(path, on, &input, Job::Import { concurrency }).await
         }
         Command::Whoami { json, local } => {
             if let Some(endpoint) = local_endpoint(&local)? {

@@ -8,19 +8,9 @@ use curity_dynamodb::{
     store::tables::KmsKeyArn,
 };
 
-use crate::{Failure, bad_input};
+use crate::{Failure, args::PolicyArgs, bad_input};
 
-/// What the command line asks for.
-pub struct Ask {
-    pub prefix: Option<String>,
-    pub region: Option<String>,
-    pub account: Option<String>,
-    pub admin: bool,
-    pub sse_kms_key: Option<KmsKeyArn>,
-    pub streams: bool,
-}
-
-pub fn print(path: Option<&Path>, ask: Ask) -> Result<ExitCode, Failure> {
+pub fn print(path: Option<&Path>, ask: PolicyArgs) -> Result<ExitCode, Failure> {
     let given = match path {
         Some(_) => Some(Config::parse(path).map_err(bad_input)?),
         None => None,

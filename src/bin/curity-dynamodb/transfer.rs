@@ -1,12 +1,12 @@
 //! `export` and `import`.
 
-use std::process::ExitCode;
+use std::{path::Path, process::ExitCode};
 
 use curity_dynamodb::transfer::{
-    ExportOptions, ImportOptions, TransferError, export_table, import_table,
+    ExportOptions, ImportOptions, Transfer, TransferError, export_table, import_table,
 };
 
-use crate::{Failure, progress::Reporter};
+use crate::{Failure, args, connect_for, progress::Reporter};
 
 fn failure(e: TransferError) -> Failure {
     let code = e.exit_code();
@@ -17,8 +17,47 @@ fn failure(e: TransferError) -> Failure {
     Failure { code, error }
 }
 
-pub async fn export(opts: &ExportOptions<'_>, tables: &[&str]) -> Result<ExitCode, Failure> {
-    curity_dynamodb::transfer::private_dir(opts.dir)
+/// What differs between the two commands.
+pub enum Job {
+    Export { segments: u32 },
+    Import { concurrency: usize },
+}
+
+/// Connects as `on` says and runs `job` over the files in `dir`.
+pub async fn run(
+    path: Option<&Path>,
+    on: args::Transfer,
+    dir: &Path,
+    job: Job,
+) -> Result<ExitCode, Failure> {
+    let (aws, config) = connect_for(path, &on.local, on.prefix).await?;
+    let client = aws.dynamodb_client();
+    let transfer = Transfer {
+        client: &client,
+        dir,
+        prefix: &config.dynamodb.table_name_prefix,
+        method: aws.method().as_str(),
+        rate: on.rate,
+        resume: on.resume,
+    };
+    let tables = on.which.tables();
+    match job {
+        Job::Export { segments } => {
+            export_tables(&ExportOptions { transfer, segments }, &tables).await
+        }
+        Job::Import { concurrency } => {
+            let opts = ImportOptions {
+                transfer,
+                concurrency,
+            };
+            import_tables(&opts, &tables).await
+        }
+    }
+}
+
+async fn export_tables(opts: &ExportOptions<'_>, tables: &[&str]) -> Result<ExitCode, Failure> {
+    let dir = opts.transfer.dir;
+    curity_dynamodb::transfer::private_dir(dir)
         .await
         .map_err(failure)?;
     let progress = Reporter::new("export");
@@ -41,12 +80,12 @@ pub async fn export(opts: &ExportOptions<'_>, tables: &[&str]) -> Result<ExitCod
     println!(
         "done: {items} items of {} tables in {}",
         tables.len(),
-        opts.dir.display()
+        dir.display()
     );
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn import(opts: &ImportOptions<'_>, tables: &[&str]) -> Result<ExitCode, Failure> {
+async fn import_tables(opts: &ImportOptions<'_>, tables: &[&str]) -> Result<ExitCode, Failure> {
     let progress = Reporter::new("import");
     let (mut written, mut kept) = (0, 0);
     for table in tables {
@@ -59,7 +98,7 @@ pub async fn import(opts: &ImportOptions<'_>, tables: &[&str]) -> Result<ExitCod
         println!(
             "{}{table}: {} lines: {} written, {} kept (the table has them or newer), {} expired \
              (not written); the table holds {} items",
-            opts.prefix, r.lines, r.written, r.kept, r.expired, r.table_items
+            opts.transfer.prefix, r.lines, r.written, r.kept, r.expired, r.table_items
         );
     }
     println!("done: {written} items written, {kept} kept");
