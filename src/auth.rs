@@ -249,14 +249,7 @@ impl BearerToken {
     /// Polls the file every `every` until the returned task is aborted.
     pub fn watch(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
         let token = Arc::clone(self);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                token.reload();
-            }
-        })
+        crate::config::poll(every, move || token.reload())
     }
 
     pub(crate) fn accepts(&self, presented: &[u8]) -> bool {

@@ -106,251 +106,205 @@ const fn gsi(
     }
 }
 
-pub const ACCOUNTS: TableDef = TableDef {
-    suffix: "curity-accounts",
-    hash: s("pk"),
-    range: None,
-    global_indexes: &[
-        gsi(
-            "userNameInitial-userName-index",
-            s("userNameInitial"),
-            Some(s("userName")),
-            Projection::All,
-        ),
-        gsi(
-            "emailInitial-email-index",
-            s("emailInitial"),
-            Some(s("email")),
-            Projection::All,
-        ),
-    ],
-    local_indexes: &[],
-    ttl: false,
-};
+/// An index projecting every attribute.
+const fn all(name: &'static str, hash: KeyAttr, range: Option<KeyAttr>) -> IndexDef {
+    gsi(name, hash, range, Projection::All)
+}
 
-pub const LINKS: TableDef = TableDef {
-    suffix: "curity-links",
-    hash: s("linkedAccountId_linkedAccountDomainName"),
-    range: None,
-    global_indexes: &[gsi(
+/// `<hash>-<range>-index`, projecting every attribute: how the plugin names
+/// most of its indexes.
+macro_rules! index {
+    ($hash:literal, $ty:ident($range:literal)) => {
+        all(
+            concat!($hash, "-", $range, "-index"),
+            s($hash),
+            Some($ty($range)),
+        )
+    };
+}
+
+/// A table without local indexes.
+const fn table(
+    suffix: &'static str,
+    hash: KeyAttr,
+    range: Option<KeyAttr>,
+    global_indexes: &'static [IndexDef],
+    ttl: bool,
+) -> TableDef {
+    TableDef {
+        suffix,
+        hash,
+        range,
+        global_indexes,
+        local_indexes: &[],
+        ttl,
+    }
+}
+
+pub const ACCOUNTS: TableDef = table(
+    "curity-accounts",
+    s("pk"),
+    None,
+    &[
+        index!("userNameInitial", s("userName")),
+        index!("emailInitial", s("email")),
+    ],
+    false,
+);
+
+pub const LINKS: TableDef = table(
+    "curity-links",
+    s("linkedAccountId_linkedAccountDomainName"),
+    None,
+    &[all(
         "list-links-index",
         s("accountId"),
         Some(s("linkingAccountManager")),
-        Projection::All,
     )],
-    local_indexes: &[],
-    ttl: false,
-};
+    false,
+);
 
 pub const SESSIONS: TableDef = simple("curity-sessions", "id", true);
 pub const NONCES: TableDef = simple("curity-nonces", "nonce", true);
 pub const TOKENS: TableDef = simple("curity-tokens", "tokenHash", true);
 
 const fn simple(suffix: &'static str, key: &'static str, ttl: bool) -> TableDef {
-    TableDef {
-        suffix,
-        hash: s(key),
-        range: None,
-        global_indexes: &[],
-        local_indexes: &[],
-        ttl,
-    }
+    table(suffix, s(key), None, &[], ttl)
 }
 
-pub const DELEGATIONS: TableDef = TableDef {
-    suffix: "curity-delegations",
-    hash: s("id"),
-    range: None,
-    global_indexes: &[
-        gsi(
-            "owner-status-index",
-            s("owner"),
-            Some(s("status")),
-            Projection::All,
-        ),
-        gsi(
-            "clientId-status-index",
-            s("clientId"),
-            Some(s("status")),
-            Projection::All,
-        ),
-        gsi(
-            "authorization-hash-index",
-            s("authorizationCodeHash"),
-            None,
-            Projection::All,
-        ),
+pub const DELEGATIONS: TableDef = table(
+    "curity-delegations",
+    s("id"),
+    None,
+    &[
+        index!("owner", s("status")),
+        index!("clientId", s("status")),
+        all("authorization-hash-index", s("authorizationCodeHash"), None),
     ],
-    local_indexes: &[],
-    ttl: true,
-};
+    true,
+);
 
-pub const DEVICES: TableDef = TableDef {
-    suffix: "curity-devices",
-    hash: s("pk"),
-    range: Some(s("sk")),
-    global_indexes: &[gsi("deviceId-index", s("deviceId"), None, Projection::All)],
-    local_indexes: &[],
-    ttl: true,
-};
+pub const DEVICES: TableDef = table(
+    "curity-devices",
+    s("pk"),
+    Some(s("sk")),
+    &[all("deviceId-index", s("deviceId"), None)],
+    true,
+);
 
-pub const BUCKET: TableDef = TableDef {
-    suffix: "curity-bucket",
-    hash: s("subject"),
-    range: Some(s("purpose")),
-    global_indexes: &[],
-    local_indexes: &[],
-    ttl: false,
-};
+pub const BUCKET: TableDef = table(
+    "curity-bucket",
+    s("subject"),
+    Some(s("purpose")),
+    &[],
+    false,
+);
 
-pub const DYNAMIC_CLIENTS: TableDef = TableDef {
-    suffix: "curity-dynamic-clients",
-    hash: s("clientId"),
-    range: None,
-    global_indexes: &[
-        gsi(
-            "authenticatedUser-created-index",
-            s("authenticatedUser"),
-            Some(n("created")),
-            Projection::All,
-        ),
-        gsi(
-            "authenticatedUser-updated-index",
-            s("authenticatedUser"),
-            Some(n("updated")),
-            Projection::All,
-        ),
-        gsi(
-            "instanceOfClient-created-index",
-            s("instanceOfClient"),
-            Some(n("created")),
-            Projection::All,
-        ),
-        gsi(
-            "instanceOfClient-updated-index",
-            s("instanceOfClient"),
-            Some(n("updated")),
-            Projection::All,
-        ),
+pub const DYNAMIC_CLIENTS: TableDef = table(
+    "curity-dynamic-clients",
+    s("clientId"),
+    None,
+    &[
+        index!("authenticatedUser", n("created")),
+        index!("authenticatedUser", n("updated")),
+        index!("instanceOfClient", n("created")),
+        index!("instanceOfClient", n("updated")),
     ],
-    local_indexes: &[],
-    ttl: false,
-};
+    false,
+);
 
 /// The database-client and service-provider tables share one shape: a
 /// profile-scoped main item plus tag items, listed by name, tag, creation
 /// and modification time. Each index projects the listing attributes that
 /// are not already its keys.
 macro_rules! profile_table {
-    ($suffix:literal, $id_key:literal, $name_key:literal, $name:literal, $id:literal, $status:literal) => {
+    ($suffix:literal, $id_key:literal, $name_key:literal, $name:literal, $id:literal, $status:literal) => {{
+        const BUT_CREATED: Projection =
+            Projection::Include(&[$id, $name, $status, "tags", "lastModified", "attributes"]);
+        const BUT_MODIFIED: Projection =
+            Projection::Include(&[$id, $name, $status, "tags", "created", "attributes"]);
+        const BUT_NAME: Projection = Projection::Include(&[
+            $id,
+            $status,
+            "tags",
+            "created",
+            "lastModified",
+            "attributes",
+        ]);
+        // The local name index is keyed by `$name_key`, not by the name,
+        // so it projects the name too.
+        const NAME_LAST: Projection = Projection::Include(&[
+            $id,
+            $status,
+            "tags",
+            "created",
+            "lastModified",
+            "attributes",
+            $name,
+        ]);
+        const fn by(
+            name: &'static str,
+            hash: &'static str,
+            range: KeyAttr,
+            projection: Projection,
+        ) -> IndexDef {
+            gsi(name, s(hash), Some(range), projection)
+        }
         TableDef {
             suffix: $suffix,
             hash: s("profile_id"),
             range: Some(s($id_key)),
             global_indexes: &[
-                gsi(
+                by(
                     concat!($name, "-created-index"),
-                    s($name_key),
-                    Some(n("created")),
-                    Projection::Include(&[
-                        $id,
-                        $name,
-                        $status,
-                        "tags",
-                        "lastModified",
-                        "attributes",
-                    ]),
+                    $name_key,
+                    n("created"),
+                    BUT_CREATED,
                 ),
-                gsi(
+                by(
                     concat!($name, "-lastModified-index"),
-                    s($name_key),
-                    Some(n("lastModified")),
-                    Projection::Include(&[$id, $name, $status, "tags", "created", "attributes"]),
+                    $name_key,
+                    n("lastModified"),
+                    BUT_MODIFIED,
                 ),
-                gsi(
+                by(
                     concat!($name, "-", $name, "-index"),
-                    s($name_key),
-                    Some(s($name)),
-                    Projection::Include(&[
-                        $id,
-                        $status,
-                        "tags",
-                        "created",
-                        "lastModified",
-                        "attributes",
-                    ]),
+                    $name_key,
+                    s($name),
+                    BUT_NAME,
                 ),
-                gsi(
-                    "tag-created-index",
-                    s("tag_key"),
-                    Some(n("created")),
-                    Projection::Include(&[
-                        $id,
-                        $name,
-                        $status,
-                        "tags",
-                        "lastModified",
-                        "attributes",
-                    ]),
-                ),
-                gsi(
+                by("tag-created-index", "tag_key", n("created"), BUT_CREATED),
+                by(
                     "tag-lastModified-index",
-                    s("tag_key"),
-                    Some(n("lastModified")),
-                    Projection::Include(&[$id, $name, $status, "tags", "created", "attributes"]),
+                    "tag_key",
+                    n("lastModified"),
+                    BUT_MODIFIED,
                 ),
-                gsi(
+                by(
                     concat!("tag-", $name, "-index"),
-                    s("tag_key"),
-                    Some(s($name)),
-                    Projection::Include(&[
-                        $id,
-                        $status,
-                        "tags",
-                        "created",
-                        "lastModified",
-                        "attributes",
-                    ]),
+                    "tag_key",
+                    s($name),
+                    BUT_NAME,
                 ),
             ],
             local_indexes: &[
-                gsi(
-                    "lsi-created-index",
-                    s("profile_id"),
-                    Some(n("created")),
-                    Projection::Include(&[
-                        $id,
-                        $name,
-                        $status,
-                        "tags",
-                        "lastModified",
-                        "attributes",
-                    ]),
-                ),
-                gsi(
+                by("lsi-created-index", "profile_id", n("created"), BUT_CREATED),
+                by(
                     "lsi-lastModified-index",
-                    s("profile_id"),
-                    Some(n("lastModified")),
-                    Projection::Include(&[$id, $name, $status, "tags", "created", "attributes"]),
+                    "profile_id",
+                    n("lastModified"),
+                    BUT_MODIFIED,
                 ),
-                gsi(
+                by(
                     concat!("lsi-", $name, "-index"),
-                    s("profile_id"),
-                    Some(s($name_key)),
-                    Projection::Include(&[
-                        $id,
-                        $status,
-                        "tags",
-                        "created",
-                        "lastModified",
-                        "attributes",
-                        $name,
-                    ]),
+                    "profile_id",
+                    s($name_key),
+                    NAME_LAST,
                 ),
             ],
             ttl: false,
         }
-    };
+    }};
 }
 
 pub const DATABASE_CLIENTS: TableDef = profile_table!(

@@ -273,14 +273,7 @@ impl Tls {
     /// Polls the files every `every` until the returned task is aborted.
     pub fn watch(self: &Arc<Self>, every: Duration) -> JoinHandle<()> {
         let tls = Arc::clone(self);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                tls.reload();
-            }
-        })
+        crate::config::poll(every, move || tls.reload())
     }
 
     /// Accepts TCP connections on `listener` and hands completed TLS

@@ -16,60 +16,6 @@ use crate::{
 super::service!(DatabaseClientApi, database_clients: crate::store::database_clients::Catalog<'_>);
 super::service!(DatabaseServiceProviderApi, database_service_providers: crate::store::database_clients::Catalog<'_>);
 
-fn client_from(c: Option<proto::DatabaseClient>) -> Result<Entry, StoreError> {
-    let c = c.ok_or_else(|| StoreError::invalid("client", "required"))?;
-    Ok(Entry {
-        id: c.client_id,
-        name: c.client_name,
-        status: c.status,
-        tags: c.tags,
-        attributes: c.attributes_json,
-        configuration_references: c.configuration_references_json,
-        ..Entry::default()
-    })
-}
-
-fn client_to(e: Entry) -> proto::DatabaseClient {
-    proto::DatabaseClient {
-        client_id: e.id,
-        client_name: e.name,
-        status: e.status,
-        tags: e.tags,
-        attributes_json: e.attributes,
-        created: e.created,
-        last_modified: e.last_modified,
-        version: e.version,
-        configuration_references_json: String::new(),
-    }
-}
-
-fn provider_from(p: Option<proto::DatabaseServiceProvider>) -> Result<Entry, StoreError> {
-    let p = p.ok_or_else(|| StoreError::invalid("service_provider", "required"))?;
-    Ok(Entry {
-        id: p.id,
-        name: p.service_provider_name,
-        status: p.enabled,
-        tags: p.tags,
-        attributes: p.attributes_json,
-        configuration_references: p.configuration_references_json,
-        ..Entry::default()
-    })
-}
-
-fn provider_to(e: Entry) -> proto::DatabaseServiceProvider {
-    proto::DatabaseServiceProvider {
-        id: e.id,
-        service_provider_name: e.name,
-        enabled: e.status,
-        tags: e.tags,
-        attributes_json: e.attributes,
-        created: e.created,
-        last_modified: e.last_modified,
-        version: e.version,
-        configuration_references_json: String::new(),
-    }
-}
-
 fn filter(f: Option<proto::CatalogFilter>) -> Filter {
     let f = f.unwrap_or_default();
     Filter {
@@ -106,158 +52,115 @@ async fn list_page(
     Ok((found.entries, Some(next), found.truncated))
 }
 
-// What the two tables answer alike; each service below only converts its
-// own message type.
+/// One of the two services: its six handlers and their tonic trait. The
+/// two differ only in their message types and the item's field names, so
+/// one definition serves both (names in, no bodies).
+macro_rules! catalog_service {
+    ($api:ident: $service:ident {
+        item: $item:ident: $Msg:ident { $id:ident, $name:ident, $status:ident },
+        items: $items:ident,
+        get: $Got:ident,
+        list: $Listed:ident,
+        put: $Put:ident -> $Wrote:ident $(,)?
+    }) => {
+        super::serves!($api: $service {
+            get(CatalogGetRequest) -> $Got;
+            create($Put) -> $Wrote;
+            update($Put) -> $Wrote;
+            delete(CatalogDeleteRequest) -> CatalogDeleteResponse;
+            list(CatalogListRequest) -> $Listed;
+            count(CatalogCountRequest) -> CatalogCountResponse;
+        });
 
-async fn get(catalog: Catalog<'_>, req: proto::CatalogGetRequest) -> Done<Option<Entry>> {
-    catalog.get(&req.profile_id, &req.id).await
+        impl $api {
+            fn entry(m: Option<proto::$Msg>) -> Result<Entry, StoreError> {
+                let m = m.ok_or_else(|| StoreError::invalid(stringify!($item), "required"))?;
+                Ok(Entry {
+                    id: m.$id,
+                    name: m.$name,
+                    status: m.$status,
+                    tags: m.tags,
+                    attributes: m.attributes_json,
+                    configuration_references: m.configuration_references_json,
+                    ..Entry::default()
+                })
+            }
+
+            fn message(e: Entry) -> proto::$Msg {
+                proto::$Msg {
+                    $id: e.id,
+                    $name: e.name,
+                    $status: e.status,
+                    tags: e.tags,
+                    attributes_json: e.attributes,
+                    created: e.created,
+                    last_modified: e.last_modified,
+                    version: e.version,
+                    configuration_references_json: String::new(),
+                }
+            }
+
+            async fn get(&self, req: proto::CatalogGetRequest) -> Done<proto::$Got> {
+                let found = self.db().get(&req.profile_id, &req.id).await?;
+                Ok(proto::$Got {
+                    $item: found.map(Self::message),
+                })
+            }
+
+            async fn create(&self, req: proto::$Put) -> Done<proto::$Wrote> {
+                let entry = Self::entry(req.$item)?;
+                let created = self.db().create(&req.profile_id, entry).await?;
+                Ok(proto::$Wrote {
+                    $item: Some(Self::message(created)),
+                })
+            }
+
+            async fn update(&self, req: proto::$Put) -> Done<proto::$Wrote> {
+                let entry = Self::entry(req.$item)?;
+                let updated = self.db().update(&req.profile_id, entry).await?;
+                Ok(proto::$Wrote {
+                    $item: Some(Self::message(updated)),
+                })
+            }
+
+            async fn delete(
+                &self,
+                req: proto::CatalogDeleteRequest,
+            ) -> Done<proto::CatalogDeleteResponse> {
+                let deleted = self.db().delete(&req.profile_id, &req.id).await?;
+                Ok(proto::CatalogDeleteResponse { deleted })
+            }
+
+            async fn list(&self, req: proto::CatalogListRequest) -> Done<proto::$Listed> {
+                let (entries, page, truncated) = list_page(self.db(), req).await?;
+                Ok(proto::$Listed {
+                    $items: entries.into_iter().map(Self::message).collect(),
+                    page,
+                    truncated,
+                })
+            }
+
+            async fn count(
+                &self,
+                req: proto::CatalogCountRequest,
+            ) -> Done<proto::CatalogCountResponse> {
+                let filter = filter(req.filter);
+                let (count, truncated) = self.db().count(&req.profile_id, &filter).await?;
+                Ok(proto::CatalogCountResponse { count, truncated })
+            }
+        }
+    };
 }
 
-async fn delete(
-    catalog: Catalog<'_>,
-    req: proto::CatalogDeleteRequest,
-) -> Done<proto::CatalogDeleteResponse> {
-    let deleted = catalog.delete(&req.profile_id, &req.id).await?;
-    Ok(proto::CatalogDeleteResponse { deleted })
-}
-
-async fn count(
-    catalog: Catalog<'_>,
-    req: proto::CatalogCountRequest,
-) -> Done<proto::CatalogCountResponse> {
-    let (count, truncated) = catalog.count(&req.profile_id, &filter(req.filter)).await?;
-    Ok(proto::CatalogCountResponse { count, truncated })
-}
-
-super::serves!(DatabaseClientApi: DatabaseClientService {
-    get(CatalogGetRequest) -> GetDatabaseClientResponse;
-    create(PutDatabaseClientRequest) -> PutDatabaseClientResponse;
-    update(PutDatabaseClientRequest) -> PutDatabaseClientResponse;
-    delete(CatalogDeleteRequest) -> CatalogDeleteResponse;
-    list(CatalogListRequest) -> ListDatabaseClientsResponse;
-    count(CatalogCountRequest) -> CatalogCountResponse;
+catalog_service!(DatabaseClientApi: DatabaseClientService {
+    item: client: DatabaseClient { client_id, client_name, status }, items: clients,
+    get: GetDatabaseClientResponse, list: ListDatabaseClientsResponse,
+    put: PutDatabaseClientRequest -> PutDatabaseClientResponse,
 });
 
-impl DatabaseClientApi {
-    async fn get(&self, req: proto::CatalogGetRequest) -> Done<proto::GetDatabaseClientResponse> {
-        let found = get(self.db(), req).await?;
-        Ok(proto::GetDatabaseClientResponse {
-            client: found.map(client_to),
-        })
-    }
-
-    async fn create(
-        &self,
-        req: proto::PutDatabaseClientRequest,
-    ) -> Done<proto::PutDatabaseClientResponse> {
-        let catalog = self.db();
-        let created = catalog
-            .create(&req.profile_id, client_from(req.client)?)
-            .await?;
-        Ok(proto::PutDatabaseClientResponse {
-            client: Some(client_to(created)),
-        })
-    }
-
-    async fn update(
-        &self,
-        req: proto::PutDatabaseClientRequest,
-    ) -> Done<proto::PutDatabaseClientResponse> {
-        let catalog = self.db();
-        let updated = catalog
-            .update(&req.profile_id, client_from(req.client)?)
-            .await?;
-        Ok(proto::PutDatabaseClientResponse {
-            client: Some(client_to(updated)),
-        })
-    }
-
-    async fn delete(&self, req: proto::CatalogDeleteRequest) -> Done<proto::CatalogDeleteResponse> {
-        delete(self.db(), req).await
-    }
-
-    async fn list(
-        &self,
-        req: proto::CatalogListRequest,
-    ) -> Done<proto::ListDatabaseClientsResponse> {
-        let (entries, page, truncated) = list_page(self.db(), req).await?;
-        let clients = entries.into_iter().map(client_to).collect();
-        Ok(proto::ListDatabaseClientsResponse {
-            clients,
-            page,
-            truncated,
-        })
-    }
-
-    async fn count(&self, req: proto::CatalogCountRequest) -> Done<proto::CatalogCountResponse> {
-        count(self.db(), req).await
-    }
-}
-
-super::serves!(DatabaseServiceProviderApi: DatabaseServiceProviderService {
-    get(CatalogGetRequest) -> GetDatabaseServiceProviderResponse;
-    create(PutDatabaseServiceProviderRequest) -> PutDatabaseServiceProviderResponse;
-    update(PutDatabaseServiceProviderRequest) -> PutDatabaseServiceProviderResponse;
-    delete(CatalogDeleteRequest) -> CatalogDeleteResponse;
-    list(CatalogListRequest) -> ListDatabaseServiceProvidersResponse;
-    count(CatalogCountRequest) -> CatalogCountResponse;
+catalog_service!(DatabaseServiceProviderApi: DatabaseServiceProviderService {
+    item: service_provider: DatabaseServiceProvider { id, service_provider_name, enabled },
+    items: service_providers,
+    get: GetDatabaseServiceProviderResponse, list: ListDatabaseServiceProvidersResponse,
+    put: PutDatabaseServiceProviderRequest -> PutDatabaseServiceProviderResponse,
 });
-
-impl DatabaseServiceProviderApi {
-    async fn get(
-        &self,
-        req: proto::CatalogGetRequest,
-    ) -> Done<proto::GetDatabaseServiceProviderResponse> {
-        let found = get(self.db(), req).await?;
-        Ok(proto::GetDatabaseServiceProviderResponse {
-            service_provider: found.map(provider_to),
-        })
-    }
-
-    async fn create(
-        &self,
-        req: proto::PutDatabaseServiceProviderRequest,
-    ) -> Done<proto::PutDatabaseServiceProviderResponse> {
-        let catalog = self.db();
-        let created = catalog
-            .create(&req.profile_id, provider_from(req.service_provider)?)
-            .await?;
-        Ok(proto::PutDatabaseServiceProviderResponse {
-            service_provider: Some(provider_to(created)),
-        })
-    }
-
-    async fn update(
-        &self,
-        req: proto::PutDatabaseServiceProviderRequest,
-    ) -> Done<proto::PutDatabaseServiceProviderResponse> {
-        let catalog = self.db();
-        let updated = catalog
-            .update(&req.profile_id, provider_from(req.service_provider)?)
-            .await?;
-        Ok(proto::PutDatabaseServiceProviderResponse {
-            service_provider: Some(provider_to(updated)),
-        })
-    }
-
-    async fn delete(&self, req: proto::CatalogDeleteRequest) -> Done<proto::CatalogDeleteResponse> {
-        delete(self.db(), req).await
-    }
-
-    async fn list(
-        &self,
-        req: proto::CatalogListRequest,
-    ) -> Done<proto::ListDatabaseServiceProvidersResponse> {
-        let (entries, page, truncated) = list_page(self.db(), req).await?;
-        let service_providers = entries.into_iter().map(provider_to).collect();
-        Ok(proto::ListDatabaseServiceProvidersResponse {
-            service_providers,
-            page,
-            truncated,
-        })
-    }
-
-    async fn count(&self, req: proto::CatalogCountRequest) -> Done<proto::CatalogCountResponse> {
-        count(self.db(), req).await
-    }
-}

@@ -13,6 +13,16 @@ fn key(pk: &str) -> Item {
     HashMap::from([(schema::ACCOUNTS.hash.name.to_string(), s(pk))])
 }
 
+/// Reads the account item `pk` through the cache, the table holding it.
+async fn read_stored(c: &ItemCache, pk: &str) -> Outcome {
+    let load = || async { Ok(Some(key(pk))) };
+    let (_, outcome) = c
+        .read(&schema::ACCOUNTS, &key(pk), load, Ok)
+        .await
+        .expect("read");
+    outcome
+}
+
 #[tokio::test]
 async fn second_read_is_a_hit_and_a_write_makes_it_a_miss() {
     let c = cache();
@@ -46,15 +56,7 @@ async fn absent_items_and_failures_are_not_cached() {
         )
         .await;
     assert!(failed.is_err());
-    let (_, outcome) = c
-        .read(
-            &schema::ACCOUNTS,
-            &k,
-            || async { Ok(Some(key("ai#2"))) },
-            Ok,
-        )
-        .await
-        .expect("read");
+    let outcome = read_stored(&c, "ai#2").await;
     assert_eq!(outcome, Outcome::Miss);
 }
 
@@ -79,15 +81,7 @@ async fn a_write_during_the_read_keeps_its_result_out_of_the_cache() {
         .await
         .expect("read");
     assert_eq!(outcome, Outcome::Miss);
-    let (_, next) = c
-        .read(
-            &schema::ACCOUNTS,
-            &k,
-            || async { Ok(Some(key("ai#3"))) },
-            Ok,
-        )
-        .await
-        .expect("read");
+    let next = read_stored(&c, "ai#3").await;
     assert_eq!(next, Outcome::Miss, "the raced entry must not be served");
 }
 

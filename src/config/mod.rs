@@ -13,7 +13,7 @@ pub mod url_path;
 
 pub use cache::{CacheConfig, CachedType, StreamsConfig};
 pub use json_ds::{JsonDsAuthConfig, JsonDsConfig, JsonDsRoutes};
-pub use secrets::{read_certs, read_key, read_token};
+pub use secrets::{poll, read_certs, read_key, read_token};
 pub use telemetry::TelemetryConfig;
 
 pub use self::load::is_region_name;

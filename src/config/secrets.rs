@@ -2,9 +2,24 @@
 //! and checked by validation, and read the same way by whoever loads or
 //! reloads them (`auth`, `tls`).
 
-use std::path::Path;
+use std::{path::Path, time::Duration};
 
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
+use tokio::task::JoinHandle;
+
+/// Runs `reload` every `every` until the returned task is aborted: a
+/// mounted Secret is rotated in place, and whoever holds what it names
+/// (`auth`'s token, `tls`'s certificates) picks the new files up this way.
+pub fn poll(every: Duration, reload: impl Fn() + Send + 'static) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            reload();
+        }
+    })
+}
 
 /// Shorter tokens are refused: a bearer token is the only secret between
 /// the network and every password hash.

@@ -160,6 +160,21 @@ impl Devices<'_> {
         self.0.tx_put(item, Some(&Cond::NotExists(PK)))
     }
 
+    /// The secondary item's `Put`, refused where the account already has a
+    /// device of that device id.
+    fn put_secondary(
+        &self,
+        tenant: Tenant<'_>,
+        d: &Device,
+        body: &Item,
+    ) -> Result<(TransactWriteItem, OnConflict), StoreError> {
+        let key = self.secondary_key(tenant, &d.account_id, &d.device_id);
+        Ok((
+            self.put_new(key, body)?,
+            OnConflict::Unique("device.device_id"),
+        ))
+    }
+
     /// Both items in one transaction, each only where its key is free.
     pub async fn create(&self, tenant: Tenant<'_>, mut d: Device) -> Result<Device, StoreError> {
         check(&mut d)?;
@@ -172,13 +187,7 @@ impl Devices<'_> {
                 self.put_new(self.main_key(tenant, &d.id), &body)?,
                 OnConflict::Unique("device.id"),
             ),
-            (
-                self.put_new(
-                    self.secondary_key(tenant, &d.account_id, &d.device_id),
-                    &body,
-                )?,
-                OnConflict::Unique("device.device_id"),
-            ),
+            self.put_secondary(tenant, &d, &body)?,
         ];
         self.0.transact(actions, "device").await?;
         Ok(d)
@@ -312,13 +321,7 @@ impl Devices<'_> {
                     OnConflict::Missing,
                 ));
                 let body = self.body(tenant, &d)?;
-                actions.push((
-                    self.put_new(
-                        self.secondary_key(tenant, &d.account_id, &d.device_id),
-                        &body,
-                    )?,
-                    OnConflict::Unique("device.device_id"),
-                ));
+                actions.push(self.put_secondary(tenant, &d, &body)?);
             }
         }
         self.0.transact(actions, "device").await?;

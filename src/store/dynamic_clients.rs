@@ -182,10 +182,7 @@ impl DynamicClients<'_> {
         count: Option<usize>,
         cursor_text: &str,
     ) -> Result<ClientPage, StoreError> {
-        let size = match count {
-            None | Some(0) => DEFAULT_PAGE,
-            Some(n) => n.min(MAX_PAGE),
-        };
+        let size = run::page_size(count, DEFAULT_PAGE, MAX_PAGE);
         let (step, position) = self.plan(listing)?;
         let binding = format!("dynamic-clients|{listing:?}");
         let page = run::cursor_page(

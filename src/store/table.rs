@@ -33,6 +33,20 @@ use crate::{
 };
 pub(crate) use transact::OnConflict;
 
+/// Sends a conditioned write that answers a refusal with the item the
+/// condition saw, counting the SDK's attempts: a write refused after a
+/// retry may be the first attempt's own (its reply lost).
+macro_rules! send_watched {
+    ($builder:expr, $write:ident, $attempts:ident) => {
+        conditioned!($builder, $write)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .customize()
+            .interceptor($attempts.clone())
+            .send()
+            .await
+    };
+}
+
 #[derive(Debug, Clone)]
 pub struct Table<'s> {
     store: &'s Store,
@@ -184,12 +198,7 @@ impl<'s> Table<'s> {
         let _evict = self.evict_on_drop(&item);
         let client = self.client().await?;
         let put = client.put_item().table_name(self.name());
-        let sent = conditioned!(put.set_item(Some(item.clone())), write)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .customize()
-            .interceptor(attempts.clone())
-            .send()
-            .await;
+        let sent = send_watched!(put.set_item(Some(item.clone())), write, attempts);
         match sent {
             Ok(_) => Ok(()),
             Err(err) if condition_failed(&err) => {
@@ -251,12 +260,7 @@ impl<'s> Table<'s> {
         let _evict = self.evict_on_drop(&key);
         let client = self.client().await?;
         let delete = client.delete_item().table_name(self.name());
-        let sent = conditioned!(delete.set_key(Some(key)), write)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .customize()
-            .interceptor(attempts.clone())
-            .send()
-            .await;
+        let sent = send_watched!(delete.set_key(Some(key)), write, attempts);
         match sent {
             Ok(_) => Ok(true),
             Err(err) if condition_failed(&err) => {

@@ -141,19 +141,13 @@ impl Accounts<'_> {
         tenant: Tenant<'_>,
         old: &Stored,
     ) -> Vec<(&'static str, String)> {
-        let mut out = vec![(
-            keys::USER_NAME,
-            keys::account_key(tenant, keys::USER_NAME, &old.account.user_name),
-        )];
-        if let Some(e) = &old.written.email {
-            out.push((keys::EMAIL, keys::account_key(tenant, keys::EMAIL, e)));
-        }
-        if self.0.settings().unique_phone_numbers
-            && let Some(p) = &old.written.phone
-        {
-            out.push((keys::PHONE, keys::account_key(tenant, keys::PHONE, p)));
-        }
-        out
+        let w = &old.written;
+        self.keys_of(
+            tenant,
+            &old.account.user_name,
+            w.email.as_deref(),
+            w.phone.as_deref(),
+        )
     }
 
     /// The unique keys an account's items get when written: (kind, key).
@@ -162,19 +156,33 @@ impl Accounts<'_> {
         tenant: Tenant<'_>,
         stored: &Stored,
     ) -> Vec<(&'static str, String)> {
-        let mut out = vec![(
-            keys::USER_NAME,
-            keys::account_key(tenant, keys::USER_NAME, &stored.account.user_name),
-        )];
-        if let Some(e) = stored.email() {
-            out.push((keys::EMAIL, keys::account_key(tenant, keys::EMAIL, &e)));
-        }
-        if self.0.settings().unique_phone_numbers
-            && let Some(p) = stored.phone()
-        {
-            out.push((keys::PHONE, keys::account_key(tenant, keys::PHONE, &p)));
-        }
-        out
+        let (email, phone) = (stored.email(), stored.phone());
+        self.keys_of(
+            tenant,
+            &stored.account.user_name,
+            email.as_deref(),
+            phone.as_deref(),
+        )
+    }
+
+    /// (kind, key) of a user name, email and phone number; the phone's only
+    /// where phone numbers are unique.
+    fn keys_of(
+        &self,
+        tenant: Tenant<'_>,
+        user_name: &str,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> Vec<(&'static str, String)> {
+        let phone = phone.filter(|_| self.0.settings().unique_phone_numbers);
+        [
+            (keys::USER_NAME, Some(user_name)),
+            (keys::EMAIL, email),
+            (keys::PHONE, phone),
+        ]
+        .into_iter()
+        .filter_map(|(kind, value)| Some((kind, keys::account_key(tenant, kind, value?))))
+        .collect()
     }
 
     pub(super) fn validate(&self, tenant: Tenant<'_>, stored: &Stored) -> Result<(), StoreError> {

@@ -49,10 +49,7 @@ impl Accounts<'_> {
         count: Option<usize>,
         cursor_text: &str,
     ) -> Result<AccountPage, StoreError> {
-        let size = match count {
-            None | Some(0) => DEFAULT_PAGE,
-            Some(n) => n.min(MAX_PAGE),
-        };
+        let size = run::page_size(count, DEFAULT_PAGE, MAX_PAGE);
         let binding = format!("accounts|{}|{filter}|{sort:?}", tenant.id().unwrap_or(""));
         let start = if cursor_text.trim().is_empty() {
             Cursor {

@@ -19,23 +19,21 @@ const fn attr(scim: &'static str, item: &'static str, kind: AttrKind) -> AttrSpe
     AttrSpec { scim, item, kind }
 }
 
+/// An initials attribute: named alike in SCIM and on the item, its
+/// values prefixed by the key `kind`.
+const fn initials(name: &'static str, kind: &'static str) -> AttrSpec {
+    attr(name, name, AttrKind::Initials(kind))
+}
+
 /// SCIM attribute names accepted in account filters.
 pub const ACCOUNT_ATTRS: &[AttrSpec] = &[
     attr("id", "accountId", AttrKind::Str),
     attr("userName", "userName", AttrKind::Str),
-    attr(
-        "userNameInitial",
-        "userNameInitial",
-        AttrKind::Initials(keys::USER_NAME),
-    ),
+    initials("userNameInitial", keys::USER_NAME),
     attr("email", "email", AttrKind::Str),
     attr("emails", "email", AttrKind::Str),
     attr("emails.value", "email", AttrKind::Str),
-    attr(
-        "emailInitial",
-        "emailInitial",
-        AttrKind::Initials(keys::EMAIL),
-    ),
+    initials("emailInitial", keys::EMAIL),
     attr("active", "active", AttrKind::Bool),
     attr("phoneNumbers", "phone", AttrKind::Str),
     attr("phoneNumbers.value", "phone", AttrKind::Str),

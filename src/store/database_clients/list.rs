@@ -213,10 +213,7 @@ impl Catalog<'_> {
         count: Option<usize>,
         cursor_text: &str,
     ) -> Result<Page, StoreError> {
-        let size = match count {
-            None | Some(0) => DEFAULT_PAGE,
-            Some(n) => n.min(MAX_PAGE),
-        };
+        let size = run::page_size(count, DEFAULT_PAGE, MAX_PAGE);
         let planned = self.plan_listing(profile, f, sort)?;
         let binding = format!(
             "{}|{profile}|{f:?}|{sort:?}|{descending}",

@@ -36,47 +36,47 @@ pub struct Fields {
     pub references: &'static str,
 }
 
-pub static CLIENTS: Variant = Variant {
-    def: &schema::DATABASE_CLIENTS,
-    what: "client",
-    fields: Fields {
-        entity: "client",
-        id: "client.client_id",
-        status: "client.status",
-        tags: "client.tags",
-        attributes: "client.attributes_json",
-        references: "client.configuration_references_json",
-    },
-    id_key: "client_id_key",
-    id: "client_id",
-    name: "client_name",
-    name_key: "client_name_key",
-    status: "status",
-    // Only ACTIVE is confirmed from the plugin's source; the other two are
-    // the enum's names as Curity's GraphQL schema lists them.
-    statuses: &["ACTIVE", "INACTIVE", "REVOKED"],
-    active: "ACTIVE",
+/// A variant from the names that differ; the key attributes and the
+/// request fields follow from them (`<entity>_id_key`, `<name>_key`,
+/// `<entity>.<field>`).
+macro_rules! variant {
+    ($def:ident, what: $what:literal, entity: $entity:literal, id: $id:literal,
+     name: $name:literal, status: $status:literal, statuses: $statuses:expr,
+     active: $active:literal, service_provider_rules: $service_provider_rules:literal $(,)?) => {
+        Variant {
+            def: &schema::$def,
+            what: $what,
+            fields: Fields {
+                entity: $entity,
+                id: concat!($entity, ".", $id),
+                status: concat!($entity, ".", $status),
+                tags: concat!($entity, ".tags"),
+                attributes: concat!($entity, ".attributes_json"),
+                references: concat!($entity, ".configuration_references_json"),
+            },
+            id_key: concat!($entity, "_id_key"),
+            id: $id,
+            name: $name,
+            name_key: concat!($name, "_key"),
+            status: $status,
+            statuses: $statuses,
+            active: $active,
+            service_provider_rules: $service_provider_rules,
+        }
+    };
+}
+
+// Only ACTIVE is confirmed from the plugin's source; the other two are the
+// enum's names as Curity's GraphQL schema lists them.
+pub static CLIENTS: Variant = variant! {
+    DATABASE_CLIENTS, what: "client", entity: "client", id: "client_id", name: "client_name",
+    status: "status", statuses: &["ACTIVE", "INACTIVE", "REVOKED"], active: "ACTIVE",
     service_provider_rules: false,
 };
 
-pub static SERVICE_PROVIDERS: Variant = Variant {
-    def: &schema::DATABASE_SERVICE_PROVIDERS,
-    what: "service provider",
-    fields: Fields {
-        entity: "service_provider",
-        id: "service_provider.id",
-        status: "service_provider.enabled",
-        tags: "service_provider.tags",
-        attributes: "service_provider.attributes_json",
-        references: "service_provider.configuration_references_json",
-    },
-    id_key: "service_provider_id_key",
-    id: "id",
-    name: "service_provider_name",
-    name_key: "service_provider_name_key",
-    status: "enabled",
-    // ENABLED is confirmed; DISABLED is inferred.
-    statuses: &["ENABLED", "DISABLED"],
-    active: "ENABLED",
-    service_provider_rules: true,
+// ENABLED is confirmed; DISABLED is inferred.
+pub static SERVICE_PROVIDERS: Variant = variant! {
+    DATABASE_SERVICE_PROVIDERS, what: "service provider", entity: "service_provider", id: "id",
+    name: "service_provider_name", status: "enabled", statuses: &["ENABLED", "DISABLED"],
+    active: "ENABLED", service_provider_rules: true,
 };

@@ -148,7 +148,6 @@ impl Step {
         self
     }
 
-    /// Query `step` of `plan`, or its scan with `scan_filter`.
     /// Query `step` of `plan`, or its scan with `scan_filter`: a caller's
     /// SCIM filter (`filter`) planned.
     pub fn of(plan: &Plan, step: usize, scan_filter: Option<&Cond>) -> Step {
@@ -161,10 +160,6 @@ impl Step {
             Plan::Scan { .. } => Step::scan(scan_filter),
         }
         .from_input("filter")
-    }
-
-    pub fn is_scan(&self) -> bool {
-        self.key.is_none()
     }
 
     /// One page from `start`. `limit` caps the items evaluated; `count`
@@ -185,53 +180,36 @@ impl Step {
         let limit = limit.map(|l| i32::try_from(l.max(1)).unwrap_or(i32::MAX));
         let select = count.then_some(Select::Count);
         let sent = start.clone();
-        let (items, matched, scanned, next) = match &self.key {
-            Some(key) => {
-                let out = client
-                    .query()
+        // What a query and a scan page send alike, on either SDK builder.
+        macro_rules! send_page {
+            ($builder:expr, $action:literal) => {{
+                let out = $builder
                     .table_name(table.name())
+                    .set_filter_expression(self.filter.clone())
+                    .set_expression_attribute_names(self.names.clone())
+                    .set_expression_attribute_values(self.values.clone())
+                    .set_exclusive_start_key(start)
+                    .set_limit(limit)
+                    .set_select(select)
+                    .send()
+                    .await
+                    .classify(table.at($action))
+                    .map_err(|e| self.refused_input(e))?;
+                let page = (out.items, out.count, out.scanned_count);
+                (page, out.last_evaluated_key, $action)
+            }};
+        }
+        let ((items, matched, scanned), next, action) = match &self.key {
+            Some(key) => send_page!(
+                client
+                    .query()
                     .set_index_name(self.index.map(String::from))
                     .key_condition_expression(key)
-                    .set_filter_expression(self.filter.clone())
-                    .set_expression_attribute_names(self.names.clone())
-                    .set_expression_attribute_values(self.values.clone())
-                    .set_exclusive_start_key(start)
-                    .set_limit(limit)
-                    .set_select(select)
                     .consistent_read(self.consistent)
-                    .scan_index_forward(forward)
-                    .send()
-                    .await
-                    .classify(table.at("dynamodb:Query"))
-                    .map_err(|e| self.refused_input(e))?;
-                (
-                    out.items,
-                    out.count,
-                    out.scanned_count,
-                    out.last_evaluated_key,
-                )
-            }
-            None => {
-                let out = client
-                    .scan()
-                    .table_name(table.name())
-                    .set_filter_expression(self.filter.clone())
-                    .set_expression_attribute_names(self.names.clone())
-                    .set_expression_attribute_values(self.values.clone())
-                    .set_exclusive_start_key(start)
-                    .set_limit(limit)
-                    .set_select(select)
-                    .send()
-                    .await
-                    .classify(table.at("dynamodb:Scan"))
-                    .map_err(|e| self.refused_input(e))?;
-                (
-                    out.items,
-                    out.count,
-                    out.scanned_count,
-                    out.last_evaluated_key,
-                )
-            }
+                    .scan_index_forward(forward),
+                "dynamodb:Query"
+            ),
+            None => send_page!(client.scan(), "dynamodb:Scan"),
         };
         let items = items.unwrap_or_default();
         let matched = u64::try_from(matched).unwrap_or(0).max(items.len() as u64);
@@ -239,11 +217,6 @@ impl Step {
         // A server handing back the key it was given would make the caller
         // loop forever.
         if next.is_some() && next == sent {
-            let action = if self.is_scan() {
-                "dynamodb:Scan"
-            } else {
-                "dynamodb:Query"
-            };
             return Err(stalled(action, table.name()));
         }
         Ok(Page {
@@ -452,6 +425,15 @@ pub async fn cursor_page(
 
 /// The server answered a page with the start key it was given: paging on
 /// would never end.
+/// The page size a caller's `count` asks for: `default` when it names
+/// none (or zero), never more than `max`.
+pub fn page_size(count: Option<usize>, default: usize, max: usize) -> usize {
+    match count {
+        None | Some(0) => default,
+        Some(n) => n.min(max),
+    }
+}
+
 pub(crate) fn stalled(action: &str, table: &str) -> StoreError {
     StoreError::Aws {
         action: action.into(),
