@@ -1,16 +1,15 @@
 //! Concurrent writers: uniqueness holds under a burst of creates, and
 //! concurrent patches are never lost (each lands or is refused ABORTED).
 
-use crate::support;
+use crate::support::{self, Answer};
 
 use curity_dynamodb::{
     api::convert::{json_to_struct, struct_to_json},
     proto::{
-        CreateAccountRequest, GetAccountByIdRequest, NewAccount, PatchAccountRequest,
-        account_service_client::AccountServiceClient,
+        GetAccountByIdRequest, PatchAccountRequest, account_service_client::AccountServiceClient,
     },
 };
-use support::app::TestApp;
+use support::{app::TestApp, fixtures::new_account};
 use tonic::Code;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -20,22 +19,8 @@ async fn two_hundred_concurrent_creates_of_one_user_name_yield_exactly_one_accou
     for i in 0..200 {
         let mut c = AccountServiceClient::new(app.channel.clone());
         tasks.push(tokio::spawn(async move {
-            c.create(CreateAccountRequest {
-                tenant: None,
-                account: Some(NewAccount {
-                    user_name: "popular".into(),
-                    active: true,
-                    attributes: Some(json_to_struct(
-                        serde_json::json!({"emails": [{"value": format!("u{i}@x.io")}]})
-                            .as_object()
-                            .cloned()
-                            .unwrap_or_default(),
-                    )),
-                    ..Default::default()
-                }),
-                password_hash: None,
-            })
-            .await
+            let emails = serde_json::json!({"emails": [{"value": format!("u{i}@x.io")}]});
+            c.create(new_account("", "popular", Some(emails))).await
         }));
     }
     let (mut ok, mut exists) = (0, 0);
@@ -47,15 +32,7 @@ async fn two_hundred_concurrent_creates_of_one_user_name_yield_exactly_one_accou
         }
     }
     assert_eq!((ok, exists), (1, 199));
-    let items = app
-        .raw
-        .scan()
-        .table_name("curity-accounts")
-        .send()
-        .await
-        .expect("scan")
-        .items
-        .unwrap_or_default();
+    let items = app.raw_scan("curity-accounts").await;
     assert_eq!(items.len(), 3, "one main, one user-name and one email item");
     app.shutdown().await;
 }
@@ -64,23 +41,7 @@ async fn two_hundred_concurrent_creates_of_one_user_name_yield_exactly_one_accou
 async fn fifty_concurrent_patches_are_each_applied_or_refused_never_lost() {
     let mut app = TestApp::start().await;
     let mut c = AccountServiceClient::new(app.channel.clone());
-    let id = c
-        .create(CreateAccountRequest {
-            tenant: None,
-            account: Some(NewAccount {
-                user_name: "contended".into(),
-                active: true,
-                attributes: None,
-                ..Default::default()
-            }),
-            password_hash: None,
-        })
-        .await
-        .expect("create")
-        .into_inner()
-        .account
-        .expect("account")
-        .id;
+    let id = app.create_account("", "contended").await;
     let mut tasks = Vec::new();
     for i in 0..50 {
         let mut c = AccountServiceClient::new(app.channel.clone());
@@ -115,8 +76,7 @@ async fn fifty_concurrent_patches_are_each_applied_or_refused_never_lost() {
     let a = c
         .get_by_id(GetAccountByIdRequest { tenant: None, id })
         .await
-        .expect("get")
-        .into_inner()
+        .answer("get")
         .account
         .expect("account");
     let attrs = struct_to_json(a.attributes);

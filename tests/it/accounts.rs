@@ -2,7 +2,7 @@
 //! uniqueness, moves of secondary items, listing, and the raw items in the
 //! Kotlin plugin's layout (both directions).
 
-use crate::support;
+use crate::support::{self, Answer, Refused};
 
 use std::collections::HashMap;
 
@@ -66,8 +66,7 @@ async fn list_pages(c: &mut Client, filter: &str, count: u32) -> Vec<Vec<String>
                 ..Default::default()
             })
             .await
-            .expect("list")
-            .into_inner();
+            .answer("list");
         pages.push(page.accounts.into_iter().map(|a| a.user_name).collect());
         cursor = page.page.unwrap_or_default().cursor;
         if cursor.is_empty() {
@@ -97,14 +96,8 @@ async fn raw(app: &TestApp, pk: &str) -> Option<RawItem> {
 
 async fn all_pks(app: &TestApp) -> Vec<String> {
     let mut out: Vec<String> = app
-        .raw
-        .scan()
-        .table_name("curity-accounts")
-        .send()
+        .raw_scan("curity-accounts")
         .await
-        .expect("scan")
-        .items
-        .unwrap_or_default()
         .into_iter()
         .filter_map(|i| match i.get("pk") {
             Some(AttributeValue::S(s)) => Some(s.clone()),
@@ -189,8 +182,7 @@ async fn reads_by_id_user_name_email_and_phone_return_the_account() {
             id: a.id.clone(),
         })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .account;
     let by_un = c
         .get_by_user_name(GetAccountByUserNameRequest {
@@ -198,8 +190,7 @@ async fn reads_by_id_user_name_email_and_phone_return_the_account() {
             user_name: "jdoe".into(),
         })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .account;
     let by_em = c
         .get_by_email(GetAccountByEmailRequest {
@@ -207,8 +198,7 @@ async fn reads_by_id_user_name_email_and_phone_return_the_account() {
             email: "j@x.io".into(),
         })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .account;
     let by_pn = c
         .get_by_phone(GetAccountByPhoneRequest {
@@ -216,8 +206,7 @@ async fn reads_by_id_user_name_email_and_phone_return_the_account() {
             phone: "+1555".into(),
         })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .account;
     for got in [by_id, by_un, by_em, by_pn] {
         assert_eq!(got.as_ref(), Some(&a));
@@ -228,8 +217,7 @@ async fn reads_by_id_user_name_email_and_phone_return_the_account() {
             user_name: "nobody".into(),
         })
         .await
-        .unwrap()
-        .into_inner();
+        .answer("call");
     assert!(missing.account.is_none());
     app.shutdown().await;
 }
@@ -268,8 +256,7 @@ async fn custom_tenant_keys_are_prefixed_and_tenants_do_not_see_each_other() {
             id: a.id.clone(),
         })
         .await
-        .unwrap()
-        .into_inner();
+        .answer("call");
     assert!(
         seen.account.is_none(),
         "default tenant must not see acme's account"
@@ -280,8 +267,7 @@ async fn custom_tenant_keys_are_prefixed_and_tenants_do_not_see_each_other() {
             id: "x".into(),
         })
         .await
-        .expect_err("bad tenant");
-    assert_eq!(err.code(), Code::InvalidArgument);
+        .refused(Code::InvalidArgument, "bad tenant");
     assert_eq!(detail(&err).unwrap().field, "tenant.id");
     app.shutdown().await;
 }
@@ -339,8 +325,7 @@ async fn update_moves_email_and_phone_items_and_bumps_the_version() {
             expected_version: None,
         })
         .await
-        .expect("update")
-        .into_inner()
+        .answer("update")
         .account
         .expect("account");
     assert_eq!(updated.version, 1);
@@ -373,24 +358,21 @@ async fn update_moves_email_and_phone_items_and_bumps_the_version() {
             expected_version: None,
         })
         .await
-        .expect_err("taken");
-    assert_eq!(err.code(), Code::AlreadyExists);
+        .refused(Code::AlreadyExists, "taken");
     assert_eq!(detail(&err).unwrap().field, "account.attributes.emails");
     assert_eq!(
         raw(&app, &format!("ai#{}", a.id)).await.unwrap()["version"],
         AttributeValue::N("1".into())
     );
 
-    let missing = c
-        .update(UpdateAccountRequest {
-            tenant: None,
-            id: "nope".into(),
-            account: Some(new_account("x", None, None)),
-            expected_version: None,
-        })
-        .await
-        .expect_err("missing");
-    assert_eq!(missing.code(), Code::NotFound);
+    c.update(UpdateAccountRequest {
+        tenant: None,
+        id: "nope".into(),
+        account: Some(new_account("x", None, None)),
+        expected_version: None,
+    })
+    .await
+    .refused(Code::NotFound, "missing");
     app.shutdown().await;
 }
 
@@ -414,8 +396,7 @@ async fn update_with_a_stale_expected_version_is_aborted_and_writes_nothing() {
             Some(0),
         ))
         .await
-        .expect("current version")
-        .into_inner()
+        .answer("current version")
         .account
         .expect("account");
     assert_eq!(first.version, 1);
@@ -427,8 +408,7 @@ async fn update_with_a_stale_expected_version_is_aborted_and_writes_nothing() {
             Some(0),
         ))
         .await
-        .expect_err("stale version");
-    assert_eq!(err.code(), Code::Aborted);
+        .refused(Code::Aborted, "stale version");
     assert_eq!(
         detail(&err).unwrap().reason(),
         curity_dynamodb::proto::error_detail::Reason::VersionConflict
@@ -458,8 +438,7 @@ async fn patch_sets_and_removes_attributes_and_renames_the_user() {
             ..Default::default()
         })
         .await
-        .expect("patch")
-        .into_inner()
+        .answer("patch")
         .account
         .expect("account");
     assert_eq!(p.user_name, "patched");
@@ -486,8 +465,7 @@ async fn delete_removes_every_item_and_a_second_delete_reports_false() {
             id: a.id.clone(),
         })
         .await
-        .unwrap()
-        .into_inner();
+        .answer("call");
     assert!(d.deleted);
     assert!(all_pks(&app).await.is_empty());
     let d = c
@@ -496,8 +474,7 @@ async fn delete_removes_every_item_and_a_second_delete_reports_false() {
             id: a.id.clone(),
         })
         .await
-        .unwrap()
-        .into_inner();
+        .answer("call");
     assert!(!d.deleted);
     app.shutdown().await;
 }
@@ -595,8 +572,7 @@ async fn plugin_written_items_are_read_and_credential_attributes_do_not_leak() {
             email: "k@x.io".into(),
         })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .account
         .expect("found");
     assert_eq!(a.id, "0b6d5f0e-1111-4222-8333-944445555666");
@@ -667,8 +643,7 @@ async fn listing_pages_through_an_index_query_and_a_scan() {
                 filter: filter.into(),
             })
             .await
-            .unwrap()
-            .into_inner()
+            .answer("call")
             .count;
         assert_eq!(n, expected as u64);
     }
@@ -694,8 +669,7 @@ async fn or_of_two_keys_returns_each_account_once() {
             ..Default::default()
         })
         .await
-        .expect("list")
-        .into_inner();
+        .answer("list");
     let mut names: Vec<_> = page.accounts.into_iter().map(|a| a.user_name).collect();
     names.sort();
     assert_eq!(names, ["alice", "bob"]);
@@ -714,8 +688,7 @@ async fn a_filter_needing_a_scan_fails_when_scans_are_off_and_cursors_are_checke
             ..Default::default()
         })
         .await
-        .expect_err("scan not allowed");
-    assert_eq!(err.code(), Code::FailedPrecondition);
+        .refused(Code::FailedPrecondition, "scan not allowed");
     assert!(
         err.message().contains("allow_table_scans"),
         "{}",
@@ -733,8 +706,7 @@ async fn a_filter_needing_a_scan_fails_when_scans_are_off_and_cursors_are_checke
             ..Default::default()
         })
         .await
-        .expect_err("forged cursor");
-    assert_eq!(err.code(), Code::InvalidArgument);
+        .refused(Code::InvalidArgument, "forged cursor");
     assert_eq!(detail(&err).unwrap().field, "page.cursor");
 
     let err = c
@@ -745,8 +717,7 @@ async fn a_filter_needing_a_scan_fails_when_scans_are_off_and_cursors_are_checke
             ..Default::default()
         })
         .await
-        .expect_err("bad filter");
-    assert_eq!(err.code(), Code::InvalidArgument);
+        .refused(Code::InvalidArgument, "bad filter");
     assert_eq!(detail(&err).unwrap().field, "filter");
     app.shutdown().await;
 }
@@ -774,8 +745,7 @@ async fn with_phone_uniqueness_off_no_phone_items_are_written_and_phone_lookup_i
             phone: "+4600".into(),
         })
         .await
-        .unwrap()
-        .into_inner();
+        .answer("call");
     assert!(got.account.is_none());
     app.shutdown().await;
 }
@@ -806,8 +776,7 @@ async fn listing_in_a_tenant_sees_only_that_tenant() {
             ..Default::default()
         })
         .await
-        .unwrap()
-        .into_inner();
+        .answer("call");
     assert_eq!(names(t1.accounts), ["only-t1", "shared"]);
     let def = c
         .list(ListAccountsRequest {
@@ -817,8 +786,7 @@ async fn listing_in_a_tenant_sees_only_that_tenant() {
             ..Default::default()
         })
         .await
-        .unwrap()
-        .into_inner();
+        .answer("call");
     assert_eq!(def.accounts.len(), 1);
     let n = c
         .count(CountAccountsRequest {
@@ -826,8 +794,7 @@ async fn listing_in_a_tenant_sees_only_that_tenant() {
             filter: String::new(),
         })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .count;
     assert_eq!(n, 0);
     app.shutdown().await;
@@ -858,8 +825,7 @@ async fn sorting_by_user_name_follows_the_index_in_both_directions_and_is_refuse
                     descending,
                 })
                 .await
-                .expect("sorted list")
-                .into_inner();
+                .answer("sorted list");
             names.extend(page.accounts.into_iter().map(|a| a.user_name));
             cursor = page.page.unwrap_or_default().cursor;
             if cursor.is_empty() {
@@ -881,8 +847,7 @@ async fn sorting_by_user_name_follows_the_index_in_both_directions_and_is_refuse
             descending: false,
         })
         .await
-        .expect_err("a scan has no order");
-    assert_eq!(err.code(), Code::FailedPrecondition);
+        .refused(Code::FailedPrecondition, "a scan has no order");
     assert!(
         err.message().contains("userNameInitial-userName-index"),
         "{}",
@@ -938,8 +903,7 @@ async fn patch_and_delete_find_secondary_items_by_the_stored_email_and_phone_not
             ..Default::default()
         })
         .await
-        .expect("patch of an account whose blob differs from its keys")
-        .into_inner()
+        .answer("patch of an account whose blob differs from its keys")
         .account
         .expect("account");
     assert_eq!(patched.version, 1);
@@ -966,8 +930,7 @@ async fn patch_and_delete_find_secondary_items_by_the_stored_email_and_phone_not
             id: a.id.clone(),
         })
         .await
-        .expect("delete")
-        .into_inner();
+        .answer("delete");
     assert!(d.deleted);
     assert!(all_pks(&app).await.is_empty(), "{:?}", all_pks(&app).await);
     app.shutdown().await;
@@ -979,8 +942,9 @@ async fn a_timezone_curity_cannot_read_back_is_invalid_argument_naming_the_field
     let mut c = AccountServiceClient::new(app.channel.clone());
     let mut a = new_account("tz", None, None);
     a.attributes = Some(attrs(json!({"timezone": "Mars/Olympus"})));
-    let err = create(&mut c, "", a).await.expect_err("bad zone");
-    assert_eq!(err.code(), Code::InvalidArgument);
+    let err = create(&mut c, "", a)
+        .await
+        .refused(Code::InvalidArgument, "bad zone");
     assert_eq!(
         detail(&err).expect("detail").field,
         "account.attributes.timezone"
@@ -989,16 +953,14 @@ async fn a_timezone_curity_cannot_read_back_is_invalid_argument_naming_the_field
     let mut a = new_account("tz", None, None);
     a.attributes = Some(attrs(json!({"timezone": "Europe/Stockholm"})));
     let created = create(&mut c, "", a).await.expect("a real zone");
-    let err = c
-        .patch(PatchAccountRequest {
-            tenant: None,
-            id: created.id,
-            set_attributes: Some(attrs(json!({"timezone": 1}))),
-            ..Default::default()
-        })
-        .await
-        .expect_err("not a string");
-    assert_eq!(err.code(), Code::InvalidArgument);
+    c.patch(PatchAccountRequest {
+        tenant: None,
+        id: created.id,
+        set_attributes: Some(attrs(json!({"timezone": 1}))),
+        ..Default::default()
+    })
+    .await
+    .refused(Code::InvalidArgument, "not a string");
     app.shutdown().await;
 }
 
@@ -1036,8 +998,7 @@ async fn list_and_count_stop_at_the_read_budget_and_the_cursor_resumes_after_it(
             filter: "active eq true".into(),
         })
         .await
-        .expect("count")
-        .into_inner();
+        .answer("count");
     assert!(count.truncated, "{count:?}");
     assert!(count.count < 60, "{count:?}");
     app.shutdown().await;

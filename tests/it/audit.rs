@@ -58,13 +58,10 @@ async fn every_write_rpc_leaves_exactly_one_audit_event_and_no_read_does() {
     // The trail does not follow the log's filter (which lets through only
     // what `Service::start` waits for).
     env.set("RUST_LOG", "warn,curity_dynamodb=info");
-    let cfg = env.write(
-        "c.toml",
-        &format!(
-            "[server]\nmetrics_listen = \"127.0.0.1:{port}\"\n\n\
+    let cfg = env.config(&format!(
+        "[server]\nmetrics_listen = \"127.0.0.1:{port}\"\n\n\
              [dynamodb]\nallow_table_scans = true\n"
-        ),
-    );
+    ));
     let svc = Service::start(&env, &cfg, &["--embedded"]).await;
     let ch = support::channel(svc.addr).await;
     assert!(support::wait_serving(&ch, std::time::Duration::from_secs(30)).await);
@@ -117,14 +114,11 @@ async fn the_audit_file_names_the_bearer_caller_by_fingerprint_and_carries_the_t
     let env = Env::new();
     let token = env.write("token", TOKEN);
     let trail = env.home.path().join("audit.jsonl");
-    let cfg = env.write(
-        "c.toml",
-        &format!(
-            "[server]\naudit_file = {:?}\n\n[server.auth]\nbearer_token_file = {:?}\n",
-            trail.display().to_string(),
-            token.display().to_string()
-        ),
-    );
+    let cfg = env.config(&format!(
+        "[server]\naudit_file = {:?}\n\n[server.auth]\nbearer_token_file = {:?}\n",
+        trail.display().to_string(),
+        token.display().to_string()
+    ));
     let svc = Service::start(&env, &cfg, &["--embedded"]).await;
     let ch = support::channel(svc.addr).await;
     assert!(support::wait_serving(&ch, std::time::Duration::from_secs(30)).await);

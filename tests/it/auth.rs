@@ -181,7 +181,7 @@ async fn serve_refuses_a_network_address_without_authentication_naming_what_to_s
 #[tokio::test]
 async fn serve_insecure_on_a_network_address_starts_and_warns_naming_the_address() {
     let env = Env::new();
-    let cfg = env.write("c.toml", "[json_ds]\nlisten = \"0.0.0.0:0\"\n");
+    let cfg = env.config("[json_ds]\nlisten = \"0.0.0.0:0\"\n");
     let mut svc = Service::start_on(&env, &cfg, "0.0.0.0:0", &["--embedded", "--insecure"]).await;
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], svc.addr.port()));
     let ch = support::channel(addr).await;
@@ -213,13 +213,10 @@ async fn serve_insecure_on_a_network_address_starts_and_warns_naming_the_address
 async fn an_authenticated_network_address_raises_no_insecure_warning() {
     let env = Env::new();
     let token = env.write("token", "a-token-of-sufficient-length-0123");
-    let cfg = env.write(
-        "c.toml",
-        &format!(
-            "[server.auth]\nbearer_token_file = {:?}\n",
-            token.display().to_string()
-        ),
-    );
+    let cfg = env.config(&format!(
+        "[server.auth]\nbearer_token_file = {:?}\n",
+        token.display().to_string()
+    ));
     let mut svc = Service::start_on(&env, &cfg, "0.0.0.0:0", &["--embedded"]).await;
     assert!(svc.terminate().await.success());
     assert!(
@@ -233,13 +230,10 @@ async fn an_authenticated_network_address_raises_no_insecure_warning() {
 async fn serve_with_an_unusable_token_file_names_the_key() {
     let env = Env::new();
     let short = env.write("token", "short");
-    let cfg = env.write(
-        "c.toml",
-        &format!(
-            "[server.auth]\nbearer_token_file = {:?}\n",
-            short.display().to_string()
-        ),
-    );
+    let cfg = env.config(&format!(
+        "[server.auth]\nbearer_token_file = {:?}\n",
+        short.display().to_string()
+    ));
     let out = run_cli(&env, Some(&cfg), &["serve", "--embedded"]).await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");

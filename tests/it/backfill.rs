@@ -3,7 +3,7 @@
 //! on both servers: the gap it closes, the dry run, the back-fill in the
 //! tenant's stored form, idempotence, and doctor's bounded sample.
 
-use crate::support;
+use crate::support::{self, Answer};
 
 use std::collections::HashMap;
 
@@ -57,13 +57,7 @@ async fn put_old_account(
     for pk in keys {
         let mut item = common.clone();
         item.insert("pk".into(), s(&pk));
-        app.raw
-            .put_item()
-            .table_name(app.table("curity-accounts"))
-            .set_item(Some(item))
-            .send()
-            .await
-            .expect("raw put");
+        app.raw_put("curity-accounts", item).await;
     }
 }
 
@@ -76,8 +70,7 @@ async fn user_names(app: &TestApp, tenant: &str, filter: &str) -> Vec<String> {
             ..Default::default()
         })
         .await
-        .expect("list")
-        .into_inner()
+        .answer("list")
         .accounts
         .into_iter()
         .map(|a| a.user_name)

@@ -1,6 +1,6 @@
 //! Buckets over gRPC against an embedded store, in the plugin's layout.
 
-use crate::support;
+use crate::support::{self, Answer, Refused};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use curity_dynamodb::{
@@ -45,8 +45,7 @@ async fn store_get_and_clear_a_bucket_in_the_plugin_layout() {
             key: key("", "jane", "otp"),
         })
         .await
-        .unwrap()
-        .into_inner();
+        .answer("call");
     assert_eq!(got.state(), BucketState::NotFound);
 
     c.store_bucket(StoreBucketRequest {
@@ -80,8 +79,7 @@ async fn store_get_and_clear_a_bucket_in_the_plugin_layout() {
             key: key("", "jane", "otp"),
         })
         .await
-        .unwrap()
-        .into_inner();
+        .answer("call");
     assert_eq!(got.state(), BucketState::Found);
     assert_eq!(struct_to_json(got.attributes)["n"], 2);
     assert_eq!(got.expires, Some(far));
@@ -107,8 +105,7 @@ async fn store_get_and_clear_a_bucket_in_the_plugin_layout() {
             key: key("", "jane", "otp")
         })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .cleared
     );
     assert!(
@@ -116,8 +113,7 @@ async fn store_get_and_clear_a_bucket_in_the_plugin_layout() {
             key: key("", "jane", "otp")
         })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .cleared
     );
     app.shutdown().await;
@@ -142,8 +138,7 @@ async fn expired_buckets_are_reported_not_returned_and_tenants_are_prefixed() {
             key: key("acme", "jane", "p"),
         })
         .await
-        .unwrap()
-        .into_inner();
+        .answer("call");
     assert_eq!(got.state(), BucketState::Expired);
     assert_eq!(got.expires, Some(1_000));
     assert!(got.attributes.is_none());
@@ -152,8 +147,7 @@ async fn expired_buckets_are_reported_not_returned_and_tenants_are_prefixed() {
             key: key("", "jane", "p"),
         })
         .await
-        .unwrap()
-        .into_inner();
+        .answer("call");
     assert_eq!(
         other.state(),
         BucketState::NotFound,
@@ -168,8 +162,7 @@ async fn expired_buckets_are_reported_not_returned_and_tenants_are_prefixed() {
             ..Default::default()
         })
         .await
-        .expect_err("a subject shaped like a tenant key");
-    assert_eq!(err.code(), Code::InvalidArgument);
+        .refused(Code::InvalidArgument, "a subject shaped like a tenant key");
     assert_eq!(detail(&err).unwrap().field, "key.subject");
     let err = c
         .get_bucket(GetBucketRequest { key: None })

@@ -8,7 +8,7 @@
 //! The proxy in front of the store counts `GetItem` requests: a read that
 //! needs none was served from the cache.
 
-use crate::support;
+use crate::support::{self, Answer};
 
 use std::time::{Duration, Instant};
 
@@ -34,6 +34,7 @@ use curity_dynamodb::{
 use serde_json::{Value, json};
 use support::{
     app::{Backend, TestApp},
+    fixtures::new_account,
     proxy::{Fault, FaultProxy},
 };
 use tonic::transport::Channel;
@@ -87,8 +88,7 @@ async fn by_id(c: &mut Accounts, id: &str) -> Option<Account> {
         id: id.into(),
     })
     .await
-    .expect("by id")
-    .into_inner()
+    .answer("by id")
     .account
 }
 
@@ -98,8 +98,7 @@ async fn by_name(c: &mut Accounts, name: &str) -> Option<Account> {
         user_name: name.into(),
     })
     .await
-    .expect("by user name")
-    .into_inner()
+    .answer("by user name")
     .account
 }
 
@@ -109,8 +108,7 @@ async fn by_email(c: &mut Accounts, email: &str) -> Option<Account> {
         email: email.into(),
     })
     .await
-    .expect("by email")
-    .into_inner()
+    .answer("by email")
     .account
 }
 
@@ -135,21 +133,13 @@ async fn every_account_write_path_evicts_the_keys_it_changed_before_returning() 
     let (app, proxy) = counted_app(|_| {}).await;
     let mut c = AccountServiceClient::new(app.channel.clone());
     let created = c
-        .create(proto::CreateAccountRequest {
-            tenant: None,
-            account: Some(NewAccount {
-                user_name: "ann".into(),
-                active: true,
-                attributes: Some(attrs(
-                    json!({"emails": [{"value": "ann@x.io", "primary": true}]}),
-                )),
-                ..Default::default()
-            }),
-            password_hash: None,
-        })
+        .create(new_account(
+            "",
+            "ann",
+            Some(json!({"emails": [{"value": "ann@x.io", "primary": true}]})),
+        ))
         .await
-        .expect("create")
-        .into_inner()
+        .answer("create")
         .account
         .expect("account");
     let id = created.id.clone();
@@ -279,15 +269,10 @@ async fn token_status_changes_and_client_writes_evict_before_returning() {
     .await
     .expect("create token");
     let status = |mut t: TokenServiceClient<Channel>| async move {
-        t.get_token_by_hash(GetTokenByHashRequest {
-            token_hash: "h1".into(),
-        })
-        .await
-        .expect("get token")
-        .into_inner()
-        .token
-        .expect("token")
-        .status
+        support::read::token(&mut t, "h1")
+            .await
+            .expect("token")
+            .status
     };
     status(t.clone()).await;
     count_reads(&proxy);
@@ -318,8 +303,7 @@ async fn token_status_changes_and_client_writes_evict_before_returning() {
             client_id: "dcr-1".into(),
         })
         .await
-        .expect("get dcr")
-        .into_inner()
+        .answer("get dcr")
         .client
     };
     get(d.clone()).await;
@@ -363,8 +347,7 @@ async fn token_status_changes_and_client_writes_evict_before_returning() {
             id: "db-1".into(),
         })
         .await
-        .expect("get db client")
-        .into_inner()
+        .answer("get db client")
         .client
     };
     get(dc.clone()).await;
@@ -414,8 +397,7 @@ async fn token_status_changes_and_client_writes_evict_before_returning() {
             id: "sp-1".into(),
         })
         .await
-        .expect("get provider")
-        .into_inner()
+        .answer("get provider")
         .service_provider
     };
     get(sp.clone()).await;
@@ -469,15 +451,10 @@ async fn concurrent_misses_of_one_key_make_one_dynamodb_read() {
     let calls = (0..32).map(|_| {
         let mut t = t.clone();
         async move {
-            t.get_token_by_hash(GetTokenByHashRequest {
-                token_hash: "hot".into(),
-            })
-            .await
-            .expect("get")
-            .into_inner()
-            .token
-            .expect("token")
-            .status
+            support::read::token(&mut t, "hot")
+                .await
+                .expect("token")
+                .status
         }
     });
     let statuses = futures_join_all(calls).await;
@@ -514,11 +491,8 @@ async fn sessions_nonces_and_buckets_see_writes_made_behind_the_services_back() 
     .await
     .expect("insert");
     let data = |mut s: SessionServiceClient<Channel>| async move {
-        s.get_session(proto::GetSessionRequest { id: "s1".into() })
+        support::read::session(&mut s, "s1")
             .await
-            .expect("get")
-            .into_inner()
-            .session
             .expect("session")
             .data
     };
@@ -546,8 +520,7 @@ async fn sessions_nonces_and_buckets_see_writes_made_behind_the_services_back() 
     let nonce = |mut n: NonceServiceClient<Channel>| async move {
         n.get_nonce(proto::GetNonceRequest { nonce: "n1".into() })
             .await
-            .expect("get nonce")
-            .into_inner()
+            .answer("get nonce")
     };
     let before = nonce(n.clone()).await;
     app.raw
@@ -581,32 +554,20 @@ async fn sessions_nonces_and_buckets_see_writes_made_behind_the_services_back() 
     let bucket = |mut b: BucketServiceClient<Channel>| async move {
         b.get_bucket(proto::GetBucketRequest { key: key() })
             .await
-            .expect("get bucket")
-            .into_inner()
+            .answer("get bucket")
             .state
     };
     let before = bucket(b.clone()).await;
-    let scan = app
-        .raw
-        .scan()
-        .table_name(app.table("curity-bucket"))
-        .send()
-        .await
-        .expect("scan");
-    assert_eq!(scan.items().len(), 1, "one bucket item");
-    for item in scan.items() {
+    let items = app.raw_scan("curity-bucket").await;
+    assert_eq!(items.len(), 1, "one bucket item");
+    for item in &items {
         let key = item
             .iter()
             .filter(|(k, _)| ["subject", "purpose"].contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        app.raw
-            .delete_item()
-            .table_name(app.table("curity-bucket"))
-            .set_key(Some(key))
-            .send()
-            .await
-            .expect("raw delete bucket");
+        let deleted = app.raw_delete("curity-bucket", key).await;
+        assert!(deleted.is_some(), "the bucket item was there to delete");
     }
     assert_ne!(before, bucket(b.clone()).await, "a bucket is never cached");
 }
@@ -664,8 +625,7 @@ async fn with_streams_a_write_on_one_replica_reaches_anothers_cache_within_the_b
                     token_hash: "tb".into(),
                 })
                 .await
-                .expect("get token")
-                .into_inner()
+                .answer("get token")
                 .token
                 .expect("token")
                 .status

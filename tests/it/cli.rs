@@ -33,17 +33,14 @@ async fn assert_bad_input(
 #[tokio::test]
 async fn unknown_access_method_names_the_key() {
     let env = Env::new();
-    let cfg = env.write(
-        "c.toml",
-        "[aws]\nregion = \"eu-west-1\"\naccess_method = \"telepathy\"\n",
-    );
+    let cfg = env.config("[aws]\nregion = \"eu-west-1\"\naccess_method = \"telepathy\"\n");
     assert_bad_input(&env, Some(&cfg), &["whoami"], "aws.access_method").await;
 }
 
 #[tokio::test]
 async fn web_identity_without_role_or_token_names_the_keys() {
     let env = Env::new();
-    let cfg = env.write("c.toml", "[aws]\nregion = \"eu-west-1\"\n");
+    let cfg = env.config("[aws]\nregion = \"eu-west-1\"\n");
     assert_bad_input(&env, Some(&cfg), &["serve"], "aws.web_identity.role_arn").await;
     assert_bad_input(&env, Some(&cfg), &["serve"], "aws.web_identity.token_file").await;
 }
@@ -51,9 +48,7 @@ async fn web_identity_without_role_or_token_names_the_keys() {
 #[tokio::test]
 async fn unreadable_token_file_names_key_and_file() {
     let env = Env::new();
-    let cfg = env.write(
-        "c.toml",
-        "[aws]\nregion = \"eu-west-1\"\n[aws.web_identity]\nrole_arn = \"arn:aws:iam::123456789012:role/r\"\ntoken_file = \"/var/run/secrets/nope/token\"\n",
+    let cfg = env.config("[aws]\nregion = \"eu-west-1\"\n[aws.web_identity]\nrole_arn = \"arn:aws:iam::123456789012:role/r\"\ntoken_file = \"/var/run/secrets/nope/token\"\n",
     );
     assert_bad_input(
         &env,
@@ -67,10 +62,7 @@ async fn unreadable_token_file_names_key_and_file() {
 #[tokio::test]
 async fn bad_region_names_the_key() {
     let env = Env::new();
-    let cfg = env.write(
-        "c.toml",
-        "[aws]\nregion = \"mars-1\"\naccess_method = \"default_chain\"\n",
-    );
+    let cfg = env.config("[aws]\nregion = \"mars-1\"\naccess_method = \"default_chain\"\n");
     assert_bad_input(&env, Some(&cfg), &["tables", "check"], "aws.region").await;
 }
 
@@ -91,9 +83,7 @@ async fn missing_config_file_names_the_file() {
 #[tokio::test]
 async fn unreachable_endpoint_is_reported_with_the_key() {
     let env = Env::new();
-    let cfg = env.write(
-        "c.toml",
-        "[aws]\nregion = \"eu-west-1\"\nendpoint_url = \"http://127.0.0.1:9\"\naccess_method = \"access_key\"\napi_call_timeout_seconds = 5\n[aws.access_key]\naccess_key_id = \"a\"\nsecret_access_key = \"b\"\n",
+    let cfg = env.config("[aws]\nregion = \"eu-west-1\"\nendpoint_url = \"http://127.0.0.1:9\"\naccess_method = \"access_key\"\napi_call_timeout_seconds = 5\n[aws.access_key]\naccess_key_id = \"a\"\nsecret_access_key = \"b\"\n",
     );
     assert_bad_input(&env, Some(&cfg), &["tables", "check"], "aws.endpoint_url").await;
 }
@@ -101,9 +91,7 @@ async fn unreachable_endpoint_is_reported_with_the_key() {
 #[tokio::test]
 async fn env_overrides_the_file_and_config_print_redacts_secrets() {
     let mut env = Env::new();
-    let cfg = env.write(
-        "c.toml",
-        "[aws]\nregion = \"eu-west-1\"\naccess_method = \"access_key\"\n[aws.access_key]\naccess_key_id = \"AKIAFILE\"\nsecret_access_key = \"very-secret-value\"\n",
+    let cfg = env.config("[aws]\nregion = \"eu-west-1\"\naccess_method = \"access_key\"\n[aws.access_key]\naccess_key_id = \"AKIAFILE\"\nsecret_access_key = \"very-secret-value\"\n",
     );
     env.set("CURITY_DYNAMODB_AWS__REGION", "eu-north-1");
     env.set("CURITY_DYNAMODB_DYNAMODB__TABLE_NAME_PREFIX", "dev-");
@@ -170,12 +158,8 @@ async fn serve_embedded_dir_keeps_data_across_restarts_and_sigterm_exits_cleanly
     }
     let svc = Service::start(&env, &cfg, &["--embedded", &dir_arg]).await;
     let mut client = SessionServiceClient::new(support::channel(svc.addr).await);
-    let got = client
-        .get_session(GetSessionRequest { id: "kept".into() })
+    let got = support::read::session(&mut client, "kept")
         .await
-        .expect("get")
-        .into_inner()
-        .session
         .expect("session survived the restart");
     assert_eq!(got.data, "across restarts");
 }

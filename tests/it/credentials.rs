@@ -78,14 +78,8 @@ impl Fixture {
             })
             .await
             .expect("write to curity-sessions");
-        let got = client
-            .get_session(GetSessionRequest {
-                id: "cred-test".into(),
-            })
+        let got = support::read::session(&mut client, "cred-test")
             .await
-            .expect("read from curity-sessions")
-            .into_inner()
-            .session
             .expect("session present");
         assert_eq!(got.data, "state");
 

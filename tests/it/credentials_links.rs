@@ -1,7 +1,7 @@
 //! Credentials (on the account items), linked accounts (`curity-links`)
 //! and the attribute provider, over gRPC against an embedded store.
 
-use crate::support;
+use crate::support::{self, Answer, Refused};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use curity_dynamodb::{
@@ -37,8 +37,7 @@ async fn stored_password_is_returned_only_by_the_credential_service() {
             subject: "alice".into(),
         })
         .await
-        .unwrap()
-        .into_inner();
+        .answer("call");
     assert!(none.credential.is_none(), "no password yet");
     let serde_json::Value::Object(ca) = json!({"failedLogins": 0}) else {
         panic!()
@@ -59,8 +58,7 @@ async fn stored_password_is_returned_only_by_the_credential_service() {
             subject: "alice".into(),
         })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .credential
         .expect("credential");
     assert_eq!(c.account_id, id);
@@ -87,8 +85,7 @@ async fn stored_password_is_returned_only_by_the_credential_service() {
             id: id.clone(),
         })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .account
         .unwrap();
     let attrs = struct_to_json(a.attributes);
@@ -113,8 +110,7 @@ async fn stored_password_is_returned_only_by_the_credential_service() {
             subject: "alice".into(),
         })
         .await
-        .unwrap()
-        .into_inner();
+        .answer("call");
     assert!(c.credential.is_none());
     app.shutdown().await;
 }
@@ -124,7 +120,7 @@ async fn credential_store_on_a_missing_subject_is_not_found_and_delete_removes_t
     let mut app = TestApp::start().await;
     app.create_account("", "bob").await;
     let mut creds = CredentialServiceClient::new(app.channel.clone());
-    let err = creds
+    creds
         .store(StoreCredentialRequest {
             tenant: None,
             subject: "nobody".into(),
@@ -133,8 +129,7 @@ async fn credential_store_on_a_missing_subject_is_not_found_and_delete_removes_t
             ..Default::default()
         })
         .await
-        .expect_err("missing");
-    assert_eq!(err.code(), Code::NotFound);
+        .refused(Code::NotFound, "missing");
     let err = creds
         .store(StoreCredentialRequest {
             tenant: None,
@@ -144,8 +139,7 @@ async fn credential_store_on_a_missing_subject_is_not_found_and_delete_removes_t
             ..Default::default()
         })
         .await
-        .expect_err("nothing to store");
-    assert_eq!(err.code(), Code::InvalidArgument);
+        .refused(Code::InvalidArgument, "nothing to store");
     assert_eq!(detail(&err).unwrap().field, "password_hash");
 
     creds
@@ -164,8 +158,7 @@ async fn credential_store_on_a_missing_subject_is_not_found_and_delete_removes_t
             subject: "bob".into(),
         })
         .await
-        .unwrap()
-        .into_inner();
+        .answer("call");
     assert!(d.deleted);
     let c = creds
         .get(GetCredentialRequest {
@@ -173,8 +166,7 @@ async fn credential_store_on_a_missing_subject_is_not_found_and_delete_removes_t
             subject: "bob".into(),
         })
         .await
-        .unwrap()
-        .into_inner();
+        .answer("call");
     assert!(c.credential.is_none());
     app.shutdown().await;
 }
@@ -192,18 +184,16 @@ async fn update_subject_renames_the_user_and_refuses_a_taken_name() {
             new_subject: "caroline".into(),
         })
         .await
-        .unwrap()
-        .into_inner();
+        .answer("call");
     assert!(r.updated);
-    let err = creds
+    creds
         .update_subject(UpdateSubjectRequest {
             tenant: None,
             subject: "caroline".into(),
             new_subject: "dave".into(),
         })
         .await
-        .expect_err("taken");
-    assert_eq!(err.code(), Code::AlreadyExists);
+        .refused(Code::AlreadyExists, "taken");
     let r = creds
         .update_subject(UpdateSubjectRequest {
             tenant: None,
@@ -211,8 +201,7 @@ async fn update_subject_renames_the_user_and_refuses_a_taken_name() {
             new_subject: "x".into(),
         })
         .await
-        .unwrap()
-        .into_inner();
+        .answer("call");
     assert!(!r.updated, "old subject no longer exists");
     app.shutdown().await;
 }
@@ -290,8 +279,7 @@ async fn links_are_listed_resolved_and_deleted_per_manager_and_tenant() {
             local_account_id: local.clone(),
         })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .links;
     let mut domains: Vec<_> = listed
         .iter()
@@ -309,8 +297,7 @@ async fn links_are_listed_resolved_and_deleted_per_manager_and_tenant() {
             foreign_account_id: "g-123".into(),
         })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .account
         .expect("resolved");
     assert_eq!(resolved.id, tenant_local);
@@ -322,8 +309,7 @@ async fn links_are_listed_resolved_and_deleted_per_manager_and_tenant() {
             foreign_account_id: "g-123".into(),
         })
         .await
-        .unwrap()
-        .into_inner();
+        .answer("call");
     assert!(other_manager.account.is_none());
 
     let mut attrs = AttributeServiceClient::new(app.channel.clone());
@@ -333,8 +319,7 @@ async fn links_are_listed_resolved_and_deleted_per_manager_and_tenant() {
             subject: "erin".into(),
         })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .rows;
     assert_eq!(rows.len(), 2, "only the default tenant's links");
     for r in &rows {
@@ -352,30 +337,9 @@ async fn links_are_listed_resolved_and_deleted_per_manager_and_tenant() {
         foreign_domain: "github".into(),
         foreign_account_id: "gh-9".into(),
     };
-    assert!(
-        !links
-            .delete_link(del("am2"))
-            .await
-            .unwrap()
-            .into_inner()
-            .deleted
-    );
-    assert!(
-        links
-            .delete_link(del("am1"))
-            .await
-            .unwrap()
-            .into_inner()
-            .deleted
-    );
-    assert!(
-        !links
-            .delete_link(del("am1"))
-            .await
-            .unwrap()
-            .into_inner()
-            .deleted
-    );
+    assert!(!links.delete_link(del("am2")).await.answer("call").deleted);
+    assert!(links.delete_link(del("am1")).await.answer("call").deleted);
+    assert!(!links.delete_link(del("am1")).await.answer("call").deleted);
     app.shutdown().await;
 }
 
@@ -409,29 +373,25 @@ async fn link_keys_shared_across_tenants_never_overwrite_or_reveal_the_other_ten
     let err = links
         .link(link_request("acme", &acme_local, "idp", "u1"))
         .await
-        .expect_err("key held by the default tenant");
-    assert_eq!(err.code(), Code::AlreadyExists);
+        .refused(Code::AlreadyExists, "key held by the default tenant");
     assert_eq!(detail(&err).expect("detail").field, "foreign_domain");
     // Neither resolve nor delete from acme reaches the default tenant's link.
     let resolved = links
         .resolve_link(resolve_request("acme", "idp", "u1"))
         .await
-        .expect("resolve")
-        .into_inner();
+        .answer("resolve");
     assert!(resolved.account.is_none());
     let deleted = links
         .delete_link(delete_request("acme", &default_local, "idp", "u1"))
         .await
-        .expect("delete")
-        .into_inner();
+        .answer("delete");
     assert!(!deleted.deleted);
     // The default tenant still resolves it, and may re-link (overwrite)
     // its own link.
     let resolved = links
         .resolve_link(resolve_request("", "idp.acme", "u1"))
         .await
-        .expect("resolve")
-        .into_inner();
+        .answer("resolve");
     assert_eq!(resolved.account.expect("linked").id, default_local);
     links
         .link(link_request("", &default_local, "idp.acme", "u1"))
@@ -444,11 +404,10 @@ async fn link_keys_shared_across_tenants_never_overwrite_or_reveal_the_other_ten
         .link(link_request("acme", &acme_local, "idp", "u2"))
         .await
         .expect("acme link");
-    let err = links
+    links
         .link(link_request("", &default_local, "idp.acme", "u2"))
         .await
-        .expect_err("key held by acme");
-    assert_eq!(err.code(), Code::AlreadyExists);
+        .refused(Code::AlreadyExists, "key held by acme");
     let item = app
         .raw_get(
             "curity-links",
@@ -488,8 +447,7 @@ async fn in_curitys_order_account_first_the_credential_calls_succeed_on_a_missin
             new_subject: "gale".into(),
         })
         .await
-        .expect("UpdateSubject after the rename is OK, not a failure")
-        .into_inner();
+        .answer("UpdateSubject after the rename is OK, not a failure");
     assert!(!r.updated);
     // Delete: the account first, then the credential.
     accounts
@@ -502,8 +460,7 @@ async fn in_curitys_order_account_first_the_credential_calls_succeed_on_a_missin
             subject: "gale".into(),
         })
         .await
-        .expect("Delete after the account is gone is OK, not a failure")
-        .into_inner();
+        .answer("Delete after the account is gone is OK, not a failure");
     assert!(!r.deleted);
     app.shutdown().await;
 }

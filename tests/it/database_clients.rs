@@ -6,7 +6,7 @@
 //! active only, cursor pages) with each entry listed once and counts that
 //! agree, concurrent updates without lost writes.
 
-use crate::support;
+use crate::support::{self, Answer};
 
 use std::collections::{HashMap, HashSet};
 
@@ -166,8 +166,7 @@ async fn a_client_is_a_main_item_plus_one_item_per_tag_in_the_plugin_layout() {
                 id: "c1".into(),
             })
             .await
-            .expect("get")
-            .into_inner()
+            .answer("get")
             .client
             .expect("found");
         assert_eq!((got.client_name.as_str(), got.tags.len()), ("App", 2));
@@ -204,13 +203,7 @@ async fn items_the_plugin_wrote_read_through_get_and_the_tag_listing() {
         tag.insert("client_id_key".into(), s("legacy#old"));
         tag.insert("tag_key".into(), s("p#old"));
         for item in [main, tag] {
-            app.raw
-                .put_item()
-                .table_name(app.table("curity-database-clients"))
-                .set_item(Some(item))
-                .send()
-                .await
-                .expect("raw put");
+            app.raw_put("curity-database-clients", item).await;
         }
         let mut c = DatabaseClientServiceClient::new(app.channel.clone());
         let got = c
@@ -219,8 +212,7 @@ async fn items_the_plugin_wrote_read_through_get_and_the_tag_listing() {
                 id: "legacy".into(),
             })
             .await
-            .expect("get")
-            .into_inner()
+            .answer("get")
             .client
             .expect("found");
         assert_eq!(
@@ -285,25 +277,13 @@ async fn an_update_moves_tag_items_atomically_and_a_delete_removes_them_all() {
             profile_id: "p".into(),
             id: id.into(),
         };
-        assert!(
-            c.delete(del("c1"))
-                .await
-                .expect("delete")
-                .into_inner()
-                .deleted
-        );
+        assert!(c.delete(del("c1")).await.answer("delete").deleted);
         assert!(
             items(&app, "curity-database-clients", "p", "client_id_key")
                 .await
                 .is_empty()
         );
-        assert!(
-            !c.delete(del("c1"))
-                .await
-                .expect("delete again")
-                .into_inner()
-                .deleted
-        );
+        assert!(!c.delete(del("c1")).await.answer("delete again").deleted);
         app.shutdown().await;
     }
 }
@@ -357,8 +337,7 @@ async fn count(c: &mut Clients, profile: &str, filter: CatalogFilter) -> u64 {
         filter: Some(filter),
     })
     .await
-    .expect("count")
-    .into_inner()
+    .answer("count")
     .count
 }
 
@@ -670,8 +649,7 @@ async fn service_providers_follow_the_same_layout_under_their_own_names() {
         let all_sps = c
             .list(listing(CatalogFilter::default(), ""))
             .await
-            .expect("list")
-            .into_inner();
+            .answer("list");
         assert_eq!(
             ids(all_sps.service_providers),
             ["sp1", "sp2", "sp3"],
@@ -689,8 +667,7 @@ async fn service_providers_follow_the_same_layout_under_their_own_names() {
         let mut pay = ids(c
             .list(listing(prefix, ""))
             .await
-            .expect("prefix")
-            .into_inner()
+            .answer("prefix")
             .service_providers);
         pay.sort();
         assert_eq!(pay, ["sp1", "sp2"], "{backend:?}");
@@ -731,8 +708,7 @@ async fn service_providers_follow_the_same_layout_under_their_own_names() {
             ids(c
                 .list(listing(exact, ""))
                 .await
-                .expect("exact")
-                .into_inner()
+                .answer("exact")
                 .service_providers),
             ["sp3"]
         );
@@ -743,8 +719,7 @@ async fn service_providers_follow_the_same_layout_under_their_own_names() {
         let en = ids(c
             .list(listing(enabled.clone(), "lastModified"))
             .await
-            .expect("enabled")
-            .into_inner()
+            .answer("enabled")
             .service_providers);
         let mut en_sorted = en.clone();
         en_sorted.sort();
@@ -755,8 +730,7 @@ async fn service_providers_follow_the_same_layout_under_their_own_names() {
                 filter: Some(enabled),
             })
             .await
-            .expect("count")
-            .into_inner()
+            .answer("count")
             .count;
         assert_eq!(counted, 2, "{backend:?}");
         let got = c
@@ -765,8 +739,7 @@ async fn service_providers_follow_the_same_layout_under_their_own_names() {
                 id: "sp2".into(),
             })
             .await
-            .expect("get")
-            .into_inner()
+            .answer("get")
             .service_provider
             .expect("found");
         assert_eq!(got.tags, ["hr", "web"]);
@@ -776,8 +749,7 @@ async fn service_providers_follow_the_same_layout_under_their_own_names() {
                 id: "sp2".into()
             })
             .await
-            .expect("delete")
-            .into_inner()
+            .answer("delete")
             .deleted
         );
         let left = items(
@@ -807,8 +779,7 @@ async fn an_id_shaped_like_a_tag_key_reaches_no_other_clients_items() {
             id: "x#y".into(),
         })
         .await
-        .expect("get")
-        .into_inner()
+        .answer("get")
         .client;
     assert_eq!(got, None);
     let deleted = c
@@ -817,8 +788,7 @@ async fn an_id_shaped_like_a_tag_key_reaches_no_other_clients_items() {
             id: "x#y".into(),
         })
         .await
-        .expect("delete")
-        .into_inner()
+        .answer("delete")
         .deleted;
     assert!(!deleted);
     assert_eq!(

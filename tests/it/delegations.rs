@@ -3,7 +3,7 @@
 //! gRPC), tenant isolation, offset paging, every filter shape the planner
 //! produces, and bulk status changes within the plugin's caps.
 
-use crate::support;
+use crate::support::{self, Answer, Refused};
 
 use std::collections::HashMap;
 
@@ -62,8 +62,7 @@ async fn get(c: &mut Client, t: &str, id: &str) -> Option<Delegation> {
         id: id.into(),
     })
     .await
-    .expect("get by id")
-    .into_inner()
+    .answer("get by id")
     .delegation
 }
 
@@ -174,13 +173,8 @@ fn plugin_item(app: &TestApp, id: &str) -> HashMap<String, AttributeValue> {
 async fn items_the_plugin_wrote_read_through_every_lookup() {
     for backend in Backend::ALL {
         let mut app = start(backend).await;
-        app.raw
-            .put_item()
-            .table_name(app.table("curity-delegations"))
-            .set_item(Some(plugin_item(&app, "p-1")))
-            .send()
-            .await
-            .expect("raw put");
+        app.raw_put("curity-delegations", plugin_item(&app, "p-1"))
+            .await;
         let mut c = DelegationServiceClient::new(app.channel.clone());
         let d = get(&mut c, "", "p-1").await.expect("read by id");
         assert_eq!(d.owner, "bob");
@@ -192,8 +186,7 @@ async fn items_the_plugin_wrote_read_through_every_lookup() {
                 authorization_code_hash: "plugin-code".into(),
             })
             .await
-            .expect("by code")
-            .into_inner()
+            .answer("by code")
             .delegation;
         assert_eq!(by_code, Some(d.clone()), "{backend:?}");
         let owned = c
@@ -203,8 +196,7 @@ async fn items_the_plugin_wrote_read_through_every_lookup() {
                 page: None,
             })
             .await
-            .expect("by owner")
-            .into_inner()
+            .answer("by owner")
             .list
             .expect("list");
         assert_eq!(
@@ -219,8 +211,7 @@ async fn items_the_plugin_wrote_read_through_every_lookup() {
                     ..Default::default()
                 })
                 .await
-                .expect("list")
-                .into_inner()
+                .answer("list")
                 .list
                 .expect("list");
             assert_eq!(
@@ -231,8 +222,7 @@ async fn items_the_plugin_wrote_read_through_every_lookup() {
         let active = c
             .list_active(ListActiveDelegationsRequest::default())
             .await
-            .expect("active")
-            .into_inner()
+            .answer("active")
             .list
             .expect("list");
         assert_eq!(active.delegations, owned.delegations, "{backend:?}");
@@ -258,8 +248,7 @@ async fn a_tenant_can_neither_read_nor_change_nor_overwrite_another_tenants_dele
                     authorization_code_hash: "code-shared".into(),
                 })
                 .await
-                .expect("by code")
-                .into_inner()
+                .answer("by code")
                 .delegation;
             assert_eq!(by_code, None, "{backend:?} {other}");
             let updated = c
@@ -269,8 +258,7 @@ async fn a_tenant_can_neither_read_nor_change_nor_overwrite_another_tenants_dele
                     status: "revoked".into(),
                 })
                 .await
-                .expect("set status")
-                .into_inner()
+                .answer("set status")
                 .updated;
             assert_eq!(updated, 0, "{backend:?} {other}");
             let err = c
@@ -289,8 +277,7 @@ async fn a_tenant_can_neither_read_nor_change_nor_overwrite_another_tenants_dele
                         ..Default::default()
                     })
                     .await
-                    .expect("list")
-                    .into_inner()
+                    .answer("list")
                     .list
                     .expect("list");
                 assert_eq!(list.total_results, 0, "{backend:?} {other} {filter:?}");
@@ -302,8 +289,7 @@ async fn a_tenant_can_neither_read_nor_change_nor_overwrite_another_tenants_dele
                     status: "revoked".into(),
                 })
                 .await
-                .expect("bulk")
-                .into_inner();
+                .answer("bulk");
             assert_eq!(bulk.updated, 0, "{backend:?} {other}");
         }
         let still = get(&mut c, "acme", "shared").await.expect("untouched");
@@ -326,11 +312,7 @@ async fn get_by_id_returns_only_issued_delegations_and_the_code_lookup_any_statu
         status: status.into(),
     };
     assert_eq!(
-        c.set_status(set("revoked"))
-            .await
-            .expect("revoke")
-            .into_inner()
-            .updated,
+        c.set_status(set("revoked")).await.answer("revoke").updated,
         1
     );
     assert_eq!(get(&mut c, "", "d-1").await, None);
@@ -340,8 +322,7 @@ async fn get_by_id_returns_only_issued_delegations_and_the_code_lookup_any_statu
             authorization_code_hash: "code-d-1".into(),
         })
         .await
-        .expect("by code")
-        .into_inner()
+        .answer("by code")
         .delegation
         .expect("found whatever its status");
     assert_eq!(by_code.status, "revoked");
@@ -349,19 +330,10 @@ async fn get_by_id_returns_only_issued_delegations_and_the_code_lookup_any_statu
         id: "nope".into(),
         ..set("revoked")
     };
-    assert_eq!(
-        c.set_status(missing)
-            .await
-            .expect("missing")
-            .into_inner()
-            .updated,
-        0
-    );
-    let err = c
-        .set_status(set("REVOKED"))
+    assert_eq!(c.set_status(missing).await.answer("missing").updated, 0);
+    c.set_status(set("REVOKED"))
         .await
-        .expect_err("not a status");
-    assert_eq!(err.code(), Code::InvalidArgument);
+        .refused(Code::InvalidArgument, "not a status");
     app.shutdown().await;
 }
 
@@ -401,8 +373,7 @@ async fn by_owner_and_active_listings_page_by_offset_and_count_every_match() {
                     }),
                 })
                 .await
-                .expect("page")
-                .into_inner()
+                .answer("page")
                 .list
                 .expect("list");
             assert_eq!(list.total_results, 5, "{backend:?}");
@@ -416,8 +387,7 @@ async fn by_owner_and_active_listings_page_by_offset_and_count_every_match() {
                 owner: "owner-1".into(),
             })
             .await
-            .expect("count")
-            .into_inner()
+            .answer("count")
             .count
             .expect("count");
         assert_eq!((count.count, count.truncated), (5, false), "{backend:?}");
@@ -431,8 +401,7 @@ async fn by_owner_and_active_listings_page_by_offset_and_count_every_match() {
                 }),
             })
             .await
-            .expect("active")
-            .into_inner()
+            .answer("active")
             .list
             .expect("list");
         assert_eq!(
@@ -445,8 +414,7 @@ async fn by_owner_and_active_listings_page_by_offset_and_count_every_match() {
                 tenant: tenant("acme"),
             })
             .await
-            .expect("count active")
-            .into_inner()
+            .answer("count active")
             .count
             .expect("count");
         assert_eq!(count.count, 1, "{backend:?}");
@@ -458,16 +426,12 @@ async fn by_owner_and_active_listings_page_by_offset_and_count_every_match() {
 async fn scans_are_refused_unless_allowed() {
     let mut app = TestApp::start_with(|c| c.dynamodb.allow_table_scans = false).await;
     let mut c = DelegationServiceClient::new(app.channel.clone());
-    let err = c
-        .list_active(ListActiveDelegationsRequest::default())
+    c.list_active(ListActiveDelegationsRequest::default())
         .await
-        .expect_err("a scan");
-    assert_eq!(err.code(), Code::FailedPrecondition);
-    let err = c
-        .count_active(CountActiveDelegationsRequest::default())
+        .refused(Code::FailedPrecondition, "a scan");
+    c.count_active(CountActiveDelegationsRequest::default())
         .await
-        .expect_err("a scan");
-    assert_eq!(err.code(), Code::FailedPrecondition);
+        .refused(Code::FailedPrecondition, "a scan");
     for filter in ["", "redirect_uri eq \"https://app/cb\"", "owner sw \"ja\""] {
         let err = c
             .list(ListDelegationsRequest {
@@ -618,14 +582,12 @@ async fn every_filter_shape_lists_exactly_the_matching_delegations_over_pages() 
                 .expect_err(bad);
             assert_eq!(err.code(), Code::InvalidArgument, "{bad}");
         }
-        let err = c
-            .list(ListDelegationsRequest {
-                sort_by: "color".into(),
-                ..Default::default()
-            })
-            .await
-            .expect_err("unknown sort");
-        assert_eq!(err.code(), Code::InvalidArgument);
+        c.list(ListDelegationsRequest {
+            sort_by: "color".into(),
+            ..Default::default()
+        })
+        .await
+        .refused(Code::InvalidArgument, "unknown sort");
         app.shutdown().await;
     }
 }
@@ -647,8 +609,7 @@ async fn bulk_status_changes_go_in_batches_and_refuse_more_than_200() {
                 status: "revoked".into(),
             })
             .await
-            .expect("by client")
-            .into_inner();
+            .answer("by client");
         assert_eq!(
             (by_client.updated, by_client.too_many),
             (140, false),
@@ -661,8 +622,7 @@ async fn bulk_status_changes_go_in_batches_and_refuse_more_than_200() {
                 status: "revoked".into(),
             })
             .await
-            .expect("by owner")
-            .into_inner();
+            .answer("by owner");
         assert_eq!(rest.updated, 10, "{backend:?}");
         for i in 150..351 {
             create(&mut c, "", delegation(&format!("m-{i:03}"), "many", "c1")).await;
@@ -675,8 +635,7 @@ async fn bulk_status_changes_go_in_batches_and_refuse_more_than_200() {
                 status: "revoked".into(),
             })
             .await
-            .expect("too many")
-            .into_inner();
+            .answer("too many");
         assert!(over.too_many, "{backend:?}");
         let issued = c
             .count_by_owner(CountDelegationsByOwnerRequest {
@@ -684,8 +643,7 @@ async fn bulk_status_changes_go_in_batches_and_refuse_more_than_200() {
                 owner: "many".into(),
             })
             .await
-            .expect("count")
-            .into_inner()
+            .answer("count")
             .count
             .expect("count")
             .count;

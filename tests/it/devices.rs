@@ -3,7 +3,7 @@
 //! read through gRPC), uniqueness of id and of (account, device id),
 //! updates and device-id moves in one transaction, deletes, tenants.
 
-use crate::support;
+use crate::support::{self, Answer, Refused};
 
 use std::collections::HashMap;
 
@@ -53,8 +53,7 @@ async fn by_id(c: &mut Client, t: &str, id: &str) -> Option<Device> {
         id: id.into(),
     })
     .await
-    .expect("get by id")
-    .into_inner()
+    .answer("get by id")
     .device
 }
 
@@ -65,8 +64,7 @@ async fn by(c: &mut Client, t: &str, device_id: &str, account: &str) -> Option<D
         account_id: account.into(),
     })
     .await
-    .expect("get by")
-    .into_inner()
+    .answer("get by")
     .device
 }
 
@@ -173,23 +171,11 @@ async fn devices_the_plugin_wrote_read_through_every_lookup() {
         let mut app = start(backend).await;
         for (id, dev) in [("p-1", "shared"), ("p-2", "dev-b")] {
             for item in plugin_items(id, dev, "acc-p") {
-                app.raw
-                    .put_item()
-                    .table_name(app.table("curity-devices"))
-                    .set_item(Some(item))
-                    .send()
-                    .await
-                    .expect("raw put");
+                app.raw_put("curity-devices", item).await;
             }
         }
         for item in plugin_items("p-3", "shared", "acc-q") {
-            app.raw
-                .put_item()
-                .table_name(app.table("curity-devices"))
-                .set_item(Some(item))
-                .send()
-                .await
-                .expect("raw put");
+            app.raw_put("curity-devices", item).await;
         }
         let mut c = DeviceServiceClient::new(app.channel.clone());
         let d = by_id(&mut c, "", "p-1").await.expect("by id");
@@ -204,8 +190,7 @@ async fn devices_the_plugin_wrote_read_through_every_lookup() {
                 account_id: "acc-p".into(),
             })
             .await
-            .expect("by account")
-            .into_inner()
+            .answer("by account")
             .devices
             .into_iter()
             .map(|d| d.device_id)
@@ -221,8 +206,7 @@ async fn devices_the_plugin_wrote_read_through_every_lookup() {
                 device_id: "shared".into(),
             })
             .await
-            .expect("by device id")
-            .into_inner()
+            .answer("by device id")
             .devices
             .into_iter()
             .map(|d| d.id)
@@ -291,8 +275,7 @@ async fn an_update_rewrites_both_items_and_a_missing_or_foreign_device_is_not_fo
                 current_device_id: None,
             })
             .await
-            .expect("update")
-            .into_inner()
+            .answer("update")
             .device
             .expect("device");
         assert_eq!(
@@ -372,8 +355,7 @@ async fn a_device_id_change_moves_the_secondary_item_in_one_transaction() {
                 current_device_id: Some("dev-1".into()),
             })
             .await
-            .expect("move")
-            .into_inner()
+            .answer("move")
             .device
             .expect("device");
         assert!(
@@ -422,8 +404,7 @@ async fn deletes_remove_both_items_and_report_whether_there_was_a_device() {
                 id: "d-1".into(),
             })
             .await
-            .expect("delete")
-            .into_inner()
+            .answer("delete")
             .deleted;
         assert!(deleted);
         let deleted = c
@@ -433,8 +414,7 @@ async fn deletes_remove_both_items_and_report_whether_there_was_a_device() {
                 account_id: "acc-1".into(),
             })
             .await
-            .expect("delete by")
-            .into_inner()
+            .answer("delete by")
             .deleted;
         assert!(deleted);
         for (pk, sk) in [
@@ -454,8 +434,7 @@ async fn deletes_remove_both_items_and_report_whether_there_was_a_device() {
                 id: "d-1".into(),
             })
             .await
-            .expect("delete again")
-            .into_inner()
+            .answer("delete again")
             .deleted;
         assert!(!again);
         app.shutdown().await;
@@ -487,8 +466,7 @@ async fn tenants_see_only_their_own_devices_and_the_listing_pages_by_offset() {
                 device_id: "dev-0".into(),
             })
             .await
-            .expect("by device id")
-            .into_inner()
+            .answer("by device id")
             .devices;
         assert_eq!(shared.len(), 1, "{backend:?}: only acme's");
         let mut seen = Vec::new();
@@ -500,8 +478,7 @@ async fn tenants_see_only_their_own_devices_and_the_listing_pages_by_offset() {
                     count: Some(2),
                 })
                 .await
-                .expect("list")
-                .into_inner();
+                .answer("list");
             assert_eq!(
                 (page.total_results, page.truncated),
                 (5, false),
@@ -551,10 +528,8 @@ async fn invalid_devices_are_refused_naming_the_field_and_listing_needs_scans() 
         assert_eq!(detail.field, field);
     }
     assert!(raw(&app, "id#bad", "sk").await.is_none());
-    let err = c
-        .list(ListDevicesRequest::default())
+    c.list(ListDevicesRequest::default())
         .await
-        .expect_err("scans not allowed");
-    assert_eq!(err.code(), Code::FailedPrecondition);
+        .refused(Code::FailedPrecondition, "scans not allowed");
     app.shutdown().await;
 }

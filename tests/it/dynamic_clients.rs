@@ -4,7 +4,7 @@
 //! order, the unused candidate and `active_only` as filters, scans only
 //! when allowed), paged over several cursor pages.
 
-use crate::support;
+use crate::support::{self, Answer};
 
 use std::collections::HashMap;
 
@@ -48,8 +48,7 @@ async fn get(c: &mut Client, id: &str) -> Option<DynamicClient> {
         client_id: id.into(),
     })
     .await
-    .expect("get")
-    .into_inner()
+    .answer("get")
     .client
 }
 
@@ -152,13 +151,7 @@ async fn a_client_the_plugin_wrote_reads_through_get_and_the_listings() {
                 AttributeValue::L(vec![s("https://legacy/cb")]),
             ),
         ]);
-        app.raw
-            .put_item()
-            .table_name(app.table("curity-dynamic-clients"))
-            .set_item(Some(item))
-            .send()
-            .await
-            .expect("raw put");
+        app.raw_put("curity-dynamic-clients", item).await;
         let mut c = DynamicClientServiceClient::new(app.channel.clone());
         let got = get(&mut c, "plugin-1").await.expect("read");
         assert_eq!(got.redirect_uris, ["https://legacy/cb"]);
@@ -173,8 +166,7 @@ async fn a_client_the_plugin_wrote_reads_through_get_and_the_listings() {
                 ..Default::default()
             })
             .await
-            .expect("list")
-            .into_inner()
+            .answer("list")
             .clients;
         assert_eq!(listed, [got], "{backend:?}");
         app.shutdown().await;
@@ -204,8 +196,7 @@ async fn updates_keep_what_the_plugin_keeps_and_conflicts_are_reported() {
                 client: Some(change),
             })
             .await
-            .expect("update")
-            .into_inner()
+            .answer("update")
             .client
             .expect("client");
         assert_eq!(updated.status, "REVOKED");
@@ -288,8 +279,7 @@ async fn count(c: &mut Client, filter: DynamicClientFilter) -> u64 {
         filter: Some(filter),
     })
     .await
-    .expect("count")
-    .into_inner()
+    .answer("count")
     .count
 }
 
@@ -474,8 +464,7 @@ async fn a_listing_stops_at_the_read_budget_and_its_cursor_resumes_there() {
                     ..Default::default()
                 })
                 .await
-                .expect("list")
-                .into_inner();
+                .answer("list");
             truncated_pages += usize::from(page.truncated);
             found.extend(page.clients.into_iter().map(|c| c.client_id));
             cursor = page.page.expect("page").cursor;
@@ -490,8 +479,7 @@ async fn a_listing_stops_at_the_read_budget_and_its_cursor_resumes_there() {
                 filter: Some(filter),
             })
             .await
-            .expect("count")
-            .into_inner();
+            .answer("count");
         assert!(counted.truncated, "{backend:?}");
         app.shutdown().await;
     }

@@ -4,15 +4,15 @@
 //! gRPC and checked in the raw item. A `Struct` cannot carry them (every
 //! number is a double there).
 
-use crate::support;
+use crate::support::{self, Answer, Refused};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use curity_dynamodb::{
     api::{convert::json_to_struct, status::detail},
     proto::{
         BucketKey, CreateAccountRequest, CreateTokenRequest, GetAccountByIdRequest,
-        GetBucketRequest, GetCredentialRequest, GetTokenByHashRequest, NewAccount,
-        PatchAccountRequest, StoreBucketRequest, StoreCredentialRequest, Token,
+        GetBucketRequest, GetCredentialRequest, NewAccount, PatchAccountRequest,
+        StoreBucketRequest, StoreCredentialRequest, Token,
         account_service_client::AccountServiceClient, bucket_service_client::BucketServiceClient,
         credential_service_client::CredentialServiceClient,
         token_service_client::TokenServiceClient,
@@ -53,8 +53,7 @@ async fn account_attributes_keep_64_bit_integers_and_doubles_both_ways() {
             ..Default::default()
         })
         .await
-        .expect("create")
-        .into_inner()
+        .answer("create")
         .account
         .expect("account");
     has_exact_numbers(&created.attributes_json);
@@ -68,33 +67,31 @@ async fn account_attributes_keep_64_bit_integers_and_doubles_both_ways() {
             ..Default::default()
         })
         .await
-        .expect("patch")
-        .into_inner()
+        .answer("patch")
         .account
         .expect("account");
     assert!(patched.attributes_json.contains("9007199254740993"));
     has_exact_numbers(&patched.attributes_json);
     // Table -> gRPC: the plugin's item as written.
-    app.raw
-        .put_item()
-        .table_name("curity-accounts")
-        .item("pk", AttributeValue::S("ai#plugin-1".into()))
-        .item("accountId", AttributeValue::S("plugin-1".into()))
-        .item("userName", AttributeValue::S("plugin".into()))
-        .item("active", AttributeValue::Bool(true))
-        .item("attributes", AttributeValue::S(EXACT.into()))
-        .item("version", AttributeValue::N("0".into()))
-        .send()
-        .await
-        .expect("raw put");
+    app.raw_put(
+        "curity-accounts",
+        support::app::item_from([
+            ("pk", AttributeValue::S("ai#plugin-1".into())),
+            ("accountId", AttributeValue::S("plugin-1".into())),
+            ("userName", AttributeValue::S("plugin".into())),
+            ("active", AttributeValue::Bool(true)),
+            ("attributes", AttributeValue::S(EXACT.into())),
+            ("version", AttributeValue::N("0".into())),
+        ]),
+    )
+    .await;
     let read = c
         .get_by_id(GetAccountByIdRequest {
             tenant: None,
             id: "plugin-1".into(),
         })
         .await
-        .expect("get")
-        .into_inner()
+        .answer("get")
         .account
         .expect("account");
     has_exact_numbers(&read.attributes_json);
@@ -115,24 +112,21 @@ async fn account_attributes_keep_64_bit_integers_and_doubles_both_ways() {
             ..Default::default()
         })
         .await
-        .expect_err("both forms");
-    assert_eq!(err.code(), Code::InvalidArgument);
+        .refused(Code::InvalidArgument, "both forms");
     assert_eq!(
         detail(&err).expect("detail").field,
         "account.attributes_json"
     );
-    let err = c
-        .create(CreateAccountRequest {
-            account: Some(NewAccount {
-                user_name: "notobject".into(),
-                attributes_json: "[1,2]".into(),
-                ..Default::default()
-            }),
+    c.create(CreateAccountRequest {
+        account: Some(NewAccount {
+            user_name: "notobject".into(),
+            attributes_json: "[1,2]".into(),
             ..Default::default()
-        })
-        .await
-        .expect_err("not an object");
-    assert_eq!(err.code(), Code::InvalidArgument);
+        }),
+        ..Default::default()
+    })
+    .await
+    .refused(Code::InvalidArgument, "not an object");
     app.shutdown().await;
 }
 
@@ -156,8 +150,7 @@ async fn credential_attributes_bucket_maps_and_token_data_keep_exact_numbers() {
             subject: "cred".into(),
         })
         .await
-        .expect("get")
-        .into_inner()
+        .answer("get")
         .credential
         .expect("credential");
     has_exact_numbers(&got.credential_attributes_json);
@@ -177,8 +170,7 @@ async fn credential_attributes_bucket_maps_and_token_data_keep_exact_numbers() {
             ..Default::default()
         })
         .await
-        .expect("store")
-        .into_inner();
+        .answer("store");
     has_exact_numbers(&stored.attributes_json);
     has_exact_numbers(
         &raw_s(
@@ -192,8 +184,7 @@ async fn credential_attributes_bucket_maps_and_token_data_keep_exact_numbers() {
     let got = buckets
         .get_bucket(GetBucketRequest { key: key() })
         .await
-        .expect("get")
-        .into_inner();
+        .answer("get");
     has_exact_numbers(&got.attributes_json);
 
     let mut tokens = TokenServiceClient::new(app.channel.clone());
@@ -228,14 +219,8 @@ async fn credential_attributes_bucket_maps_and_token_data_keep_exact_numbers() {
         .send()
         .await
         .expect("raw update");
-    let got = tokens
-        .get_token_by_hash(GetTokenByHashRequest {
-            token_hash: "exact".into(),
-        })
+    let got = support::read::token(&mut tokens, "exact")
         .await
-        .expect("get")
-        .into_inner()
-        .token
         .expect("token");
     has_exact_numbers(&got.data_json);
     app.shutdown().await;

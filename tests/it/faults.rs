@@ -13,13 +13,14 @@ use curity_dynamodb::{
     api::status::detail,
     proto::{
         CreateAccountRequest, CreateTokenRequest, DeleteLinkRequest, GetSessionRequest,
-        LinkRequest, NewAccount, Token, account_service_client::AccountServiceClient,
+        LinkRequest, NewAccount, account_service_client::AccountServiceClient,
         link_service_client::LinkServiceClient, session_service_client::SessionServiceClient,
         token_service_client::TokenServiceClient,
     },
 };
 use support::{
     app::{Backend, RawItem, TestApp},
+    fixtures::token,
     proxy::{Fault, FaultProxy},
 };
 use tonic::Code;
@@ -132,23 +133,6 @@ impl Faulty {
             })
             .await
             .map(|r| r.into_inner().account.expect("account").id)
-    }
-}
-
-fn token(hash: &str) -> Token {
-    Token {
-        token_hash: hash.into(),
-        delegations_id: "d-1".into(),
-        purpose: "access_token".into(),
-        usage: "bearer".into(),
-        format: "opaque".into(),
-        status: "issued".into(),
-        issuer: "https://idsvr".into(),
-        subject: "jane".into(),
-        created: 1_700_000_000,
-        expires: 1_700_003_600,
-        not_before: 1_700_000_000,
-        ..Default::default()
     }
 }
 

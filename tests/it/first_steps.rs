@@ -3,7 +3,7 @@
 //! the admin commands through its state file, and mistakes answered with
 //! the fix (flags, host names, misspelt variables, an unreachable STS).
 
-use crate::support;
+use crate::support::{self, Answer};
 
 use support::{
     app::TestApp,
@@ -214,8 +214,7 @@ async fn serve_embedded_is_found_by_the_other_commands_and_forgotten_when_it_sto
         let mut answers = client
             .server_reflection_info(tokio_stream::iter([req]))
             .await
-            .expect("reflection is served")
-            .into_inner();
+            .answer("reflection is served");
         assert!(answers.message().await.expect("a listing").is_some());
     }
     let out = run_cli(
@@ -332,10 +331,7 @@ async fn config_errors_name_the_variable_as_written_with_the_nearest_key() {
     // The config file named by the variable `--config` reads is a file,
     // not a key of the configuration.
     let mut env = Env::new();
-    let cfg = env.write(
-        "c.toml",
-        "[aws]\nregion = \"eu-west-1\"\naccess_method = \"default_chain\"\n",
-    );
+    let cfg = env.config("[aws]\nregion = \"eu-west-1\"\naccess_method = \"default_chain\"\n");
     env.set("CURITY_DYNAMODB_CONFIG", cfg.display().to_string());
     let out = run_cli(&env, None, &["config", "print"]).await;
     assert!(out.status.success(), "{}", stderr(&out));

@@ -8,7 +8,6 @@ use crate::support;
 
 use std::{net::SocketAddr, time::Duration};
 
-use base64::Engine;
 use curity_dynamodb::proto::{GetSessionRequest, session_service_client::SessionServiceClient};
 use support::{
     pki::{Ca, connect, json_status_with, write},
@@ -22,10 +21,7 @@ const TOKEN: &str = "grpc-bearer-token-0123456789abcdef";
 const BASIC: &str = "json-basic-password-0123456789abcdef";
 
 fn basic() -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("curity:{BASIC}"))
-    )
+    support::http::basic("curity", BASIC)
 }
 
 /// `n` connections to `addr`: half silent, half stopping inside their
@@ -53,12 +49,7 @@ fn open_fds(pid: u32) -> usize {
 }
 
 fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS")
+    support::proc_status_kib(pid, "VmRSS")
 }
 
 async fn grpc_call(ch: Channel) -> Result<(), tonic::Status> {
@@ -76,15 +67,12 @@ async fn grpc_call(ch: Channel) -> Result<(), tonic::Status> {
 async fn start(env: &Env, extra: &str) -> (Service, SocketAddr) {
     let token = env.write("token", TOKEN);
     let basic_file = env.write("basic", BASIC);
-    let cfg = env.write(
-        "c.toml",
-        &format!(
-            "[server.auth]\nbearer_token_file = {:?}\n\n[json_ds]\nlisten = \"127.0.0.1:0\"\n\n\
+    let cfg = env.config(&format!(
+        "[server.auth]\nbearer_token_file = {:?}\n\n[json_ds]\nlisten = \"127.0.0.1:0\"\n\n\
              [json_ds.auth]\nbasic_username = \"curity\"\nbasic_password_file = {:?}\n{extra}",
-            token.display().to_string(),
-            basic_file.display().to_string(),
-        ),
-    );
+        token.display().to_string(),
+        basic_file.display().to_string(),
+    ));
     let svc = Service::start(env, &cfg, &["--embedded"]).await;
     let json = svc.events("serving Curity's JSON data source protocol")[0]["fields"]["listen"]
         .as_str()

@@ -4,7 +4,7 @@
 //! both password modes; authentication of Curity; an unknown user and a
 //! wrong password alike, in the same time class.
 
-use crate::support;
+use crate::support::{self, Answer};
 
 use std::time::{Duration, Instant};
 
@@ -26,10 +26,7 @@ const BASIC_PASSWORD: &str = "json-ds-basic-password-0123456789abcdef";
 const BEARER: &str = "json-ds-bearer-token-0123456789abcdef012345";
 
 fn basic() -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("curity:{BASIC_PASSWORD}"))
-    )
+    support::http::basic("curity", BASIC_PASSWORD)
 }
 
 struct Ds {
@@ -117,8 +114,7 @@ async fn start(adjust: impl FnOnce(&mut Config)) -> Ds {
                 password_hash: Some(hash.clone()),
             })
             .await
-            .expect("seed account")
-            .into_inner()
+            .answer("seed account")
             .account
             .expect("account")
             .id;
@@ -519,14 +515,8 @@ async fn curity_must_authenticate_with_basic_or_the_bearer_token() {
     let addr = ds.app.json_addr.expect("json port");
     let body = br#"{"username":"j doe/1"}"#;
     let unauthorized = json!({"error": "unauthorized"});
-    let wrong_basic = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode("curity:wrong")
-    );
-    let wrong_user = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("other:{BASIC_PASSWORD}"))
-    );
+    let wrong_basic = support::http::basic("curity", "wrong");
+    let wrong_user = support::http::basic("other", BASIC_PASSWORD);
     let bearer = format!("Bearer {BEARER}");
     for (what, auth) in [
         ("none", None),

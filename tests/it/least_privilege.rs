@@ -79,16 +79,7 @@ async fn a_role_with_exactly_the_generated_policy_runs_every_rpc_and_nothing_els
     let svc2 = Service::start(&env, &denied, &[]).await;
     let ch2 = support::channel(svc2.addr).await;
     let err = AccountServiceClient::new(ch2.clone())
-        .create(proto::CreateAccountRequest {
-            tenant: None,
-            account: Some(proto::NewAccount {
-                user_name: "x".into(),
-                active: true,
-                attributes: None,
-                ..Default::default()
-            }),
-            password_hash: None,
-        })
+        .create(support::fixtures::new_account("", "x", None))
         .await
         .expect_err("other-curity-accounts is outside the policy");
     assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");

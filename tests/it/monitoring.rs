@@ -122,15 +122,12 @@ fn every_alert_and_panel_expression_parses_as_promql() {
 async fn every_metric_and_label_the_alerts_and_dashboard_select_is_exported() {
     let port = support::free_port();
     let env = Env::new();
-    let cfg = env.write(
-        "c.toml",
-        &format!(
-            "[server]\nmetrics_listen = \"127.0.0.1:{port}\"\n\n\
+    let cfg = env.config(&format!(
+        "[server]\nmetrics_listen = \"127.0.0.1:{port}\"\n\n\
              [dynamodb]\nallow_table_scans = true\n\n\
              [cache.streams]\nenabled = true\n\n\
              [json_ds]\nlisten = \"127.0.0.1:0\"\n"
-        ),
-    );
+    ));
     let svc = Service::start(&env, &cfg, &["--embedded"]).await;
     let ch = support::channel(svc.addr).await;
     assert!(support::wait_serving(&ch, std::time::Duration::from_secs(30)).await);

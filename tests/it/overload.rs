@@ -21,23 +21,15 @@ const CALLERS: usize = 2 * LIMIT;
 
 /// Peak resident memory of a process, from `/proc/<pid>/status`.
 fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM")
+    support::proc_status_kib(pid, "VmHWM")
 }
 
 #[tokio::test]
 async fn at_twice_the_limit_every_call_is_answered_and_memory_stays_bounded() {
     let env = Env::new();
-    let cfg = env.write(
-        "c.toml",
-        &format!(
-            "[server]\nmax_concurrent_requests = {LIMIT}\n[dynamodb]\nallow_table_scans = true\n"
-        ),
-    );
+    let cfg = env.config(&format!(
+        "[server]\nmax_concurrent_requests = {LIMIT}\n[dynamodb]\nallow_table_scans = true\n"
+    ));
     let mut svc = Service::start(&env, &cfg, &["--embedded"]).await;
     let ch = support::channel(svc.addr).await;
     assert!(support::wait_serving(&ch, Duration::from_secs(30)).await);
@@ -121,7 +113,7 @@ async fn at_twice_the_limit_every_call_is_answered_and_memory_stays_bounded() {
 async fn at_the_defaults_twice_the_limit_in_flight_yields_only_results_and_resource_exhausted() {
     const IN_FLIGHT: usize = 1024;
     let env = Env::new();
-    let cfg = env.write("c.toml", "[dynamodb]\nallow_table_scans = true\n");
+    let cfg = env.config("[dynamodb]\nallow_table_scans = true\n");
     let mut svc = Service::start(&env, &cfg, &["--embedded"]).await;
     let ch = support::channel(svc.addr).await;
     assert!(support::wait_serving(&ch, Duration::from_secs(30)).await);

@@ -1,7 +1,7 @@
 //! The server's own behaviour: health before and after DynamoDB answers,
 //! NOT_SERVING on shutdown, reflection.
 
-use crate::support;
+use crate::support::{self, Answer};
 
 use std::time::Duration;
 
@@ -21,8 +21,7 @@ async fn health_is_serving_once_dynamodb_answers() {
             service: "curity.datasource.v1.SessionService".into(),
         })
         .await
-        .expect("check")
-        .into_inner();
+        .answer("check");
     assert_eq!(per_service.status(), ServingStatus::Serving);
     app.shutdown().await;
 }
@@ -46,8 +45,7 @@ async fn health_is_not_serving_until_the_accounts_table_answers() {
             service: "liveness".into(),
         })
         .await
-        .expect("liveness check")
-        .into_inner();
+        .answer("liveness check");
     assert_eq!(live.status(), ServingStatus::Serving);
     app.create_tables().await;
     assert!(support::wait_serving(&app.channel, Duration::from_secs(10)).await);
@@ -64,8 +62,7 @@ async fn shutdown_reports_not_serving_to_watchers_before_closing() {
             service: String::new(),
         })
         .await
-        .expect("watch")
-        .into_inner();
+        .answer("watch");
     let first = watch.next().await.expect("first").expect("status");
     assert_eq!(first.status(), ServingStatus::Serving);
     app.begin_shutdown();
@@ -94,8 +91,7 @@ async fn reflection_lists_the_data_services() {
     let mut stream = client
         .server_reflection_info(tokio_stream::iter([req]))
         .await
-        .expect("reflection")
-        .into_inner();
+        .answer("reflection");
     let resp = stream.next().await.expect("one response").expect("ok");
     let Some(MessageResponse::ListServicesResponse(list)) = resp.message_response else {
         panic!("unexpected reflection response");
@@ -345,8 +341,7 @@ async fn readiness_goes_not_serving_when_dynamodb_fails_and_comes_back_without_a
             service: "liveness".into(),
         })
         .await
-        .expect("liveness check")
-        .into_inner();
+        .answer("liveness check");
     assert_eq!(
         live.status(),
         ServingStatus::Serving,

@@ -1,7 +1,7 @@
 //! Sessions over gRPC against an embedded store, and the items they leave
 //! in `curity-sessions` (the Kotlin plugin's layout).
 
-use crate::support;
+use crate::support::{self, Answer, Refused};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use curity_dynamodb::{
@@ -36,13 +36,7 @@ async fn insert_then_get_returns_the_session_and_stores_the_plugin_layout() {
     })
     .await
     .expect("insert");
-    let got = c
-        .get_session(GetSessionRequest { id: "s1".into() })
-        .await
-        .expect("get")
-        .into_inner()
-        .session
-        .expect("present");
+    let got = support::read::session(&mut c, "s1").await.expect("present");
     assert_eq!(got, session("s1", "opaque-state", 1_900_000_000));
 
     let item = raw_item(&app, "s1").await.expect("stored");
@@ -72,15 +66,10 @@ async fn second_insert_of_an_id_is_already_exists_and_keeps_the_first() {
             session: Some(session("dup", "second", 20)),
         })
         .await
-        .expect_err("duplicate");
-    assert_eq!(err.code(), Code::AlreadyExists);
+        .refused(Code::AlreadyExists, "duplicate");
     assert_eq!(detail(&err).expect("detail").field, "session.id");
-    let got = c
-        .get_session(GetSessionRequest { id: "dup".into() })
+    let got = support::read::session(&mut c, "dup")
         .await
-        .expect("get")
-        .into_inner()
-        .session
         .expect("present");
     assert_eq!(got.data, "first");
     app.shutdown().await;
@@ -89,25 +78,19 @@ async fn second_insert_of_an_id_is_already_exists_and_keeps_the_first() {
 #[tokio::test]
 async fn plugin_written_session_is_read_through_grpc() {
     let mut app = TestApp::start().await;
-    app.raw
-        .put_item()
-        .table_name("curity-sessions")
-        .item("id", AttributeValue::S("from-kotlin".into()))
-        .item("sessionData", AttributeValue::S("{\"a\":1}".into()))
-        .item("expiresAt", AttributeValue::N("1700000000".into()))
-        .item("deletableAt", AttributeValue::N("1700086400".into()))
-        .send()
-        .await
-        .expect("raw put");
+    app.raw_put(
+        "curity-sessions",
+        support::app::item_from([
+            ("id", AttributeValue::S("from-kotlin".into())),
+            ("sessionData", AttributeValue::S("{\"a\":1}".into())),
+            ("expiresAt", AttributeValue::N("1700000000".into())),
+            ("deletableAt", AttributeValue::N("1700086400".into())),
+        ]),
+    )
+    .await;
     let mut c = SessionServiceClient::new(app.channel.clone());
-    let got = c
-        .get_session(GetSessionRequest {
-            id: "from-kotlin".into(),
-        })
+    let got = support::read::session(&mut c, "from-kotlin")
         .await
-        .expect("get")
-        .into_inner()
-        .session
         .expect("present");
     assert_eq!(got, session("from-kotlin", "{\"a\":1}", 1_700_000_000));
     app.shutdown().await;
@@ -133,8 +116,7 @@ async fn update_replaces_or_creates_and_expiration_update_skips_missing() {
             expires_at: 3_000,
         })
         .await
-        .expect("expiration")
-        .into_inner()
+        .answer("expiration")
         .updated;
     assert!(updated);
     let item = raw_item(&app, "u").await.expect("stored");
@@ -148,8 +130,7 @@ async fn update_replaces_or_creates_and_expiration_update_skips_missing() {
             expires_at: 3_000,
         })
         .await
-        .expect("expiration on missing")
-        .into_inner()
+        .answer("expiration on missing")
         .updated;
     assert!(!missing);
     assert!(raw_item(&app, "nope").await.is_none(), "nothing written");
@@ -171,8 +152,7 @@ async fn delete_removes_and_get_of_missing_is_empty() {
     let got = c
         .get_session(GetSessionRequest { id: "d".into() })
         .await
-        .expect("get")
-        .into_inner();
+        .answer("get");
     assert!(got.session.is_none());
     // Deleting what is not there is not an error (as with the plugin).
     c.delete_session(DeleteSessionRequest { id: "d".into() })

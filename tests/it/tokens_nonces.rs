@@ -1,48 +1,19 @@
 //! Tokens and nonces over gRPC against an embedded store, and their items
 //! in the plugin's layout (both directions).
 
-use crate::support;
+use crate::support::{self, Answer, Refused};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use curity_dynamodb::{
-    api::{
-        convert::{json_to_struct, struct_to_json},
-        status::detail,
-    },
+    api::{convert::struct_to_json, status::detail},
     proto::{
         ConsumeNonceRequest, CreateTokenRequest, GetNonceRequest, GetTokenByHashRequest,
-        GetTokenStatusRequest, NonceStatus, SaveNonceRequest, SetTokenStatusRequest, Token,
+        GetTokenStatusRequest, NonceStatus, SaveNonceRequest, SetTokenStatusRequest,
         nonce_service_client::NonceServiceClient, token_service_client::TokenServiceClient,
     },
 };
-use support::app::TestApp;
+use support::{app::TestApp, fixtures::token};
 use tonic::Code;
-
-fn token(hash: &str) -> Token {
-    Token {
-        token_hash: hash.into(),
-        id: Some("tid-1".into()),
-        scope: Some("openid profile".into()),
-        delegations_id: "d-1".into(),
-        purpose: "access_token".into(),
-        usage: "bearer".into(),
-        format: "opaque".into(),
-        status: "issued".into(),
-        issuer: "https://idsvr".into(),
-        subject: "jane".into(),
-        audience: vec!["api-1".into(), "api-2".into()],
-        data: Some(json_to_struct(
-            serde_json::json!({"claims": {"a": 1}})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-        )),
-        created: 1_700_000_000,
-        expires: 1_700_003_600,
-        not_before: 1_700_000_000,
-        ..Default::default()
-    }
-}
 
 #[tokio::test]
 async fn token_round_trips_and_is_stored_in_the_plugin_layout() {
@@ -53,15 +24,7 @@ async fn token_round_trips_and_is_stored_in_the_plugin_layout() {
     })
     .await
     .expect("create");
-    let got = c
-        .get_token_by_hash(GetTokenByHashRequest {
-            token_hash: "h1".into(),
-        })
-        .await
-        .expect("get")
-        .into_inner()
-        .token
-        .expect("present");
+    let got = support::read::token(&mut c, "h1").await.expect("present");
     assert_eq!(got.audience, ["api-1", "api-2"]);
     assert_eq!(struct_to_json(got.data.clone())["claims"]["a"], 1);
     // What was sent, and the data as JSON text beside the Struct.
@@ -94,8 +57,7 @@ async fn token_round_trips_and_is_stored_in_the_plugin_layout() {
             token: Some(token("h1")),
         })
         .await
-        .expect_err("dup");
-    assert_eq!(err.code(), Code::AlreadyExists);
+        .refused(Code::AlreadyExists, "dup");
     assert_eq!(detail(&err).unwrap().field, "token.token_hash");
     app.shutdown().await;
 }
@@ -115,8 +77,7 @@ async fn token_status_changes_only_for_known_tokens() {
             status: "revoked".into(),
         })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .updated;
     assert_eq!(n, 1);
     let s = c
@@ -124,8 +85,7 @@ async fn token_status_changes_only_for_known_tokens() {
             token_hash: "h2".into(),
         })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .status;
     assert_eq!(s.as_deref(), Some("revoked"));
     let n = c
@@ -134,8 +94,7 @@ async fn token_status_changes_only_for_known_tokens() {
             status: "revoked".into(),
         })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .updated;
     assert_eq!(n, 0);
     let missing = c
@@ -143,17 +102,14 @@ async fn token_status_changes_only_for_known_tokens() {
             token_hash: "nope".into(),
         })
         .await
-        .unwrap()
-        .into_inner();
+        .answer("call");
     assert!(missing.status.is_none());
-    let err = c
-        .set_token_status(SetTokenStatusRequest {
-            token_hash: "h2".into(),
-            status: "Revoked!".into(),
-        })
-        .await
-        .expect_err("bad status");
-    assert_eq!(err.code(), Code::InvalidArgument);
+    c.set_token_status(SetTokenStatusRequest {
+        token_hash: "h2".into(),
+        status: "Revoked!".into(),
+    })
+    .await
+    .refused(Code::InvalidArgument, "bad status");
     app.shutdown().await;
 }
 
@@ -184,15 +140,7 @@ async fn plugin_written_token_with_a_single_audience_is_read() {
         .await
         .expect("raw put");
     let mut c = TokenServiceClient::new(app.channel.clone());
-    let t = c
-        .get_token_by_hash(GetTokenByHashRequest {
-            token_hash: "k1".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .token
-        .unwrap();
+    let t = support::read::token(&mut c, "k1").await.unwrap();
     assert_eq!(t.audience, ["only"]);
     assert_eq!((t.id, t.scope), (None, None));
     app.shutdown().await;
@@ -221,21 +169,18 @@ async fn nonce_is_saved_once_and_consumed_once() {
     })
     .await
     .expect("save");
-    let err = c
-        .save_nonce(SaveNonceRequest {
-            nonce: "n1".into(),
-            value: "v2".into(),
-            created_at: now,
-            ttl_seconds: 300,
-        })
-        .await
-        .expect_err("exists");
-    assert_eq!(err.code(), Code::AlreadyExists);
+    c.save_nonce(SaveNonceRequest {
+        nonce: "n1".into(),
+        value: "v2".into(),
+        created_at: now,
+        ttl_seconds: 300,
+    })
+    .await
+    .refused(Code::AlreadyExists, "exists");
     let s = c
         .get_nonce(GetNonceRequest { nonce: "n1".into() })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .state
         .unwrap();
     assert_eq!(
@@ -253,8 +198,7 @@ async fn nonce_is_saved_once_and_consumed_once() {
             consumed_at: now + 1
         })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .consumed
     );
     assert!(
@@ -263,8 +207,7 @@ async fn nonce_is_saved_once_and_consumed_once() {
             consumed_at: now + 2
         })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .consumed
     );
     assert!(
@@ -273,15 +216,13 @@ async fn nonce_is_saved_once_and_consumed_once() {
             consumed_at: now
         })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .consumed
     );
     let s = c
         .get_nonce(GetNonceRequest { nonce: "n1".into() })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .state
         .unwrap();
     assert_eq!(
@@ -322,8 +263,7 @@ async fn reading_an_expired_nonce_marks_it_expired_but_reports_it_as_read() {
             nonce: "old".into(),
         })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .state
         .unwrap();
     assert_eq!(
@@ -341,8 +281,7 @@ async fn reading_an_expired_nonce_marks_it_expired_but_reports_it_as_read() {
             consumed_at: 2_000
         })
         .await
-        .unwrap()
-        .into_inner()
+        .answer("call")
         .consumed
     );
     app.shutdown().await;
@@ -359,8 +298,7 @@ async fn only_curity_token_statuses_are_stored_and_a_missing_status_is_a_malform
     let err = c
         .create_token(CreateTokenRequest { token: Some(t) })
         .await
-        .expect_err("unknown status");
-    assert_eq!(err.code(), Code::InvalidArgument);
+        .refused(Code::InvalidArgument, "unknown status");
     assert_eq!(detail(&err).expect("detail").field, "token.status");
     c.create_token(CreateTokenRequest {
         token: Some(token("s1")),
@@ -375,19 +313,16 @@ async fn only_curity_token_statuses_are_stored_and_a_missing_status_is_a_malform
                 status: status.into(),
             })
             .await
-            .expect("known status")
-            .into_inner()
+            .answer("known status")
             .updated;
         assert_eq!(n, 1, "{status}");
     }
-    let err = c
-        .set_token_status(SetTokenStatusRequest {
-            token_hash: "s1".into(),
-            status: "expired".into(),
-        })
-        .await
-        .expect_err("unknown status");
-    assert_eq!(err.code(), Code::InvalidArgument);
+    c.set_token_status(SetTokenStatusRequest {
+        token_hash: "s1".into(),
+        status: "expired".into(),
+    })
+    .await
+    .refused(Code::InvalidArgument, "unknown status");
     // An item without status (not one the plugin writes) is reported as
     // malformed instead of a token with status "".
     app.raw
@@ -399,13 +334,11 @@ async fn only_curity_token_statuses_are_stored_and_a_missing_status_is_a_malform
         .send()
         .await
         .expect("raw put");
-    let err = c
-        .get_token_by_hash(GetTokenByHashRequest {
-            token_hash: "nostatus".into(),
-        })
-        .await
-        .expect_err("malformed");
-    assert_eq!(err.code(), Code::DataLoss);
+    c.get_token_by_hash(GetTokenByHashRequest {
+        token_hash: "nostatus".into(),
+    })
+    .await
+    .refused(Code::DataLoss, "malformed");
     app.shutdown().await;
 }
 
@@ -415,8 +348,7 @@ async fn set_status(c: &mut TokenServiceClient<tonic::transport::Channel>, statu
         status: status.into(),
     })
     .await
-    .expect("set status")
-    .into_inner()
+    .answer("set status")
     .updated
 }
 
@@ -465,8 +397,7 @@ async fn consuming_an_expired_nonce_fails_and_marks_it_expired() {
             consumed_at: 2_000,
         })
         .await
-        .expect("consume")
-        .into_inner()
+        .answer("consume")
         .consumed;
     assert!(!consumed, "an expired nonce is not consumed");
     let item = app

@@ -109,13 +109,10 @@ async fn the_callers_trace_is_the_parent_of_the_rpc_and_the_sdk_call_its_child()
     let json_port = support::free_port();
     let mut env = Env::new();
     env.set("OTEL_BSP_SCHEDULE_DELAY", "50");
-    let cfg = env.write(
-        "c.toml",
-        &format!(
-            "[telemetry]\notlp_endpoint = \"{endpoint}\"\nservice_name = \"dynamo-test\"\n\n\
+    let cfg = env.config(&format!(
+        "[telemetry]\notlp_endpoint = \"{endpoint}\"\nservice_name = \"dynamo-test\"\n\n\
              [json_ds]\nlisten = \"127.0.0.1:{json_port}\"\n"
-        ),
-    );
+    ));
     let svc = Service::start(&env, &cfg, &["--embedded"]).await;
     let ch = support::channel(svc.addr).await;
     assert!(support::wait_serving(&ch, Duration::from_secs(30)).await);
@@ -200,10 +197,9 @@ async fn with_a_dead_collector_requests_succeed_and_the_export_queue_stays_cappe
         "RUST_LOG",
         "warn,curity_dynamodb=info,opentelemetry_sdk=warn",
     );
-    let cfg = env.write(
-        "c.toml",
-        &format!("[telemetry]\notlp_endpoint = \"{dead}\"\nexport_queue_size = 16\n"),
-    );
+    let cfg = env.config(&format!(
+        "[telemetry]\notlp_endpoint = \"{dead}\"\nexport_queue_size = 16\n"
+    ));
     let mut svc = Service::start(&env, &cfg, &["--embedded"]).await;
     let ch = support::channel(svc.addr).await;
     assert!(support::wait_serving(&ch, Duration::from_secs(30)).await);

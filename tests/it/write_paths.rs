@@ -3,7 +3,7 @@
 //! independently, and each rejects what DynamoDB rejects (redundant
 //! parentheses, unused or missing names and values, reserved words).
 
-use crate::support;
+use crate::support::{self, Answer};
 
 use curity_dynamodb::proto::{
     self, BucketState, account_service_client::AccountServiceClient,
@@ -54,8 +54,7 @@ async fn conditional_writes_report_their_outcome_on_both_servers() {
                     consumed_at: 4_000_000_001,
                 })
                 .await
-                .expect("consume")
-                .into_inner()
+                .answer("consume")
                 .consumed;
             assert_eq!(consumed, expected, "{}", at("consume"));
         }
@@ -67,8 +66,7 @@ async fn conditional_writes_report_their_outcome_on_both_servers() {
                 expires_at: 9,
             })
             .await
-            .expect("update expiration")
-            .into_inner()
+            .answer("update expiration")
             .updated;
         assert!(!updated, "{}", at("expiration of a missing session"));
 
@@ -79,8 +77,7 @@ async fn conditional_writes_report_their_outcome_on_both_servers() {
                 status: "revoked".into(),
             })
             .await
-            .expect("set status")
-            .into_inner()
+            .answer("set status")
             .updated;
         assert_eq!(n, 0, "{}", at("status of a missing token"));
 
@@ -106,8 +103,7 @@ async fn conditional_writes_report_their_outcome_on_both_servers() {
             let got = buckets
                 .get_bucket(proto::GetBucketRequest { key: key() })
                 .await
-                .expect("get")
-                .into_inner();
+                .answer("get");
             assert_eq!(got.state(), BucketState::Found, "{}", at("bucket"));
             assert_eq!(got.expires, expires, "{}", at("bucket expiry"));
         }
@@ -121,8 +117,7 @@ async fn conditional_writes_report_their_outcome_on_both_servers() {
                     id: id.clone(),
                 })
                 .await
-                .expect("delete")
-                .into_inner()
+                .answer("delete")
                 .deleted;
             assert_eq!(deleted, expected, "{}", at("account delete"));
         }

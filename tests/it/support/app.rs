@@ -1,6 +1,7 @@
 //! The service in-process against its own embedded Dynoxide on
 //! `127.0.0.1:0`, tables created: for data-behaviour tests.
 
+use super::Answer;
 use std::net::SocketAddr;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,9 +12,7 @@ use curity_dynamodb::{
     aws::Aws,
     config::{AccessMethod, Config, Secret, ServerConfig},
     embedded::Embedded,
-    proto::{
-        CreateAccountRequest, NewAccount, Tenant, account_service_client::AccountServiceClient,
-    },
+    proto::account_service_client::AccountServiceClient,
     store::tables::{Billing, TableAdmin},
 };
 use tokio::{sync::oneshot, task::JoinHandle};
@@ -34,6 +33,11 @@ impl Backend {
 
 /// An item as the SDK returns it.
 pub type RawItem = std::collections::HashMap<String, AttributeValue>;
+
+/// An item from (attribute, value) pairs.
+pub fn item_from<const N: usize>(pairs: [(&str, AttributeValue); N]) -> RawItem {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
 
 static PREFIXES: AtomicUsize = AtomicUsize::new(0);
 
@@ -111,22 +115,12 @@ impl TestApp {
     /// Creates an active account with no attributes over gRPC; its id.
     pub async fn create_account(&self, tenant: &str, user_name: &str) -> String {
         let mut c = AccountServiceClient::new(self.channel.clone());
-        c.create(CreateAccountRequest {
-            tenant: (!tenant.is_empty()).then(|| Tenant { id: tenant.into() }),
-            account: Some(NewAccount {
-                user_name: user_name.into(),
-                active: true,
-                attributes: None,
-                ..Default::default()
-            }),
-            password_hash: None,
-        })
-        .await
-        .expect("create account")
-        .into_inner()
-        .account
-        .expect("created account")
-        .id
+        c.create(super::fixtures::new_account(tenant, user_name, None))
+            .await
+            .answer("create account")
+            .account
+            .expect("created account")
+            .id
     }
 
     /// The item of table `name` (under this app's prefix) whose key
@@ -146,6 +140,53 @@ impl TestApp {
             .await
             .expect("raw get")
             .item
+    }
+
+    /// Writes `item` to table `name` (under this app's prefix) as it is,
+    /// past the service: an item as another writer (the plugin) left it.
+    pub async fn raw_put(&self, name: &str, item: RawItem) {
+        self.raw
+            .put_item()
+            .table_name(self.table(name))
+            .set_item(Some(item))
+            .send()
+            .await
+            .expect("raw put");
+    }
+
+    /// Every item of table `name`, read consistently past the service.
+    pub async fn raw_scan(&self, name: &str) -> Vec<RawItem> {
+        let (mut items, mut start) = (Vec::new(), None);
+        loop {
+            let page = self
+                .raw
+                .scan()
+                .table_name(self.table(name))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("raw scan");
+            items.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return items;
+            }
+        }
+    }
+
+    /// Deletes the item at `key` of table `name`, past the service; the
+    /// item deleted, if there was one.
+    pub async fn raw_delete(&self, name: &str, key: RawItem) -> Option<RawItem> {
+        self.raw
+            .delete_item()
+            .table_name(self.table(name))
+            .set_key(Some(key))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .expect("raw delete")
+            .attributes
     }
 
     /// The table name under this app's prefix.

@@ -9,6 +9,16 @@ use tokio::{
     net::TcpStream,
 };
 
+/// An `Authorization: Basic` value for `user` and `password`.
+pub fn basic(user: &str, password: &str) -> String {
+    use base64::Engine;
+    let pair = format!("{user}:{password}");
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
 #[derive(Debug)]
 pub struct Reply {
     pub status: u16,

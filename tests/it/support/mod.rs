@@ -4,11 +4,13 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod fixtures;
 pub mod http;
 pub mod imds;
 pub mod ministack;
 pub mod pki;
 pub mod proxy;
+pub mod read;
 pub mod rpcs;
 pub mod service;
 
@@ -67,4 +69,50 @@ pub async fn wait_serving(ch: &Channel, timeout: Duration) -> bool {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     false
+}
+
+/// A kB figure of a process's `/proc/<pid>/status`: `VmRSS` (resident
+/// memory now), `VmHWM` (its peak).
+pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
+}
+
+/// A gRPC call's message, or the test fails naming the call and the status
+/// (what `.expect(what).into_inner()` says, in one step).
+pub trait Answer<T> {
+    fn answer(self, what: &str) -> T;
+}
+
+impl<T> Answer<T> for Result<tonic::Response<T>, tonic::Status> {
+    #[track_caller]
+    fn answer(self, what: &str) -> T {
+        match self {
+            Ok(reply) => reply.into_inner(),
+            Err(status) => panic!("{what}: {status:?}"),
+        }
+    }
+}
+
+/// The status of a call that must fail with `code`, or the test fails
+/// naming the call.
+pub trait Refused {
+    fn refused(self, code: tonic::Code, what: &str) -> tonic::Status;
+}
+
+impl<T> Refused for Result<T, tonic::Status> {
+    #[track_caller]
+    fn refused(self, code: tonic::Code, what: &str) -> tonic::Status {
+        match self {
+            Ok(_) => panic!("{what}: answered, not refused with {code:?}"),
+            Err(status) => {
+                assert_eq!(status.code(), code, "{what}: {status:?}");
+                status
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! Every RPC of every data type, once: for the least-privilege proof and
 //! for running every write path on both servers.
 
+use super::Answer;
 use curity_dynamodb::{
     api::convert::json_to_struct,
     proto::{
@@ -53,8 +54,7 @@ pub async fn every_rpc(ch: Channel, tenant: &str) {
             password_hash: None,
         })
         .await
-        .expect("Accounts.Create")
-        .into_inner()
+        .answer("Accounts.Create")
         .account
         .expect("account")
         .id;
@@ -247,8 +247,7 @@ pub async fn every_rpc(ch: Channel, tenant: &str) {
                 status: status.into(),
             })
             .await
-            .expect("SetTokenStatus")
-            .into_inner()
+            .answer("SetTokenStatus")
             .updated;
         assert_eq!(updated, 1, "SetTokenStatus {status}");
     }
@@ -282,8 +281,7 @@ pub async fn every_rpc(ch: Channel, tenant: &str) {
             consumed_at: now,
         })
         .await
-        .expect("ConsumeNonce fresh")
-        .into_inner()
+        .answer("ConsumeNonce fresh")
         .consumed;
     assert!(consumed, "a fresh nonce is consumed");
     nonces
@@ -792,8 +790,7 @@ pub async fn seed_every_table(ch: Channel, tenant: &str) {
             password_hash: Some(SECRETS[0].into()),
         })
         .await
-        .expect("seed account")
-        .into_inner()
+        .answer("seed account")
         .account
         .expect("account")
         .id;

@@ -71,6 +71,11 @@ impl Env {
         self.home.path().join(name)
     }
 
+    /// Writes the service's configuration file (`c.toml`).
+    pub fn config(&self, toml: &str) -> PathBuf {
+        self.write("c.toml", toml)
+    }
+
     pub fn write(&self, name: &str, contents: &str) -> PathBuf {
         let p = self.path(name);
         std::fs::write(&p, contents).expect("write file");
