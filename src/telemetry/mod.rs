@@ -375,6 +375,6 @@ mod tests {
         let seen = logged("trace", || {
             tracing::trace!(target: "aws_configurator", "not aws_config");
         });
-        assert_eq!(seen.len(), 1);
+        assert_eq!(seen, ["aws_configurator TRACE"]);
     }
 }
