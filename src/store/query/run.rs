@@ -423,8 +423,6 @@ pub async fn cursor_page(
     }
 }
 
-/// The server answered a page with the start key it was given: paging on
-/// would never end.
 /// The page size a caller's `count` asks for: `default` when it names
 /// none (or zero), never more than `max`.
 pub fn page_size(count: Option<usize>, default: usize, max: usize) -> usize {
@@ -434,6 +432,8 @@ pub fn page_size(count: Option<usize>, default: usize, max: usize) -> usize {
     }
 }
 
+/// The server answered a page with the start key it was given: paging on
+/// would never end.
 pub(crate) fn stalled(action: &str, table: &str) -> StoreError {
     StoreError::Aws {
         action: action.into(),
