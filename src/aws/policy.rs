@@ -102,7 +102,14 @@ pub fn document(
             account.unwrap_or("*")
         )
     };
-    let allow = |sid: &str, actions: &[&str], resources: &[&str]| json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources });
+    fn allow(sid: &str, actions: &[&str], resources: &[&str]) -> serde_json::Value {
+        json!({
+            "Sid": sid,
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": resources
+        })
+    }
     let mut statements = vec![allow(
         "CurityDataSource",
         SERVICE_ACTIONS,
